@@ -1,0 +1,118 @@
+//! Simulated devices for development, the dev dock and CI.
+//!
+//! [`SimDevices`] is the in-process stand-in for the reader, scanner and printer: the dev dock on the
+//! kiosk screen sends it [`DockCommand`]s ("place a resident card", "paper out", …) and it answers with
+//! the same [`DeviceEvent`]s a real device service emits, so the flows cannot tell the difference.
+//! The byte-level simulators that speak the real devices' protocols over ptys and loopback TCP are
+//! added with each driver and will take the place of the in-process ones behind the same events.
+
+pub mod fixtures;
+
+use crate::event::DeviceEvent;
+use crate::printer::PrinterStatus;
+use crate::scanner::ScanPayload;
+
+/// What the dev dock can do to the simulated devices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DockCommand {
+    PlaceCard(fixtures::CardFixture),
+    RemoveCard,
+    ScanCode(String),
+    PaperOk,
+    PaperNearEnd,
+    PaperOut,
+}
+
+/// State of the simulated devices: which card lies on the antenna and the printer's paper.
+#[derive(Debug, Default)]
+pub struct SimDevices {
+    card_on_antenna: Option<fixtures::CardFixture>,
+    printer: PrinterStatus,
+}
+
+impl SimDevices {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applies a dock command and returns the events the devices would emit. Placing a card while
+    /// another lies on the antenna first removes the old one, as lifting and placing does.
+    pub fn apply(&mut self, command: DockCommand) -> Vec<DeviceEvent> {
+        match command {
+            DockCommand::PlaceCard(fixture) => {
+                let mut events = Vec::new();
+                if self.card_on_antenna.take().is_some() {
+                    events.push(DeviceEvent::CardRemoved);
+                }
+                self.card_on_antenna = Some(fixture);
+                events.push(DeviceEvent::CardPresented(Box::new(fixture.card())));
+                events
+            }
+            DockCommand::RemoveCard => match self.card_on_antenna.take() {
+                Some(_) => vec![DeviceEvent::CardRemoved],
+                None => Vec::new(),
+            },
+            DockCommand::ScanCode(text) => vec![DeviceEvent::CodeScanned(ScanPayload::new(text))],
+            DockCommand::PaperOk => self.set_paper(false, false),
+            DockCommand::PaperNearEnd => self.set_paper(true, false),
+            DockCommand::PaperOut => self.set_paper(true, true),
+        }
+    }
+
+    pub fn printer_status(&self) -> PrinterStatus {
+        self.printer
+    }
+
+    fn set_paper(&mut self, near_end: bool, end: bool) -> Vec<DeviceEvent> {
+        let next = PrinterStatus {
+            paper_near_end: near_end,
+            paper_end: end,
+            ..self.printer
+        };
+        if next == self.printer {
+            return Vec::new();
+        }
+        self.printer = next;
+        vec![DeviceEvent::PrinterStatus(next)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fixtures::CardFixture;
+
+    #[test]
+    fn placing_a_second_card_removes_the_first() {
+        let mut sim = SimDevices::new();
+        let first = sim.apply(DockCommand::PlaceCard(CardFixture::Resident));
+        assert!(matches!(first.as_slice(), [DeviceEvent::CardPresented(_)]));
+        let second = sim.apply(DockCommand::PlaceCard(CardFixture::HkMoTw));
+        assert!(matches!(
+            second.as_slice(),
+            [DeviceEvent::CardRemoved, DeviceEvent::CardPresented(_)]
+        ));
+        assert_eq!(
+            sim.apply(DockCommand::RemoveCard),
+            vec![DeviceEvent::CardRemoved]
+        );
+        assert!(
+            sim.apply(DockCommand::RemoveCard).is_empty(),
+            "nothing to remove twice"
+        );
+    }
+
+    #[test]
+    fn paper_states_emit_only_changes() {
+        let mut sim = SimDevices::new();
+        assert!(sim.apply(DockCommand::PaperOk).is_empty());
+        let near = sim.apply(DockCommand::PaperNearEnd);
+        assert!(
+            matches!(near.as_slice(), [DeviceEvent::PrinterStatus(s)] if s.paper_near_end && s.can_print())
+        );
+        let out = sim.apply(DockCommand::PaperOut);
+        assert!(matches!(out.as_slice(), [DeviceEvent::PrinterStatus(s)] if !s.can_print()));
+        assert!(sim.apply(DockCommand::PaperOut).is_empty());
+        assert!(sim.printer_status().paper_end);
+    }
+}

@@ -1,0 +1,436 @@
+//! Kiosk configuration: one TOML file, or embedded defaults when there is none.
+//!
+//! Lookup order: `--config FILE`; else `/etc/hallkiosk/config.toml` when it exists; else the embedded
+//! defaults (simulated devices with the dev dock, a local data directory, no platform, zh_CN).
+//! Every field has a default, so a kiosk's file names only what differs. An invalid file is an
+//! error that names the file, the line and the field; the kiosk never starts on a half-read file.
+
+use hallkiosk_drivers::transport::DeviceAddress;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where a kiosk image puts its configuration.
+pub const SYSTEM_CONFIG: &str = "/etc/hallkiosk/config.toml";
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub kiosk: KioskSection,
+    pub timeouts: Timeouts,
+    pub storage: Storage,
+    pub devices: Devices,
+    pub platform: Platform,
+    pub catalog: CatalogSection,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct KioskSection {
+    /// Unique per kiosk; printed on receipts and sent in heartbeats.
+    pub id: KioskId,
+    pub hall_name: String,
+    pub hall_name_en: String,
+    /// The language a session starts in; citizens can switch.
+    pub locale: Locale,
+    pub orientation: Orientation,
+    /// Full screen without decorations (a kiosk); a window otherwise (a desktop).
+    pub fullscreen: bool,
+    /// Show the dev dock. Only honoured while every device is simulated.
+    pub dev_dock: bool,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timeouts {
+    /// Seconds without a touch before the "need more time?" countdown.
+    pub idle_secs: Seconds,
+    /// Length of that countdown before the session is wiped.
+    pub countdown_secs: Seconds,
+    /// Elder mode multiplies both by this factor.
+    pub elder_factor: Factor,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Storage {
+    /// Database, cached catalog and key files. Default: `$XDG_DATA_HOME/hallkiosk` or
+    /// `~/.local/share/hallkiosk`; kiosk images set `/var/lib/hallkiosk`.
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Devices {
+    pub idcard: DeviceAddress,
+    pub scanner: DeviceAddress,
+    pub printer: DeviceAddress,
+    pub camera: DeviceAddress,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Platform {
+    /// Base URL of the platform's sync API; none means every submission queues offline.
+    pub url: Option<PlatformUrl>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogSection {
+    /// A catalog file to use instead of the bundled one (a broken file stops the kiosk).
+    pub file: Option<PathBuf>,
+}
+
+impl Default for KioskSection {
+    fn default() -> Self {
+        KioskSection {
+            id: KioskId("DEV-0001".into()),
+            hall_name: "开发测试政务服务大厅".into(),
+            hall_name_en: "Development Government Service Hall".into(),
+            locale: Locale::ZhCn,
+            orientation: Orientation::Landscape,
+            fullscreen: false,
+            dev_dock: true,
+        }
+    }
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            idle_secs: Seconds(60),
+            countdown_secs: Seconds(20),
+            elder_factor: Factor(2.0),
+        }
+    }
+}
+
+impl Default for Devices {
+    fn default() -> Self {
+        Devices {
+            idcard: DeviceAddress::Sim,
+            scanner: DeviceAddress::Sim,
+            printer: DeviceAddress::Sim,
+            camera: DeviceAddress::Sim,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            kiosk: KioskSection::default(),
+            timeouts: Timeouts::default(),
+            storage: Storage::default(),
+            devices: Devices::default(),
+            platform: Platform::default(),
+            catalog: CatalogSection::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Whether every device is simulated, which is when the dev dock may be shown.
+    pub fn all_devices_simulated(&self) -> bool {
+        let d = &self.devices;
+        [&d.idcard, &d.scanner, &d.printer, &d.camera]
+            .iter()
+            .all(|a| a.is_sim())
+    }
+
+    pub fn show_dev_dock(&self) -> bool {
+        self.kiosk.dev_dock && self.all_devices_simulated()
+    }
+
+    /// The data directory, resolving the default from the environment.
+    pub fn data_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.storage.data_dir {
+            return dir.clone();
+        }
+        if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+            return PathBuf::from(xdg).join("hallkiosk");
+        }
+        match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+            Some(home) => PathBuf::from(home).join(".local/share/hallkiosk"),
+            None => PathBuf::from("hallkiosk-data"),
+        }
+    }
+
+    /// Parses a TOML document; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
+        let de = toml::Deserializer::new(text);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            let (line, column) = inner
+                .span()
+                .map(|s| line_col(text, s.start))
+                .unwrap_or((0, 0));
+            ConfigError::Invalid {
+                file: origin.to_path_buf(),
+                line,
+                column,
+                field: if field == "." { String::new() } else { field },
+                message: inner.message().trim().to_string(),
+            }
+        })
+    }
+
+    /// Loads the configuration the way `hallkiosk run` does (see the module docs).
+    pub fn load(explicit: Option<&Path>) -> Result<(Config, ConfigSource), ConfigError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None if Path::new(SYSTEM_CONFIG).exists() => PathBuf::from(SYSTEM_CONFIG),
+            None => return Ok((Config::default(), ConfigSource::Embedded)),
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Unreadable {
+            file: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let config = Config::parse(&text, &path)?;
+        Ok((config, ConfigSource::File(path)))
+    }
+}
+
+/// Where the configuration in force came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    Embedded,
+    File(PathBuf),
+}
+
+impl fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigSource::Embedded => f.write_str("embedded defaults"),
+            ConfigSource::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    #[error("cannot read config file {}: {reason}", file.display())]
+    Unreadable { file: PathBuf, reason: String },
+    #[error("invalid config file {}, line {line}, column {column}{}: {message}", file.display(), field_part(field))]
+    Invalid {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        field: String,
+        message: String,
+    },
+}
+
+fn field_part(field: &str) -> String {
+    if field.is_empty() {
+        String::new()
+    } else {
+        format!(", field `{field}`")
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// A kiosk id: 1–32 characters of letters, digits and `-`, so it is safe on receipts and in URLs.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct KioskId(pub String);
+
+impl<'de> Deserialize<'de> for KioskId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let ok = !s.is_empty()
+            && s.len() <= 32
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if ok {
+            Ok(KioskId(s))
+        } else {
+            Err(serde::de::Error::custom(
+                "a kiosk id is 1–32 letters, digits or '-'",
+            ))
+        }
+    }
+}
+
+impl fmt::Display for KioskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Locale {
+    #[serde(rename = "zh_CN")]
+    ZhCn,
+    #[serde(rename = "en")]
+    En,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Orientation {
+    /// 1920×1080.
+    Landscape,
+    /// 1080×1920.
+    Portrait,
+}
+
+impl Orientation {
+    pub fn size(self) -> (u32, u32) {
+        match self {
+            Orientation::Landscape => (1920, 1080),
+            Orientation::Portrait => (1080, 1920),
+        }
+    }
+}
+
+/// A timeout in seconds, 5 to 3600.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Seconds(pub u32);
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        if (5..=3600).contains(&v) {
+            Ok(Seconds(v as u32))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "{v} is out of range: a timeout is 5 to 3600 seconds"
+            )))
+        }
+    }
+}
+
+/// The elder-mode timeout factor, 1.0 to 5.0.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Factor(pub f64);
+
+impl<'de> Deserialize<'de> for Factor {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        if (1.0..=5.0).contains(&v) {
+            Ok(Factor(v))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "{v} is out of range: the elder factor is 1.0 to 5.0"
+            )))
+        }
+    }
+}
+
+/// An `http://` or `https://` URL with a host.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PlatformUrl(pub String);
+
+impl<'de> Deserialize<'de> for PlatformUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"));
+        match rest {
+            Some(r) if !r.is_empty() && !r.starts_with('/') => Ok(PlatformUrl(s)),
+            _ => Err(serde::de::Error::custom(
+                "the platform URL starts with http:// or https:// and names a host",
+            )),
+        }
+    }
+}
+
+/// The example file shipped in `docs/config.example.toml`, kept here so a test can check it parses.
+pub const EXAMPLE: &str = include_str!("../docs/config.example.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("kiosk.toml"))
+    }
+
+    #[test]
+    fn an_empty_file_is_the_embedded_defaults() {
+        assert_eq!(parse("").unwrap(), Config::default());
+        assert!(Config::default().show_dev_dock());
+    }
+
+    #[test]
+    fn the_example_file_parses_and_uses_real_devices() {
+        let c = parse(EXAMPLE).unwrap();
+        assert_eq!(c.kiosk.orientation, Orientation::Portrait);
+        assert!(!c.all_devices_simulated());
+        assert!(!c.show_dev_dock(), "the dock is only for simulated devices");
+        assert!(c.platform.url.is_some());
+    }
+
+    #[test]
+    fn a_wrong_value_names_line_and_field() {
+        let text = "[kiosk]\nid = \"K-1\"\n\n[timeouts]\nidle_secs = 2\n";
+        match parse(text).unwrap_err() {
+            ConfigError::Invalid {
+                line,
+                field,
+                message,
+                ..
+            } => {
+                assert_eq!(line, 5);
+                assert_eq!(field, "timeouts.idle_secs");
+                assert!(message.contains("5 to 3600"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unknown_field_and_a_bad_enum_are_errors() {
+        let e = parse("[kiosk]\nlocale = \"fr\"\n").unwrap_err().to_string();
+        assert!(e.contains("line 2") && e.contains("kiosk.locale"), "{e}");
+        let e = parse("[kiosk]\nhallname = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("unknown field"), "{e}");
+        let e = parse("[devices]\nprinter = \"tcp:printer\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("devices.printer") && e.contains("HOST:PORT"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_line() {
+        let e = parse("[kiosk]\nid = \"K-1\nlocale = \"en\"\n").unwrap_err();
+        match e {
+            ConfigError::Invalid { line, .. } => assert!(line == 2 || line == 3, "{line}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_ids_and_urls_are_refused() {
+        assert!(parse("[kiosk]\nid = \"has space\"\n").is_err());
+        assert!(parse("[platform]\nurl = \"ftp://x\"\n").is_err());
+        assert!(parse("[platform]\nurl = \"https://platform.example\"\n").is_ok());
+        assert!(parse("[timeouts]\nelder_factor = 9.0\n").is_err());
+    }
+
+    #[test]
+    fn the_dock_hides_when_any_device_is_real() {
+        let c = parse("[devices]\nidcard = \"/dev/ttyUSB0\"\n").unwrap();
+        assert!(!c.show_dev_dock());
+    }
+
+    #[test]
+    fn load_reports_a_missing_file() {
+        let e = Config::load(Some(Path::new("/nonexistent/hallkiosk.toml"))).unwrap_err();
+        assert!(matches!(e, ConfigError::Unreadable { .. }));
+    }
+}

@@ -1,0 +1,762 @@
+//! The kiosk's top-level flow: which page shows, who is identified, the service guide's position,
+//! elder mode and language, the idle countdown, and what to tell the citizen.
+
+use super::idle::{IdleSignal, IdleTimer};
+use super::session::Session;
+use crate::catalog::{Catalog, Category, ServiceItem};
+use crate::config::{Config, Locale};
+use hallkiosk_drivers::event::{CardRejection, DeviceEvent, DeviceKind};
+use hallkiosk_drivers::printer::PrinterStatus;
+use std::time::Duration;
+
+/// The pages of the kiosk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Home,
+    Identify,
+    Guide,
+    Apply,
+    Progress,
+    Ticket,
+    Rate,
+}
+
+/// The five entries on the home page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Apply,
+    Progress,
+    Ticket,
+    Rate,
+    Guide,
+}
+
+impl Entry {
+    fn page(self) -> Page {
+        match self {
+            Entry::Apply => Page::Apply,
+            Entry::Progress => Page::Progress,
+            Entry::Ticket => Page::Ticket,
+            Entry::Rate => Page::Rate,
+            Entry::Guide => Page::Guide,
+        }
+    }
+
+    /// Entries that act on the citizen's own data need an identified citizen.
+    fn needs_identity(self) -> bool {
+        matches!(self, Entry::Apply | Entry::Progress)
+    }
+}
+
+/// What the identify page says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentifyStatus {
+    /// "请将身份证放在感应区或扫描电子证照二维码".
+    Waiting,
+    /// "您好，张*三" with a button to go on.
+    Greeting,
+    /// "证件已过期".
+    Expired,
+    /// "请重新放置身份证".
+    Rejected,
+    /// "读卡器故障，请联系工作人员".
+    ReaderFault,
+    /// An e-ID code was scanned; it needs online verification, which this kiosk cannot do now.
+    EidNeedsNetwork,
+}
+
+/// A short message shown over any page until the next touch or a few seconds pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// The session ended because nobody touched the screen.
+    SessionTimedOut,
+    /// A scanned code is not one the kiosk knows.
+    CodeNotUnderstood,
+    /// A card was read while the citizen was elsewhere; they are now identified.
+    Identified,
+}
+
+/// The printer as the citizen needs to know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaperState {
+    Ok,
+    NearEnd,
+    Out,
+}
+
+/// What a citizen did on the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    Open(Entry),
+    /// Go home, ending the session.
+    Home,
+    Back,
+    SetLocale(Locale),
+    SetElder(bool),
+    ChooseCategory(Category),
+    ChooseTheme(String),
+    ChooseItem(String),
+    Search(String),
+    /// After the greeting, go on to what the citizen came for.
+    IdentifyContinue,
+    /// "还需要更多时间" on the idle countdown.
+    StillHere,
+    /// The card was removed mid-flow and the citizen wants to go on.
+    ContinueAfterRemoval,
+    /// End the session now (from the card-removed question).
+    EndSession,
+    /// A touch that is not any of the above (scrolling, typing).
+    Activity,
+}
+
+/// The service guide's position: category → theme → item, or a search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuideState {
+    pub category: Category,
+    pub theme: Option<String>,
+    pub item: Option<String>,
+    pub query: String,
+}
+
+impl Default for GuideState {
+    fn default() -> Self {
+        GuideState {
+            category: Category::Personal,
+            theme: None,
+            item: None,
+            query: String::new(),
+        }
+    }
+}
+
+/// Timeouts and defaults the flow needs from the configuration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FlowSettings {
+    pub idle: Duration,
+    pub countdown: Duration,
+    pub elder_factor: f64,
+    pub default_locale: Locale,
+}
+
+impl FlowSettings {
+    pub fn from_config(config: &Config) -> Self {
+        let t = &config.timeouts;
+        FlowSettings {
+            idle: Duration::from_secs(t.idle_secs.0.into()),
+            countdown: Duration::from_secs(t.countdown_secs.0.into()),
+            elder_factor: t.elder_factor.0,
+            default_locale: config.kiosk.locale,
+        }
+    }
+}
+
+/// How long a notice stays.
+const NOTICE_TIME: Duration = Duration::from_secs(6);
+
+/// The kiosk's state.
+#[derive(Debug)]
+pub struct Kiosk {
+    settings: FlowSettings,
+    catalog: Catalog,
+    page: Page,
+    history: Vec<Page>,
+    session: Option<Session>,
+    identify_status: IdentifyStatus,
+    identify_target: Entry,
+    guide: GuideState,
+    locale: Locale,
+    elder: bool,
+    idle: IdleTimer,
+    card_removed_prompt: bool,
+    reader_fault: bool,
+    paper: PaperState,
+    notice: Option<(Notice, Duration)>,
+}
+
+impl Kiosk {
+    pub fn new(settings: FlowSettings, catalog: Catalog) -> Self {
+        Kiosk {
+            settings,
+            catalog,
+            page: Page::Home,
+            history: Vec::new(),
+            session: None,
+            identify_status: IdentifyStatus::Waiting,
+            identify_target: Entry::Apply,
+            guide: GuideState::default(),
+            locale: settings.default_locale,
+            elder: false,
+            idle: IdleTimer::new(settings.idle, settings.countdown),
+            card_removed_prompt: false,
+            reader_fault: false,
+            paper: PaperState::Ok,
+            notice: None,
+        }
+    }
+
+    // ---- what the screen shows ----
+
+    pub fn page(&self) -> Page {
+        self.page
+    }
+    pub fn locale(&self) -> Locale {
+        self.locale
+    }
+    pub fn elder(&self) -> bool {
+        self.elder
+    }
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+    pub fn guide(&self) -> &GuideState {
+        &self.guide
+    }
+    pub fn identify_status(&self) -> IdentifyStatus {
+        self.identify_status
+    }
+    pub fn identify_target(&self) -> Entry {
+        self.identify_target
+    }
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+    /// The masked name for greetings, empty when nobody is identified.
+    pub fn greeting_name(&self) -> String {
+        self.session
+            .as_ref()
+            .map(Session::greeting_name)
+            .unwrap_or_default()
+    }
+    pub fn idle_remaining(&self) -> Option<u64> {
+        self.idle.remaining_secs()
+    }
+    pub fn card_removed_prompt(&self) -> bool {
+        self.card_removed_prompt
+    }
+    pub fn paper(&self) -> PaperState {
+        self.paper
+    }
+    pub fn reader_fault(&self) -> bool {
+        self.reader_fault
+    }
+    pub fn notice(&self) -> Option<Notice> {
+        self.notice.map(|(n, _)| n)
+    }
+    pub fn can_go_back(&self) -> bool {
+        self.page != Page::Home
+    }
+
+    /// Items the guide lists now: a search's results, or the chosen theme's items.
+    pub fn guide_items(&self) -> Vec<&ServiceItem> {
+        if !self.guide.query.trim().is_empty() {
+            return self.catalog.search(&self.guide.query);
+        }
+        match &self.guide.theme {
+            Some(theme) => self.catalog.items_in(self.guide.category, theme).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    pub fn guide_item(&self) -> Option<&ServiceItem> {
+        self.guide
+            .item
+            .as_deref()
+            .and_then(|id| self.catalog.item(id))
+    }
+
+    // ---- input ----
+
+    /// A citizen's action on the screen. Every action counts as activity for the idle timer.
+    pub fn intent(&mut self, intent: Intent) {
+        self.idle.activity();
+        if !matches!(intent, Intent::Activity) {
+            self.notice = None;
+        }
+        match intent {
+            Intent::Open(entry) => self.open(entry),
+            Intent::Home => self.end_session(),
+            Intent::Back => self.back(),
+            Intent::SetLocale(locale) => self.locale = locale,
+            Intent::SetElder(on) => {
+                self.elder = on;
+                self.apply_idle_limits();
+            }
+            Intent::ChooseCategory(c) => {
+                self.guide = GuideState {
+                    category: c,
+                    ..GuideState::default()
+                };
+            }
+            Intent::ChooseTheme(code) => {
+                if self.catalog.theme(&code).is_some() {
+                    self.guide.theme = Some(code);
+                    self.guide.item = None;
+                    self.guide.query.clear();
+                }
+            }
+            Intent::ChooseItem(id) => {
+                if self.catalog.item(&id).is_some() {
+                    self.guide.item = Some(id);
+                }
+            }
+            Intent::Search(q) => {
+                self.guide.query = q;
+                self.guide.item = None;
+            }
+            Intent::IdentifyContinue => {
+                if self.page == Page::Identify && self.session.is_some() {
+                    self.page = self.identify_target.page();
+                }
+            }
+            Intent::StillHere | Intent::Activity => {}
+            Intent::ContinueAfterRemoval => self.card_removed_prompt = false,
+            Intent::EndSession => self.end_session(),
+        }
+    }
+
+    /// An event from a device service. `today` is the local date `YYYY-MM-DD` (for card expiry).
+    pub fn device_event(&mut self, event: DeviceEvent, today: &str) {
+        match event {
+            DeviceEvent::CardPresented(card) => {
+                self.idle.activity();
+                self.card_removed_prompt = false;
+                if card.is_expired_on(today) {
+                    // An expired card identifies nobody; whatever session there was stays as it was.
+                    self.show_identify(IdentifyStatus::Expired);
+                    return;
+                }
+                // A new card is a new person: the previous session is wiped first.
+                self.session = Some(Session::with_card(*card));
+                match self.page {
+                    Page::Home | Page::Identify => self.show_identify(IdentifyStatus::Greeting),
+                    _ => self.notice = Some((Notice::Identified, Duration::ZERO)),
+                }
+            }
+            DeviceEvent::CardRemoved => {
+                if self.session.is_some() && self.page != Page::Home {
+                    self.card_removed_prompt = true;
+                }
+            }
+            DeviceEvent::CardRejected(why) => {
+                self.idle.activity();
+                let status = match why {
+                    CardRejection::ReadFailed | CardRejection::InvalidData => {
+                        IdentifyStatus::Rejected
+                    }
+                };
+                self.show_identify(status);
+            }
+            DeviceEvent::CodeScanned(payload) => {
+                self.idle.activity();
+                match classify_code(&payload.text) {
+                    CodeKind::Eid => self.show_identify(IdentifyStatus::EidNeedsNetwork),
+                    CodeKind::Receipt => self.go(Page::Progress),
+                    CodeKind::Other => {
+                        self.notice = Some((Notice::CodeNotUnderstood, Duration::ZERO))
+                    }
+                }
+            }
+            DeviceEvent::PrinterStatus(status) => self.paper = paper_state(status),
+            DeviceEvent::DeviceFault {
+                device: DeviceKind::IdCardReader,
+                ..
+            } => {
+                self.reader_fault = true;
+                if self.page == Page::Identify {
+                    self.identify_status = IdentifyStatus::ReaderFault;
+                }
+            }
+            DeviceEvent::DeviceRecovered {
+                device: DeviceKind::IdCardReader,
+            } => {
+                self.reader_fault = false;
+                if self.identify_status == IdentifyStatus::ReaderFault {
+                    self.identify_status = IdentifyStatus::Waiting;
+                }
+            }
+            DeviceEvent::DeviceFault { .. } | DeviceEvent::DeviceRecovered { .. } => {}
+        }
+    }
+
+    /// Time passed. Returns true when the session was wiped by the idle timeout.
+    pub fn tick(&mut self, elapsed: Duration) -> bool {
+        if let Some((_, age)) = &mut self.notice {
+            *age += elapsed;
+            if *age >= NOTICE_TIME {
+                self.notice = None;
+            }
+        }
+        if !self.has_something_to_wipe() {
+            self.idle.activity();
+            return false;
+        }
+        match self.idle.tick(elapsed) {
+            Some(IdleSignal::Expire) => {
+                self.end_session();
+                self.notice = Some((Notice::SessionTimedOut, Duration::ZERO));
+                true
+            }
+            Some(IdleSignal::Warn) | None => false,
+        }
+    }
+
+    // ---- internals ----
+
+    /// Anything a next citizen should not inherit: a page, a session, a changed language or mode.
+    fn has_something_to_wipe(&self) -> bool {
+        self.page != Page::Home
+            || self.session.is_some()
+            || self.locale != self.settings.default_locale
+            || self.elder
+    }
+
+    fn open(&mut self, entry: Entry) {
+        if entry.needs_identity() && self.session.is_none() {
+            self.identify_target = entry;
+            self.show_identify(if self.reader_fault {
+                IdentifyStatus::ReaderFault
+            } else {
+                IdentifyStatus::Waiting
+            });
+            return;
+        }
+        if entry == Entry::Guide {
+            self.guide = GuideState::default();
+        }
+        self.go(entry.page());
+    }
+
+    fn show_identify(&mut self, status: IdentifyStatus) {
+        self.identify_status = status;
+        if self.page != Page::Identify {
+            self.go(Page::Identify);
+        }
+    }
+
+    fn go(&mut self, page: Page) {
+        if page != self.page {
+            self.history.push(self.page);
+            self.page = page;
+        }
+    }
+
+    fn back(&mut self) {
+        if self.page == Page::Guide {
+            let g = &mut self.guide;
+            if g.item.take().is_some() {
+                return;
+            }
+            if !g.query.is_empty() {
+                g.query.clear();
+                return;
+            }
+            if g.theme.take().is_some() {
+                return;
+            }
+        }
+        self.page = self.history.pop().unwrap_or(Page::Home);
+        if self.page == Page::Home {
+            self.history.clear();
+        }
+    }
+
+    /// Ends the session: personal data zeroized, every mode back to the hall's default, home.
+    fn end_session(&mut self) {
+        // Dropping the session zeroizes the card (ZeroizeOnDrop).
+        self.session = None;
+        self.page = Page::Home;
+        self.history.clear();
+        self.guide = GuideState::default();
+        self.identify_status = IdentifyStatus::Waiting;
+        self.card_removed_prompt = false;
+        self.locale = self.settings.default_locale;
+        self.elder = false;
+        self.apply_idle_limits();
+    }
+
+    fn apply_idle_limits(&mut self) {
+        let f = if self.elder {
+            self.settings.elder_factor
+        } else {
+            1.0
+        };
+        self.idle.set_limits(
+            self.settings.idle.mul_f64(f),
+            self.settings.countdown.mul_f64(f),
+        );
+    }
+}
+
+/// What kind of code was scanned. The full routing (plug-ins, this kiosk's receipt verification)
+/// comes with the QR work; the prefixes here are the ones the simulators and receipts use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CodeKind {
+    Eid,
+    Receipt,
+    Other,
+}
+
+fn classify_code(text: &str) -> CodeKind {
+    let t = text.trim();
+    if t.starts_with("EID:") || t.starts_with("CTID:") {
+        CodeKind::Eid
+    } else if t.starts_with("HKR1:") {
+        CodeKind::Receipt
+    } else {
+        CodeKind::Other
+    }
+}
+
+fn paper_state(s: PrinterStatus) -> PaperState {
+    if s.paper_end {
+        PaperState::Out
+    } else if s.paper_near_end {
+        PaperState::NearEnd
+    } else {
+        PaperState::Ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hallkiosk_drivers::scanner::ScanPayload;
+    use hallkiosk_drivers::sim::fixtures::CardFixture;
+
+    const TODAY: &str = "2026-11-22";
+    const S: Duration = Duration::from_secs(1);
+
+    fn kiosk() -> Kiosk {
+        let settings = FlowSettings {
+            idle: 60 * S,
+            countdown: 20 * S,
+            elder_factor: 2.0,
+            default_locale: Locale::ZhCn,
+        };
+        Kiosk::new(settings, Catalog::bundled().unwrap())
+    }
+
+    fn place(k: &mut Kiosk, f: CardFixture) {
+        k.device_event(DeviceEvent::CardPresented(Box::new(f.card())), TODAY);
+    }
+
+    #[test]
+    fn apply_asks_for_identity_then_greets_masked_and_continues() {
+        let mut k = kiosk();
+        k.intent(Intent::Open(Entry::Apply));
+        assert_eq!(k.page(), Page::Identify);
+        assert_eq!(k.identify_status(), IdentifyStatus::Waiting);
+        place(&mut k, CardFixture::Resident);
+        assert_eq!(k.identify_status(), IdentifyStatus::Greeting);
+        assert_eq!(k.greeting_name(), "张*三");
+        k.intent(Intent::IdentifyContinue);
+        assert_eq!(k.page(), Page::Apply);
+    }
+
+    #[test]
+    fn a_card_on_the_home_page_identifies() {
+        let mut k = kiosk();
+        place(&mut k, CardFixture::HkMoTw);
+        assert_eq!(k.page(), Page::Identify);
+        assert_eq!(k.greeting_name(), "陈*文");
+    }
+
+    #[test]
+    fn an_expired_card_is_refused_in_plain_words() {
+        let mut k = kiosk();
+        k.intent(Intent::Open(Entry::Progress));
+        place(&mut k, CardFixture::ResidentExpired);
+        assert_eq!(k.identify_status(), IdentifyStatus::Expired);
+        assert!(k.session().is_none());
+        k.intent(Intent::IdentifyContinue);
+        assert_eq!(
+            k.page(),
+            Page::Identify,
+            "no way past identify without a valid card"
+        );
+    }
+
+    #[test]
+    fn reader_faults_and_bad_reads_are_shown() {
+        let mut k = kiosk();
+        k.device_event(
+            DeviceEvent::DeviceFault {
+                device: DeviceKind::IdCardReader,
+                reason: "unplugged".into(),
+            },
+            TODAY,
+        );
+        k.intent(Intent::Open(Entry::Apply));
+        assert_eq!(k.identify_status(), IdentifyStatus::ReaderFault);
+        k.device_event(
+            DeviceEvent::DeviceRecovered {
+                device: DeviceKind::IdCardReader,
+            },
+            TODAY,
+        );
+        assert_eq!(k.identify_status(), IdentifyStatus::Waiting);
+        k.device_event(DeviceEvent::CardRejected(CardRejection::ReadFailed), TODAY);
+        assert_eq!(k.identify_status(), IdentifyStatus::Rejected);
+    }
+
+    #[test]
+    fn scanned_codes_are_routed() {
+        let mut k = kiosk();
+        k.device_event(DeviceEvent::CodeScanned(ScanPayload::new("EID:abc")), TODAY);
+        assert_eq!(
+            (k.page(), k.identify_status()),
+            (Page::Identify, IdentifyStatus::EidNeedsNetwork)
+        );
+        k.intent(Intent::Home);
+        k.device_event(
+            DeviceEvent::CodeScanned(ScanPayload::new("HKR1:DEV-0001:X")),
+            TODAY,
+        );
+        assert_eq!(k.page(), Page::Progress);
+        k.device_event(
+            DeviceEvent::CodeScanned(ScanPayload::new("https://example.org")),
+            TODAY,
+        );
+        assert_eq!(k.notice(), Some(Notice::CodeNotUnderstood));
+        k.intent(Intent::Activity);
+        assert_eq!(
+            k.notice(),
+            Some(Notice::CodeNotUnderstood),
+            "scrolling does not dismiss"
+        );
+        k.tick(7 * S);
+        assert_eq!(k.notice(), None, "notices fade");
+    }
+
+    #[test]
+    fn removing_the_card_mid_flow_asks_and_can_continue_or_end() {
+        let mut k = kiosk();
+        k.intent(Intent::Open(Entry::Apply));
+        place(&mut k, CardFixture::Resident);
+        k.intent(Intent::IdentifyContinue);
+        k.device_event(DeviceEvent::CardRemoved, TODAY);
+        assert!(k.card_removed_prompt());
+        k.intent(Intent::ContinueAfterRemoval);
+        assert!(!k.card_removed_prompt());
+        assert_eq!(k.page(), Page::Apply);
+        assert!(k.session().is_some());
+        k.device_event(DeviceEvent::CardRemoved, TODAY);
+        k.intent(Intent::EndSession);
+        assert_eq!(k.page(), Page::Home);
+        assert!(k.session().is_none());
+    }
+
+    #[test]
+    fn idle_counts_down_then_wipes_everything() {
+        let mut k = kiosk();
+        k.intent(Intent::SetLocale(Locale::En));
+        k.intent(Intent::Open(Entry::Apply));
+        place(&mut k, CardFixture::Resident);
+        k.intent(Intent::IdentifyContinue);
+        assert!(!k.tick(59 * S));
+        assert_eq!(k.idle_remaining(), None);
+        assert!(!k.tick(S));
+        assert_eq!(k.idle_remaining(), Some(20));
+        k.intent(Intent::StillHere);
+        assert_eq!(k.idle_remaining(), None, "more time given");
+        assert!(!k.tick(60 * S));
+        assert!(k.tick(20 * S), "countdown ran out");
+        assert_eq!(k.page(), Page::Home);
+        assert!(k.session().is_none());
+        assert_eq!(
+            k.locale(),
+            Locale::ZhCn,
+            "the next citizen starts in the hall's language"
+        );
+        assert_eq!(k.notice(), Some(Notice::SessionTimedOut));
+    }
+
+    #[test]
+    fn the_home_page_does_not_count_down_when_nothing_is_held() {
+        let mut k = kiosk();
+        assert!(!k.tick(3600 * S));
+        assert_eq!(k.idle_remaining(), None);
+    }
+
+    #[test]
+    fn elder_mode_doubles_the_timeouts() {
+        let mut k = kiosk();
+        k.intent(Intent::SetElder(true));
+        k.intent(Intent::Open(Entry::Guide));
+        assert!(!k.tick(119 * S));
+        assert_eq!(k.idle_remaining(), None);
+        assert!(!k.tick(S));
+        assert_eq!(k.idle_remaining(), Some(40));
+        assert!(k.tick(40 * S));
+        assert!(!k.elder(), "the wipe resets elder mode");
+    }
+
+    #[test]
+    fn guide_walks_category_theme_item_and_back() {
+        let mut k = kiosk();
+        k.intent(Intent::Open(Entry::Guide));
+        k.intent(Intent::ChooseCategory(Category::LegalPerson));
+        k.intent(Intent::ChooseTheme("business_startup".into()));
+        let items = k.guide_items();
+        assert!(items.len() >= 3);
+        assert!(items.iter().all(|i| i.category == Category::LegalPerson));
+        let id = items[0].id.clone();
+        k.intent(Intent::ChooseItem(id.clone()));
+        assert_eq!(k.guide_item().map(|i| i.id.as_str()), Some(id.as_str()));
+        k.intent(Intent::Back);
+        assert!(k.guide_item().is_none());
+        k.intent(Intent::Back);
+        assert!(k.guide().theme.is_none());
+        assert_eq!(k.page(), Page::Guide);
+        k.intent(Intent::Back);
+        assert_eq!(k.page(), Page::Home);
+    }
+
+    #[test]
+    fn guide_search_by_initials() {
+        let mut k = kiosk();
+        k.intent(Intent::Open(Entry::Guide));
+        k.intent(Intent::Search("sbk".into()));
+        assert!(k
+            .guide_items()
+            .iter()
+            .any(|i| i.name.zh.contains("社会保障卡")));
+        k.intent(Intent::Back);
+        assert!(k.guide().query.is_empty());
+    }
+
+    #[test]
+    fn unknown_theme_or_item_ids_change_nothing() {
+        let mut k = kiosk();
+        k.intent(Intent::Open(Entry::Guide));
+        k.intent(Intent::ChooseTheme("nope".into()));
+        k.intent(Intent::ChooseItem("nope".into()));
+        assert_eq!(k.guide(), &GuideState::default());
+    }
+
+    #[test]
+    fn paper_states_follow_the_printer() {
+        let mut k = kiosk();
+        let near = PrinterStatus {
+            paper_near_end: true,
+            ..Default::default()
+        };
+        k.device_event(DeviceEvent::PrinterStatus(near), TODAY);
+        assert_eq!(k.paper(), PaperState::NearEnd);
+        let out = PrinterStatus {
+            paper_near_end: true,
+            paper_end: true,
+            ..Default::default()
+        };
+        k.device_event(DeviceEvent::PrinterStatus(out), TODAY);
+        assert_eq!(k.paper(), PaperState::Out);
+    }
+
+    #[test]
+    fn a_second_card_replaces_the_first_person() {
+        let mut k = kiosk();
+        place(&mut k, CardFixture::Resident);
+        place(&mut k, CardFixture::ResidentLongTerm);
+        assert_eq!(k.greeting_name(), "李*");
+    }
+}

@@ -1,0 +1,13 @@
+//! hallkiosk — the software of self-service terminals in government service halls (政务服务自助终端).
+//!
+//! This crate is the kiosk application: configuration ([`config`]), the service catalog
+//! ([`catalog`]), the flows as plain state machines ([`flows`]) and the thin bridge to the Slint UI
+//! ([`ui`]). Devices live in the `hallkiosk-drivers` crate and reach the flows only as typed events.
+//! `main.rs` wires these together behind the `hallkiosk` command line.
+
+pub mod catalog;
+pub mod config;
+pub mod flows;
+pub mod logging;
+pub mod startup;
+pub mod ui;

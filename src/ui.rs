@@ -1,0 +1,418 @@
+//! The bridge between the flows and the Slint window: callbacks become [`Intent`]s, device events
+//! go to the flow, and after each input the flow's state is copied to the window's properties.
+//! Nothing here decides anything; the rules live in [`crate::flows`].
+
+use crate::catalog::{Category, ServiceItem};
+use crate::config::Locale;
+use crate::flows::kiosk::{
+    Entry as FlowEntry, IdentifyStatus as FlowIdentify, Intent, Kiosk, Notice, Page as FlowPage,
+    PaperState as FlowPaper,
+};
+use hallkiosk_drivers::sim::fixtures::CardFixture;
+use hallkiosk_drivers::sim::{DockCommand, SimDevices};
+use hallkiosk_drivers::DeviceEvent;
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+slint::include_modules!();
+
+/// How often the idle timer advances. One second is the countdown's resolution.
+pub const TICK: Duration = Duration::from_secs(1);
+
+/// The kiosk window with its flow.
+pub struct KioskUi {
+    app: AppWindow,
+    state: Rc<RefCell<BridgeState>>,
+}
+
+struct BridgeState {
+    kiosk: Kiosk,
+    sim: Option<SimDevices>,
+    /// What the guide models were built from, so they are rebuilt only when it changes.
+    guide_key: Option<GuideKey>,
+    applied_locale: Option<Locale>,
+    /// The hall's name in Chinese and English.
+    hall_names: (String, String),
+    today: Box<dyn Fn() -> String>,
+    _tick: Option<slint::Timer>,
+}
+
+#[derive(Clone, PartialEq)]
+struct GuideKey {
+    locale: Locale,
+    category: Category,
+    theme: Option<String>,
+    item: Option<String>,
+    query: String,
+}
+
+/// What the window needs besides the flow.
+pub struct UiOptions {
+    pub hall_name: String,
+    pub hall_name_en: String,
+    pub kiosk_id: String,
+    /// Show the dev dock and drive in-process simulated devices from it.
+    pub dev_dock: bool,
+    /// Today's date `YYYY-MM-DD`, for card expiry.
+    pub today: Box<dyn Fn() -> String>,
+}
+
+/// Today's local date as `YYYY-MM-DD`.
+pub fn local_today() -> String {
+    chrono::Local::now().format("%Y-%m-%d").to_string()
+}
+
+impl KioskUi {
+    /// Creates the window (not yet shown) and wires it to `kiosk`. Starts the idle timer.
+    pub fn new(kiosk: Kiosk, options: UiOptions) -> Result<KioskUi, slint::PlatformError> {
+        let app = AppWindow::new()?;
+        app.set_kiosk_id(options.kiosk_id.into());
+        app.set_dock_visible(options.dev_dock);
+        let state = Rc::new(RefCell::new(BridgeState {
+            kiosk,
+            sim: options.dev_dock.then(SimDevices::new),
+            guide_key: None,
+            applied_locale: None,
+            hall_names: (options.hall_name, options.hall_name_en),
+            today: options.today,
+            _tick: None,
+        }));
+        let ui = KioskUi { app, state };
+        ui.wire();
+        ui.refresh();
+        let timer = slint::Timer::default();
+        let weak = ui.downgrade();
+        timer.start(slint::TimerMode::Repeated, TICK, move || {
+            if let Some(ui) = weak.upgrade() {
+                ui.tick(TICK);
+            }
+        });
+        ui.state.borrow_mut()._tick = Some(timer);
+        Ok(ui)
+    }
+
+    pub fn window(&self) -> &AppWindow {
+        &self.app
+    }
+
+    /// Reads the flow (for tests and diagnostics).
+    pub fn with_kiosk<R>(&self, f: impl FnOnce(&Kiosk) -> R) -> R {
+        f(&self.state.borrow().kiosk)
+    }
+
+    /// A citizen's action.
+    pub fn intent(&self, intent: Intent) {
+        self.state.borrow_mut().kiosk.intent(intent);
+        self.refresh();
+    }
+
+    /// An event from a device service.
+    pub fn device_event(&self, event: DeviceEvent) {
+        tracing::info!(event = event_name(&event), "device event");
+        {
+            let mut s = self.state.borrow_mut();
+            let today = (s.today)();
+            s.kiosk.device_event(event, &today);
+        }
+        self.refresh();
+    }
+
+    /// Time passed (the idle timer).
+    pub fn tick(&self, elapsed: Duration) {
+        let wiped = self.state.borrow_mut().kiosk.tick(elapsed);
+        if wiped {
+            tracing::info!("session wiped after idle timeout");
+        }
+        self.refresh();
+    }
+
+    /// A dev dock button: the simulated devices turn it into device events.
+    pub fn dock(&self, command: DockCommand) {
+        let events = match self.state.borrow_mut().sim.as_mut() {
+            Some(sim) => sim.apply(command),
+            None => return,
+        };
+        for event in events {
+            self.device_event(event);
+        }
+    }
+
+    fn downgrade(&self) -> WeakKioskUi {
+        WeakKioskUi {
+            app: self.app.as_weak(),
+            state: Rc::downgrade(&self.state),
+        }
+    }
+
+    fn wire(&self) {
+        let app = &self.app;
+        let this = self.downgrade();
+        let on = move |f: fn(&KioskUi)| {
+            let this = this.clone();
+            move || {
+                if let Some(ui) = this.upgrade() {
+                    f(&ui)
+                }
+            }
+        };
+        let this = self.downgrade();
+        let with = move || this.clone();
+
+        let w = with();
+        app.on_open(move |e| w.send(Intent::Open(entry_from(e))));
+        app.on_go_home(on(|ui| ui.intent(Intent::Home)));
+        app.on_go_back(on(|ui| ui.intent(Intent::Back)));
+        let w = with();
+        app.on_set_english(move |en| {
+            w.send(Intent::SetLocale(if en {
+                Locale::En
+            } else {
+                Locale::ZhCn
+            }));
+        });
+        let w = with();
+        app.on_set_elder(move |on| w.send(Intent::SetElder(on)));
+        app.on_identify_continue(on(|ui| ui.intent(Intent::IdentifyContinue)));
+        app.on_still_here(on(|ui| ui.intent(Intent::StillHere)));
+        app.on_continue_after_removal(on(|ui| ui.intent(Intent::ContinueAfterRemoval)));
+        app.on_end_session(on(|ui| ui.intent(Intent::EndSession)));
+        app.on_activity(on(|ui| ui.intent(Intent::Activity)));
+        let w = with();
+        app.on_choose_category(move |c| {
+            w.send(Intent::ChooseCategory(match c {
+                GuideCategory::Personal => Category::Personal,
+                GuideCategory::LegalPerson => Category::LegalPerson,
+            }))
+        });
+        let w = with();
+        app.on_choose_theme(move |code| w.send(Intent::ChooseTheme(code.into())));
+        let w = with();
+        app.on_choose_item(move |id| w.send(Intent::ChooseItem(id.into())));
+        let w = with();
+        app.on_search(move |q| w.send(Intent::Search(q.into())));
+        let w = with();
+        app.on_search_backspace(move || {
+            if let Some(ui) = w.upgrade() {
+                let mut q = ui.with_kiosk(|k| k.guide().query.clone());
+                q.pop();
+                ui.intent(Intent::Search(q));
+            }
+        });
+        let w = with();
+        app.on_dock(move |action| {
+            if let Some(ui) = w.upgrade() {
+                ui.dock(dock_command(action));
+            }
+        });
+    }
+
+    /// Copies the flow's state to the window.
+    fn refresh(&self) {
+        let mut s = self.state.borrow_mut();
+        let app = &self.app;
+        let k = &s.kiosk;
+        let locale = k.locale();
+        app.set_page(page_of(k.page()));
+        app.set_english(locale == Locale::En);
+        app.global::<Theme>().set_elder(k.elder());
+        app.set_paper(match k.paper() {
+            FlowPaper::Ok => PaperState::Ok,
+            FlowPaper::NearEnd => PaperState::NearEnd,
+            FlowPaper::Out => PaperState::Out,
+        });
+        app.set_notice(match k.notice() {
+            None => NoticeKind::None,
+            Some(Notice::SessionTimedOut) => NoticeKind::SessionTimedOut,
+            Some(Notice::CodeNotUnderstood) => NoticeKind::CodeNotUnderstood,
+            Some(Notice::Identified) => NoticeKind::Identified,
+        });
+        app.set_idle_seconds_left(
+            k.idle_remaining()
+                .map_or(-1, |s| s.min(i32::MAX as u64) as i32),
+        );
+        app.set_card_removed_question(k.card_removed_prompt());
+        app.set_identify_status(match k.identify_status() {
+            FlowIdentify::Waiting => IdentifyStatus::Waiting,
+            FlowIdentify::Greeting => IdentifyStatus::Greeting,
+            FlowIdentify::Expired => IdentifyStatus::Expired,
+            FlowIdentify::Rejected => IdentifyStatus::Rejected,
+            FlowIdentify::ReaderFault => IdentifyStatus::ReaderFault,
+            FlowIdentify::EidNeedsNetwork => IdentifyStatus::EidNeedsNetwork,
+        });
+        app.set_greeting_name(k.greeting_name().into());
+
+        let key = GuideKey {
+            locale,
+            category: k.guide().category,
+            theme: k.guide().theme.clone(),
+            item: k.guide().item.clone(),
+            query: k.guide().query.clone(),
+        };
+        if s.guide_key.as_ref() != Some(&key) {
+            self.refresh_guide(&s.kiosk, locale);
+            s.guide_key = Some(key);
+        }
+        if s.applied_locale != Some(locale) {
+            let language = match locale {
+                Locale::ZhCn => "",
+                Locale::En => "en",
+            };
+            if let Err(e) = slint::select_bundled_translation(language) {
+                tracing::warn!("cannot select language {language:?}: {e}");
+            }
+            let (zh, en) = &s.hall_names;
+            app.set_hall_name(if locale == Locale::En { en } else { zh }.as_str().into());
+            s.applied_locale = Some(locale);
+        }
+    }
+
+    fn refresh_guide(&self, k: &Kiosk, locale: Locale) {
+        let app = &self.app;
+        let g = k.guide();
+        let catalog = k.catalog();
+        app.set_guide_category(match g.category {
+            Category::Personal => GuideCategory::Personal,
+            Category::LegalPerson => GuideCategory::LegalPerson,
+        });
+        let themes: Vec<ThemeTile> = catalog
+            .themes_of(g.category)
+            .map(|t| ThemeTile {
+                code: t.code.as_str().into(),
+                name: t.name.get(locale).into(),
+            })
+            .collect();
+        app.set_guide_themes(model(themes));
+        let searching = !g.query.trim().is_empty();
+        app.set_guide_showing_items(searching || g.theme.is_some());
+        let title: SharedString = if searching {
+            match locale {
+                Locale::ZhCn => format!("“{}”的搜索结果", g.query.trim()).into(),
+                Locale::En => format!("Results for “{}”", g.query.trim()).into(),
+            }
+        } else {
+            g.theme
+                .as_deref()
+                .and_then(|c| catalog.theme(c))
+                .map(|t| t.name.get(locale).into())
+                .unwrap_or_default()
+        };
+        app.set_guide_list_title(title);
+        let rows: Vec<ServiceRow> = k
+            .guide_items()
+            .into_iter()
+            .map(|i| ServiceRow {
+                id: i.id.as_str().into(),
+                name: i.name.get(locale).into(),
+                department: i.department.get(locale).into(),
+            })
+            .collect();
+        app.set_guide_items(model(rows));
+        app.set_guide_detail_open(k.guide_item().is_some());
+        if let Some(item) = k.guide_item() {
+            app.set_guide_detail(detail_of(item, locale));
+        }
+        if app.get_guide_query().as_str() != g.query {
+            app.set_guide_query(g.query.as_str().into());
+        }
+    }
+}
+
+#[derive(Clone)]
+struct WeakKioskUi {
+    app: slint::Weak<AppWindow>,
+    state: std::rc::Weak<RefCell<BridgeState>>,
+}
+
+impl WeakKioskUi {
+    fn upgrade(&self) -> Option<KioskUi> {
+        Some(KioskUi {
+            app: self.app.upgrade()?,
+            state: self.state.upgrade()?,
+        })
+    }
+
+    fn send(&self, intent: Intent) {
+        if let Some(ui) = self.upgrade() {
+            ui.intent(intent);
+        }
+    }
+}
+
+fn model<T: Clone + 'static>(rows: Vec<T>) -> ModelRc<T> {
+    ModelRc::new(VecModel::from(rows))
+}
+
+fn detail_of(item: &ServiceItem, locale: Locale) -> ServiceDetail {
+    let materials: Vec<SharedString> = item
+        .materials
+        .iter()
+        .map(|m| m.get(locale).into())
+        .collect();
+    ServiceDetail {
+        name: item.name.get(locale).into(),
+        department: item.department.get(locale).into(),
+        materials: model(materials),
+        fee: item.fee.get(locale).into(),
+        legal_days: item.legal_days as i32,
+        promised_days: item.promised_days as i32,
+        location: item.location.get(locale).into(),
+        kiosk_complete: item.kiosk_complete,
+        online_level: i32::from(item.online_level),
+    }
+}
+
+fn page_of(page: FlowPage) -> Page {
+    match page {
+        FlowPage::Home => Page::Home,
+        FlowPage::Identify => Page::Identify,
+        FlowPage::Guide => Page::Guide,
+        FlowPage::Apply => Page::Apply,
+        FlowPage::Progress => Page::Progress,
+        FlowPage::Ticket => Page::Ticket,
+        FlowPage::Rate => Page::Rate,
+    }
+}
+
+fn entry_from(e: Entry) -> FlowEntry {
+    match e {
+        Entry::Apply => FlowEntry::Apply,
+        Entry::Progress => FlowEntry::Progress,
+        Entry::Ticket => FlowEntry::Ticket,
+        Entry::Rate => FlowEntry::Rate,
+        Entry::Guide => FlowEntry::Guide,
+    }
+}
+
+fn dock_command(a: DockAction) -> DockCommand {
+    match a {
+        DockAction::PlaceResident => DockCommand::PlaceCard(CardFixture::Resident),
+        DockAction::PlaceLongTerm => DockCommand::PlaceCard(CardFixture::ResidentLongTerm),
+        DockAction::PlaceExpired => DockCommand::PlaceCard(CardFixture::ResidentExpired),
+        DockAction::PlaceHkMoTw => DockCommand::PlaceCard(CardFixture::HkMoTw),
+        DockAction::PlaceForeign => DockCommand::PlaceCard(CardFixture::Foreign2023),
+        DockAction::RemoveCard => DockCommand::RemoveCard,
+        DockAction::ScanEid => DockCommand::ScanCode("EID:SIM-7f3a9c2e".into()),
+        DockAction::ScanReceipt => DockCommand::ScanCode("HKR1:DEV-0001:SIM0000001".into()),
+        DockAction::ScanUnknown => {
+            DockCommand::ScanCode("https://example.org/not-a-kiosk-code".into())
+        }
+        DockAction::PaperOk => DockCommand::PaperOk,
+        DockAction::PaperNearEnd => DockCommand::PaperNearEnd,
+        DockAction::PaperOut => DockCommand::PaperOut,
+    }
+}
+
+/// A name for an event that carries nothing personal, for logs.
+fn event_name(e: &DeviceEvent) -> &'static str {
+    match e {
+        DeviceEvent::CardPresented(_) => "card_presented",
+        DeviceEvent::CardRemoved => "card_removed",
+        DeviceEvent::CardRejected(_) => "card_rejected",
+        DeviceEvent::CodeScanned(_) => "code_scanned",
+        DeviceEvent::PrinterStatus(_) => "printer_status",
+        DeviceEvent::DeviceFault { .. } => "device_fault",
+        DeviceEvent::DeviceRecovered { .. } => "device_recovered",
+    }
+}
