@@ -1,0 +1,262 @@
+//! Headless UI tests: the real Slint window on Slint's testing backend, driven through accessible
+//! labels (as a screen reader or a test robot would), with mocked time for the idle timeout.
+//!
+//! The testing backend can be initialised once per process, so this file has one `#[test]` that
+//! runs each scenario on a fresh window.
+
+use hallkiosk::catalog::Catalog;
+use hallkiosk::config::{Config, Locale};
+use hallkiosk::flows::kiosk::{FlowSettings, Kiosk, Page};
+use hallkiosk::ui::{KioskUi, Theme, UiOptions};
+use i_slint_backend_testing::{mock_elapsed_time, ElementHandle};
+use slint::ComponentHandle;
+use std::time::Duration;
+
+fn new_ui(width: f32, height: f32) -> KioskUi {
+    let config = Config::default();
+    let kiosk = Kiosk::new(
+        FlowSettings::from_config(&config),
+        Catalog::bundled().unwrap(),
+    );
+    let ui = KioskUi::new(
+        kiosk,
+        UiOptions {
+            hall_name: "测试大厅".into(),
+            hall_name_en: "Test Hall".into(),
+            kiosk_id: "T-1".into(),
+            dev_dock: true,
+            today: Box::new(|| "2026-11-22".to_string()),
+        },
+    )
+    .unwrap();
+    ui.window()
+        .window()
+        .set_size(slint::LogicalSize::new(width, height));
+    ui.window().show().unwrap();
+    // Let conditionals and repeaters instantiate.
+    mock_elapsed_time(Duration::from_millis(16));
+    ui
+}
+
+fn find(ui: &KioskUi, label: &str) -> Vec<ElementHandle> {
+    ElementHandle::find_by_accessible_label(ui.window(), label).collect()
+}
+
+fn click(ui: &KioskUi, label: &str) {
+    let found = find(ui, label);
+    let button = found
+        .iter()
+        .find(|e| e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Button))
+        .unwrap_or_else(|| {
+            panic!(
+                "no button labelled {label:?} on page {:?}",
+                ui.with_kiosk(Kiosk::page)
+            )
+        });
+    button.invoke_accessible_default_action();
+    mock_elapsed_time(Duration::from_millis(16));
+}
+
+fn shows(ui: &KioskUi, label: &str) -> bool {
+    !find(ui, label).is_empty()
+}
+
+fn home_has_five_entries_and_prompt() {
+    let ui = new_ui(1920.0, 1080.0);
+    for label in ["办事", "查询进度", "取号", "评价", "办事指南"] {
+        assert!(shows(&ui, label), "home entry {label}");
+    }
+    assert!(shows(&ui, "请将身份证放在感应区或扫描电子证照二维码"));
+    assert!(shows(&ui, "终端编号 T-1"), "kiosk id in the corner");
+}
+
+fn apply_identifies_with_the_dock_and_greets_masked() {
+    let ui = new_ui(1920.0, 1080.0);
+    click(&ui, "办事");
+    assert_eq!(ui.with_kiosk(Kiosk::page), Page::Identify);
+    click(&ui, "放置居民身份证");
+    assert!(shows(&ui, "您好，张*三"), "masked greeting");
+    assert!(!shows(&ui, "您好，张小三"), "never the full name");
+    click(&ui, "继续");
+    assert_eq!(ui.with_kiosk(Kiosk::page), Page::Apply);
+    assert!(shows(&ui, "此功能即将上线，请先到人工窗口办理"));
+    click(&ui, "移开证件");
+    assert!(shows(&ui, "您的证件已移开，是否继续办理？"));
+    click(&ui, "结束并清除信息");
+    assert_eq!(ui.with_kiosk(Kiosk::page), Page::Home);
+    assert!(ui.with_kiosk(|k| k.session().is_none()));
+}
+
+fn expired_card_and_unknown_code_say_what_to_do() {
+    let ui = new_ui(1920.0, 1080.0);
+    click(&ui, "放置过期身份证");
+    assert!(shows(&ui, "证件已过期，请使用有效证件或到人工窗口办理"));
+    click(&ui, "首页");
+    click(&ui, "扫描未知二维码");
+    assert!(shows(&ui, "无法识别该二维码，请出示电子证照码或办事回执"));
+}
+
+fn guide_browses_to_an_item() {
+    let ui = new_ui(1920.0, 1080.0);
+    click(&ui, "办事指南");
+    click(&ui, "法人办事");
+    click(&ui, "企业开办");
+    click(&ui, "企业设立登记");
+    for label in ["办理部门", "所需材料", "收费标准", "法定办结时限"] {
+        assert!(shows(&ui, label), "item detail shows {label}");
+    }
+    // The rest is below the fold: scroll as a finger would.
+    let detail = ElementHandle::find_by_element_type_name(ui.window(), "DetailView")
+        .next()
+        .expect("detail view");
+    detail.scroll(0.0, -2000.0);
+    mock_elapsed_time(Duration::from_millis(500));
+    for label in [
+        "办理地点",
+        "能否在本机办理",
+        "网上办理深度",
+        "四级（全程网办）",
+    ] {
+        assert!(
+            shows(&ui, label),
+            "after scrolling, item detail shows {label}"
+        );
+    }
+    click(&ui, "返回");
+    assert!(shows(&ui, "企业名称自主申报"), "back to the theme's list");
+}
+
+fn guide_searches_by_pinyin_initials_on_the_letter_pad() {
+    let ui = new_ui(1080.0, 1920.0);
+    click(&ui, "办事指南");
+    click(&ui, "拼音首字母");
+    for key in ["S", "B", "K"] {
+        click(&ui, key);
+    }
+    assert_eq!(ui.with_kiosk(|k| k.guide().query.clone()), "sbk");
+    assert!(
+        shows(&ui, "社会保障卡申领"),
+        "sbk finds the social security card"
+    );
+    click(&ui, "删除");
+    assert_eq!(ui.with_kiosk(|k| k.guide().query.clone()), "sb");
+    click(&ui, "清空");
+    assert!(ui.with_kiosk(|k| k.guide().query.is_empty()));
+}
+
+fn guide_searches_by_typed_chinese() {
+    let ui = new_ui(1920.0, 1080.0);
+    click(&ui, "办事指南");
+    let field = find(&ui, "搜索事项")
+        .into_iter()
+        .next()
+        .expect("search field");
+    field.set_accessible_value("驾驶证");
+    mock_elapsed_time(Duration::from_millis(16));
+    assert!(shows(&ui, "机动车驾驶证期满换证"));
+}
+
+fn elder_mode_scales_text_and_targets() {
+    let ui = new_ui(1920.0, 1080.0);
+    let theme = ui.window().global::<Theme>();
+    let normal = theme.get_font_body();
+    click(&ui, "长辈模式");
+    assert!(ui.with_kiosk(Kiosk::elder));
+    assert!(theme.get_elder());
+    assert!(theme.get_font_body() >= normal * 1.5, "text ≥ 1.5×");
+    for button in find(&ui, "办事指南") {
+        let size = button.size();
+        assert!(
+            size.height >= 96.0 && size.width >= 96.0,
+            "touch target {size:?}"
+        );
+    }
+    let back = find(&ui, "标准模式");
+    assert!(!back.is_empty(), "the switch says how to go back");
+}
+
+fn language_switches_to_english_and_back() {
+    let ui = new_ui(1920.0, 1080.0);
+    click(&ui, "English");
+    assert_eq!(ui.with_kiosk(Kiosk::locale), Locale::En);
+    for label in [
+        "Apply",
+        "Check progress",
+        "Queue ticket",
+        "Rate a service",
+        "Service guide",
+    ] {
+        assert!(shows(&ui, label), "English entry {label}");
+    }
+    click(&ui, "Service guide");
+    click(&ui, "Business services");
+    assert!(
+        shows(&ui, "Starting a business"),
+        "catalog text follows the language"
+    );
+    click(&ui, "中文");
+    assert!(shows(&ui, "企业开办"));
+}
+
+fn idle_countdown_then_wipe_with_mocked_time() {
+    let ui = new_ui(1920.0, 1080.0);
+    click(&ui, "English");
+    click(&ui, "Apply");
+    click(&ui, "Place resident ID card");
+    let second = || mock_elapsed_time(Duration::from_secs(1));
+    for _ in 0..59 {
+        second();
+    }
+    assert!(
+        !shows(&ui, "Do you need more time?"),
+        "not before the idle time"
+    );
+    second();
+    assert!(shows(&ui, "Do you need more time?"), "countdown after 60 s");
+    assert!(shows(
+        &ui,
+        "The session ends in 20 seconds and your data will be erased"
+    ));
+    click(&ui, "More time, please");
+    assert!(!shows(&ui, "Do you need more time?"));
+    for _ in 0..80 {
+        second();
+    }
+    assert_eq!(ui.with_kiosk(Kiosk::page), Page::Home);
+    assert!(ui.with_kiosk(|k| k.session().is_none()), "session wiped");
+    assert_eq!(
+        ui.with_kiosk(Kiosk::locale),
+        Locale::ZhCn,
+        "language back to the hall's"
+    );
+    assert!(shows(&ui, "为保护您的信息，已自动退出"));
+}
+
+fn paper_out_is_told_on_the_home_page() {
+    let ui = new_ui(1080.0, 1920.0);
+    click(&ui, "打印机缺纸");
+    assert!(shows(
+        &ui,
+        "打印机缺纸：办理结果将显示在屏幕上，请联系工作人员补纸"
+    ));
+    click(&ui, "打印纸正常");
+    assert!(!shows(
+        &ui,
+        "打印机缺纸：办理结果将显示在屏幕上，请联系工作人员补纸"
+    ));
+}
+
+#[test]
+fn kiosk_ui_scenarios() {
+    i_slint_backend_testing::init_integration_test_with_mock_time();
+    home_has_five_entries_and_prompt();
+    apply_identifies_with_the_dock_and_greets_masked();
+    expired_card_and_unknown_code_say_what_to_do();
+    guide_browses_to_an_item();
+    guide_searches_by_pinyin_initials_on_the_letter_pad();
+    guide_searches_by_typed_chinese();
+    elder_mode_scales_text_and_targets();
+    language_switches_to_english_and_back();
+    idle_countdown_then_wipe_with_mocked_time();
+    paper_out_is_told_on_the_home_page();
+}
