@@ -1,0 +1,198 @@
+//! The real `hallkiosk run` binary in a real X window (Xvfb), photographed with ImageMagick's
+//! `import`, in landscape (1920×1080) and portrait (1080×1920).
+//!
+//! Checks: the home screen is not blank, and its Chinese text is drawn with real glyphs — the
+//! screenshot must differ clearly from the same screen rendered with no CJK font at all (which is
+//! what missing-glyph boxes look like). Needs Xvfb, ImageMagick and a CJK font:
+//! `scripts/setup` installs them. Screenshots are kept in target/screenshots/ for a human look.
+
+use image::RgbImage;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start(width: u32, height: u32) -> Xvfb {
+        let mut child = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-nolisten",
+                "tcp",
+                "-screen",
+                "0",
+                &format!("{width}x{height}x24"),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb is installed (scripts/setup installs it)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let display = format!(":{}", line.trim());
+        assert!(
+            line.trim().parse::<u32>().is_ok(),
+            "Xvfb did not report a display: {line:?}"
+        );
+        Xvfb { child, display }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn out_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the kiosk on a fresh X server, waits for its first frame, and photographs the screen.
+fn screenshot(orientation: &str, fontconfig: Option<&Path>, name: &str) -> RgbImage {
+    let (w, h) = if orientation == "portrait" {
+        (1080, 1920)
+    } else {
+        (1920, 1080)
+    };
+    let x = Xvfb::start(w, h);
+    let work = tempfile::tempdir().unwrap();
+    let frame_file = work.path().join("first-frame");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hallkiosk"));
+    cmd.args(["run", "--orientation", orientation, "--first-frame-file"])
+        .arg(&frame_file)
+        .env("DISPLAY", &x.display)
+        .env("XDG_DATA_HOME", work.path())
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::null());
+    if let Some(conf) = fontconfig {
+        cmd.env("FONTCONFIG_FILE", conf);
+    }
+    let mut kiosk = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !frame_file.exists() {
+        if let Some(status) = kiosk.try_wait().unwrap() {
+            panic!("hallkiosk exited before its first frame: {status}");
+        }
+        assert!(Instant::now() < deadline, "no first frame within 60 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // One more frame's time for the window manager-less X server to settle.
+    std::thread::sleep(Duration::from_millis(300));
+    let png = out_dir().join(format!("{name}.png"));
+    let status = Command::new("import")
+        .args(["-display", &x.display, "-window", "root"])
+        .arg(&png)
+        .status()
+        .expect("ImageMagick's import is installed (scripts/setup installs it)");
+    let _ = kiosk.kill();
+    let _ = kiosk.wait();
+    assert!(status.success(), "import failed");
+    let img = image::open(&png).unwrap().to_rgb8();
+    assert_eq!(
+        (img.width(), img.height()),
+        (w, h),
+        "{name}: the screenshot has the screen's size"
+    );
+    img
+}
+
+/// A fontconfig setup with Latin fonts only: every Chinese character becomes a missing glyph.
+fn latin_only_fontconfig(dir: &Path) -> PathBuf {
+    let conf = dir.join("fonts.conf");
+    let cache = dir.join("cache");
+    std::fs::write(
+        &conf,
+        format!(
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE fontconfig SYSTEM \"fonts.dtd\">\n<fontconfig>\n  <dir>/usr/share/fonts/truetype/dejavu</dir>\n  <cachedir>{}</cachedir>\n</fontconfig>\n",
+            cache.display()
+        ),
+    )
+    .unwrap();
+    conf
+}
+
+fn distinct_colours(img: &RgbImage) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    for p in img.pixels() {
+        seen.insert(p.0);
+        if seen.len() > 10_000 {
+            break;
+        }
+    }
+    seen.len()
+}
+
+fn differing_fraction(a: &RgbImage, b: &RgbImage) -> f64 {
+    let differ = a
+        .pixels()
+        .zip(b.pixels())
+        .filter(|(p, q)| p.0.iter().zip(q.0.iter()).any(|(x, y)| x.abs_diff(*y) > 40))
+        .count();
+    differ as f64 / (a.width() * a.height()) as f64
+}
+
+fn check_orientation(orientation: &str) {
+    let fonts = tempfile::tempdir().unwrap();
+    let real = screenshot(orientation, None, &format!("home-{orientation}"));
+    let tofu = screenshot(
+        orientation,
+        Some(&latin_only_fontconfig(fonts.path())),
+        &format!("home-{orientation}-no-cjk-font"),
+    );
+
+    // Not blank: a home screen has text, tiles and the dock — many colours (anti-aliased text).
+    let colours = distinct_colours(&real);
+    assert!(
+        colours > 200,
+        "{orientation}: the screen looks blank ({colours} colours)"
+    );
+    // The most common colour (background) must not cover nearly everything.
+    let mut counts = std::collections::HashMap::new();
+    for p in real.pixels() {
+        *counts.entry(p.0).or_insert(0usize) += 1;
+    }
+    let top =
+        counts.values().max().copied().unwrap_or(0) as f64 / (real.width() * real.height()) as f64;
+    assert!(
+        top < 0.9,
+        "{orientation}: one colour covers {:.0}% of the screen",
+        top * 100.0
+    );
+
+    // Real glyphs: the Chinese text must look clearly different from missing-glyph boxes.
+    let diff = differing_fraction(&real, &tofu);
+    assert!(
+        diff > 0.01,
+        "{orientation}: the screen looks the same with and without a CJK font ({:.2}% of pixels differ) — Chinese text is drawn as missing-glyph boxes",
+        diff * 100.0
+    );
+}
+
+#[test]
+fn home_screen_in_both_orientations_shows_real_chinese_text() {
+    let cjk = Command::new("fc-list")
+        .arg(":lang=zh")
+        .output()
+        .expect("fontconfig's fc-list");
+    assert!(
+        !cjk.stdout.is_empty(),
+        "no CJK font installed: run scripts/setup (installs fonts-noto-cjk)"
+    );
+    check_orientation("landscape");
+    check_orientation("portrait");
+}
