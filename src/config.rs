@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// Where a kiosk image puts its configuration.
 pub const SYSTEM_CONFIG: &str = "/etc/hallkiosk/config.toml";
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub kiosk: KioskSection,
@@ -113,19 +113,6 @@ impl Default for Devices {
             scanner: DeviceAddress::Sim,
             printer: DeviceAddress::Sim,
             camera: DeviceAddress::Sim,
-        }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            kiosk: KioskSection::default(),
-            timeouts: Timeouts::default(),
-            storage: Storage::default(),
-            devices: Devices::default(),
-            platform: Platform::default(),
-            catalog: CatalogSection::default(),
         }
     }
 }

@@ -1,0 +1,112 @@
+//! The `hallkiosk` command line as a technician uses it: real processes, real files.
+
+use std::process::{Command, Output};
+
+fn hallkiosk(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hallkiosk"))
+        .args(args)
+        .env(
+            "XDG_DATA_HOME",
+            std::env::temp_dir().join("hallkiosk-cli-test"),
+        )
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn an_invalid_config_names_file_line_and_field_and_the_kiosk_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kiosk.toml");
+    std::fs::write(&file, "[kiosk]\nid = \"K-1\"\norientation = \"diagonal\"\n").unwrap();
+    let path = file.to_str().unwrap();
+    for args in [
+        vec!["config", "check", "--config", path],
+        vec!["run", "--config", path],
+    ] {
+        let out = hallkiosk(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(path) && err.contains("line 3") && err.contains("kiosk.orientation"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_config_file_is_an_error_not_the_defaults() {
+    let out = hallkiosk(&["config", "check", "--config", "/nonexistent/kiosk.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("/nonexistent/kiosk.toml"));
+}
+
+#[test]
+fn the_example_config_checks_and_shows() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/config.example.toml");
+    let out = hallkiosk(&["config", "check", "--config", example]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("BJ-DC-0007"));
+    let shown = hallkiosk(&["config", "show", "--config", example]);
+    assert!(
+        text(&shown.stdout).contains("printer = \"usblp:/dev/usb/lp0\""),
+        "{}",
+        text(&shown.stdout)
+    );
+}
+
+#[test]
+fn a_broken_catalog_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog.json");
+    std::fs::write(
+        &catalog,
+        r#"{"version":"1","published":"x","themes":[],"items":[]}"#,
+    )
+    .unwrap();
+    let out = hallkiosk(&["catalog", "check", catalog.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("catalog.json") && err.contains("no items"),
+        "{err}"
+    );
+
+    // A kiosk configured with that catalog refuses to start, saying why.
+    let config = dir.path().join("kiosk.toml");
+    std::fs::write(
+        &config,
+        format!("[catalog]\nfile = {:?}\n", catalog.to_str().unwrap()),
+    )
+    .unwrap();
+    let out = hallkiosk(&["run", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no items"));
+}
+
+#[test]
+fn catalog_search_finds_by_pinyin_initials() {
+    let out = hallkiosk(&["catalog", "search", "sbk"]);
+    assert!(out.status.success());
+    assert!(
+        text(&out.stdout)
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("社会保障卡")),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = hallkiosk(&["catalog", "check"]);
+    let stdout = text(&out.stdout);
+    let items: usize = stdout
+        .split(", ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next()?.parse().ok())
+        .unwrap_or(0);
+    assert!(out.status.success() && items >= 40, "{stdout}");
+}
