@@ -84,14 +84,15 @@ struct CatalogFile {
     items: Vec<ServiceItem>,
 }
 
-/// A validated catalog with its search index.
+/// A validated catalog with its search index. The pinyin index is built on the first search, not at
+/// start-up: the pinyin tables are large and a kiosk that is never searched should not pay for them.
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pub version: String,
     pub published: String,
     pub themes: Vec<Theme>,
     pub items: Vec<ServiceItem>,
-    index: Vec<SearchKeys>,
+    index: std::sync::OnceLock<Vec<SearchKeys>>,
 }
 
 /// Why a catalog was refused: every problem found, each naming the item or theme.
@@ -115,13 +116,12 @@ impl Catalog {
         if !problems.is_empty() {
             return Err(fail(problems));
         }
-        let index = file.items.iter().map(SearchKeys::of).collect();
         Ok(Catalog {
             version: file.version,
             published: file.published,
             themes: file.themes,
             items: file.items,
-            index,
+            index: std::sync::OnceLock::new(),
         })
     }
 
@@ -190,6 +190,7 @@ impl Catalog {
         }
         let mut scored: Vec<(u8, usize)> = self
             .index
+            .get_or_init(|| self.items.iter().map(SearchKeys::of).collect())
             .iter()
             .enumerate()
             .filter_map(|(i, keys)| keys.score(&self.items[i], &q).map(|s| (s, i)))
