@@ -148,51 +148,46 @@ impl KioskUi {
 
     fn wire(&self) {
         let app = &self.app;
-        let this = self.downgrade();
-        let on = move |f: fn(&KioskUi)| {
-            let this = this.clone();
-            move || {
-                if let Some(ui) = this.upgrade() {
-                    f(&ui)
-                }
-            }
+        let weak = self.downgrade();
+        // A callback without arguments that sends one fixed intent.
+        let send = |intent: Intent| {
+            let w = weak.clone();
+            move || w.send(intent.clone())
         };
-        let this = self.downgrade();
-        let with = move || this.clone();
+        app.on_go_home(send(Intent::Home));
+        app.on_go_back(send(Intent::Back));
+        app.on_identify_continue(send(Intent::IdentifyContinue));
+        app.on_still_here(send(Intent::StillHere));
+        app.on_continue_after_removal(send(Intent::ContinueAfterRemoval));
+        app.on_end_session(send(Intent::EndSession));
+        app.on_activity(send(Intent::Activity));
 
-        let w = with();
+        let w = weak.clone();
         app.on_open(move |e| w.send(Intent::Open(entry_from(e))));
-        app.on_go_home(on(|ui| ui.intent(Intent::Home)));
-        app.on_go_back(on(|ui| ui.intent(Intent::Back)));
-        let w = with();
+        let w = weak.clone();
         app.on_set_english(move |en| {
             w.send(Intent::SetLocale(if en {
                 Locale::En
             } else {
                 Locale::ZhCn
-            }));
+            }))
         });
-        let w = with();
+        let w = weak.clone();
         app.on_set_elder(move |on| w.send(Intent::SetElder(on)));
-        app.on_identify_continue(on(|ui| ui.intent(Intent::IdentifyContinue)));
-        app.on_still_here(on(|ui| ui.intent(Intent::StillHere)));
-        app.on_continue_after_removal(on(|ui| ui.intent(Intent::ContinueAfterRemoval)));
-        app.on_end_session(on(|ui| ui.intent(Intent::EndSession)));
-        app.on_activity(on(|ui| ui.intent(Intent::Activity)));
-        let w = with();
+        let w = weak.clone();
         app.on_choose_category(move |c| {
             w.send(Intent::ChooseCategory(match c {
                 GuideCategory::Personal => Category::Personal,
                 GuideCategory::LegalPerson => Category::LegalPerson,
             }))
         });
-        let w = with();
+        let w = weak.clone();
         app.on_choose_theme(move |code| w.send(Intent::ChooseTheme(code.into())));
-        let w = with();
+        let w = weak.clone();
         app.on_choose_item(move |id| w.send(Intent::ChooseItem(id.into())));
-        let w = with();
+        let w = weak.clone();
         app.on_search(move |q| w.send(Intent::Search(q.into())));
-        let w = with();
+        let w = weak.clone();
         app.on_search_backspace(move || {
             if let Some(ui) = w.upgrade() {
                 let mut q = ui.with_kiosk(|k| k.guide().query.clone());
@@ -200,7 +195,7 @@ impl KioskUi {
                 ui.intent(Intent::Search(q));
             }
         });
-        let w = with();
+        let w = weak;
         app.on_dock(move |action| {
             if let Some(ui) = w.upgrade() {
                 ui.dock(dock_command(action));
