@@ -175,6 +175,46 @@ fn elder_mode_scales_text_and_targets() {
     assert!(!back.is_empty(), "the switch says how to go back");
 }
 
+fn home_tiles_fit_above_the_dock_in_every_mode() {
+    for (w, h, elder) in [
+        (1920.0, 1080.0, false),
+        (1920.0, 1080.0, true),
+        (1080.0, 1920.0, false),
+        (1080.0, 1920.0, true),
+    ] {
+        let ui = new_ui(w, h);
+        if elder {
+            click(&ui, "长辈模式");
+        }
+        // The dock takes 260 px at the bottom in portrait and 280 px on the right in landscape.
+        let (max_x, max_y) = if h > w {
+            (w, h - 260.0)
+        } else {
+            (w - 280.0, h)
+        };
+        for label in ["办事", "查询进度", "取号", "评价", "办事指南"] {
+            let tile = find(&ui, label)
+                .into_iter()
+                .find(|e| {
+                    e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Button)
+                })
+                .unwrap();
+            let (pos, size) = (tile.absolute_position(), tile.size());
+            assert!(
+                pos.x >= 0.0
+                    && pos.y >= 0.0
+                    && pos.x + size.width <= max_x + 0.5
+                    && pos.y + size.height <= max_y + 0.5,
+                "{w}×{h} elder={elder}: tile {label} at {pos:?} {size:?} leaves the screen"
+            );
+            assert!(
+                size.height >= 96.0 || !elder,
+                "{label}: elder touch target {size:?}"
+            );
+        }
+    }
+}
+
 fn language_switches_to_english_and_back() {
     let ui = new_ui(1920.0, 1080.0);
     click(&ui, "English");
@@ -256,6 +296,7 @@ fn kiosk_ui_scenarios() {
     guide_searches_by_pinyin_initials_on_the_letter_pad();
     guide_searches_by_typed_chinese();
     elder_mode_scales_text_and_targets();
+    home_tiles_fit_above_the_dock_in_every_mode();
     language_switches_to_english_and_back();
     idle_countdown_then_wipe_with_mocked_time();
     paper_out_is_told_on_the_home_page();
