@@ -110,3 +110,24 @@ fn catalog_search_finds_by_pinyin_initials() {
         .unwrap_or(0);
     assert!(out.status.success() && items >= 40, "{stdout}");
 }
+
+#[test]
+fn without_a_display_the_kiosk_logs_and_says_why_it_cannot_start() {
+    // JOURNAL_STREAM as under systemd, but no journal socket here: logs must still reach stderr.
+    let out = Command::new(env!("CARGO_BIN_EXE_hallkiosk"))
+        .arg("run")
+        .env(
+            "XDG_DATA_HOME",
+            std::env::temp_dir().join("hallkiosk-cli-test"),
+        )
+        .env("JOURNAL_STREAM", "0:0")
+        .env("RUST_LOG", "info")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("starting kiosk"), "{err}");
+    assert!(err.contains("hallkiosk:"), "the reason is printed: {err}");
+}
