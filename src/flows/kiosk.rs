@@ -214,9 +214,6 @@ impl Kiosk {
     pub fn identify_status(&self) -> IdentifyStatus {
         self.identify_status
     }
-    pub fn identify_target(&self) -> Entry {
-        self.identify_target
-    }
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
     }
@@ -236,14 +233,8 @@ impl Kiosk {
     pub fn paper(&self) -> PaperState {
         self.paper
     }
-    pub fn reader_fault(&self) -> bool {
-        self.reader_fault
-    }
     pub fn notice(&self) -> Option<Notice> {
         self.notice.map(|(n, _)| n)
-    }
-    pub fn can_go_back(&self) -> bool {
-        self.page != Page::Home
     }
 
     /// Items the guide lists now: a search's results, or the chosen theme's items.
