@@ -1,12 +1,14 @@
 //! Resident ID cards and the other cards the SAM reader reads (GA/T 467, GB 11643).
 //!
-//! This module holds the card model the application works with. The frame codec, the serial/USB
-//! transports and the reader service are added by the ID-card driver work; the types here are what
-//! they produce.
+//! This module holds the card model the application works with, the ID-number rules ([`number`]) and
+//! the SAM frame codec ([`frame`]: commands, SW3 codes, a streaming decoder). The text-block parser,
+//! the serial/USB transports, the reader service and the pty simulator come with the rest of the
+//! ID-card driver work; the types here are what they produce.
 //!
 //! An [`IdCard`] is personal data: it is zeroized when dropped and never prints its contents in
 //! `Debug`. Use [`IdCard::masked_name`] and [`IdCard::masked_number`] for anything shown or logged.
 
+pub mod frame;
 pub mod number;
 
 use std::fmt;
