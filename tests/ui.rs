@@ -42,18 +42,21 @@ fn find(ui: &KioskUi, label: &str) -> Vec<ElementHandle> {
     ElementHandle::find_by_accessible_label(ui.window(), label).collect()
 }
 
-fn click(ui: &KioskUi, label: &str) {
-    let found = find(ui, label);
-    let button = found
-        .iter()
+/// The button with this label (texts inside buttons carry the same label, with another role).
+fn button(ui: &KioskUi, label: &str) -> ElementHandle {
+    find(ui, label)
+        .into_iter()
         .find(|e| e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Button))
         .unwrap_or_else(|| {
             panic!(
                 "no button labelled {label:?} on page {:?}",
                 ui.with_kiosk(Kiosk::page)
             )
-        });
-    button.invoke_accessible_default_action();
+        })
+}
+
+fn click(ui: &KioskUi, label: &str) {
+    button(ui, label).invoke_accessible_default_action();
     mock_elapsed_time(Duration::from_millis(16));
 }
 
@@ -193,12 +196,7 @@ fn home_tiles_fit_above_the_dock_in_every_mode() {
             (w - 280.0, h)
         };
         for label in ["办事", "查询进度", "取号", "评价", "办事指南"] {
-            let tile = find(&ui, label)
-                .into_iter()
-                .find(|e| {
-                    e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Button)
-                })
-                .unwrap();
+            let tile = button(&ui, label);
             let (pos, size) = (tile.absolute_position(), tile.size());
             assert!(
                 pos.x >= 0.0

@@ -5,7 +5,7 @@ use super::idle::{IdleSignal, IdleTimer};
 use super::session::Session;
 use crate::catalog::{Catalog, Category, ServiceItem};
 use crate::config::{Config, Locale};
-use hallkiosk_drivers::event::{CardRejection, DeviceEvent, DeviceKind};
+use hallkiosk_drivers::event::{DeviceEvent, DeviceKind};
 use hallkiosk_drivers::printer::PrinterStatus;
 use std::time::Duration;
 
@@ -328,14 +328,10 @@ impl Kiosk {
                     self.card_removed_prompt = true;
                 }
             }
-            DeviceEvent::CardRejected(why) => {
+            DeviceEvent::CardRejected(_) => {
+                // Whatever went wrong with the read, the citizen's next step is the same.
                 self.idle.activity();
-                let status = match why {
-                    CardRejection::ReadFailed | CardRejection::InvalidData => {
-                        IdentifyStatus::Rejected
-                    }
-                };
-                self.show_identify(status);
+                self.show_identify(IdentifyStatus::Rejected);
             }
             DeviceEvent::CodeScanned(payload) => {
                 self.idle.activity();
@@ -586,7 +582,10 @@ mod tests {
             TODAY,
         );
         assert_eq!(k.identify_status(), IdentifyStatus::Waiting);
-        k.device_event(DeviceEvent::CardRejected(CardRejection::ReadFailed), TODAY);
+        k.device_event(
+            DeviceEvent::CardRejected(hallkiosk_drivers::event::CardRejection::ReadFailed),
+            TODAY,
+        );
         assert_eq!(k.identify_status(), IdentifyStatus::Rejected);
     }
 
