@@ -95,6 +95,22 @@ impl Command {
         }
     }
 
+    /// A short name for errors and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Reset => "reset (10 FF)",
+            Command::Status => "SAM status (11 FF)",
+            Command::SamId => "SAM id (12 FF)",
+            Command::Find => "find card (20 01)",
+            Command::Select => "select card (20 02)",
+            Command::ReadBase => "read (30 01)",
+            Command::ReadBaseWithFingerprint => "read with fingerprint (30 10)",
+            Command::ReadAppendedAddress => "read appended address (30 03)",
+            Command::SetBaud(_) => "set baud (60 xx)",
+            Command::SetMaxRfFrame(_) => "set RF frame (61 FF)",
+        }
+    }
+
     /// The complete request frame.
     pub fn encode(self) -> Vec<u8> {
         encode_frame(&self.body())
@@ -325,6 +341,87 @@ impl Response {
     }
 }
 
+/// The data of a card read (30 01 / 30 10): text block, WLT photo and fingerprint templates, each
+/// preceded by its big-endian length. Personal data: zeroized on drop, `Debug` shows lengths only.
+#[derive(Clone, PartialEq, Eq, Default, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+pub struct CardData {
+    pub text: Vec<u8>,
+    pub photo: Vec<u8>,
+    pub fingerprints: Vec<u8>,
+}
+
+impl fmt::Debug for CardData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "CardData(text {}, photo {}, fingerprints {} bytes)",
+            self.text.len(),
+            self.photo.len(),
+            self.fingerprints.len()
+        )
+    }
+}
+
+/// Why the data of a read response does not add up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("read response data has {got} bytes but its length fields announce {announced}")]
+pub struct DataLengthError {
+    pub got: usize,
+    pub announced: usize,
+}
+
+impl CardData {
+    /// Splits the data of a 30 01 (`with_fingerprint` false) or 30 10 response. The layout follows
+    /// the command sent, not the total length (devices.md §1.10, item 4).
+    pub fn parse(data: &[u8], with_fingerprint: bool) -> Result<CardData, DataLengthError> {
+        let fields = if with_fingerprint { 3 } else { 2 };
+        let head = 2 * fields;
+        let short = DataLengthError {
+            got: data.len(),
+            announced: head,
+        };
+        if data.len() < head {
+            return Err(short);
+        }
+        let lens: Vec<usize> = data[..head]
+            .chunks_exact(2)
+            .map(|p| usize::from(u16::from_be_bytes([p[0], p[1]])))
+            .collect();
+        let announced = head + lens.iter().sum::<usize>();
+        if data.len() != announced {
+            return Err(DataLengthError {
+                got: data.len(),
+                announced,
+            });
+        }
+        let text_end = head + lens[0];
+        let photo_end = text_end + lens[1];
+        Ok(CardData {
+            text: data[head..text_end].to_vec(),
+            photo: data[text_end..photo_end].to_vec(),
+            fingerprints: data[photo_end..].to_vec(),
+        })
+    }
+
+    /// The response data for this card (the simulator's side).
+    pub fn encode(&self, with_fingerprint: bool) -> Vec<u8> {
+        let mut out =
+            Vec::with_capacity(6 + self.text.len() + self.photo.len() + self.fingerprints.len());
+        let be = |n: usize| u16::try_from(n).unwrap_or(u16::MAX).to_be_bytes();
+        out.extend(be(self.text.len()));
+        out.extend(be(self.photo.len()));
+        if with_fingerprint {
+            out.extend(be(self.fingerprints.len()));
+        }
+        out.extend_from_slice(&self.text);
+        out.extend_from_slice(&self.photo);
+        if with_fingerprint {
+            out.extend_from_slice(&self.fingerprints);
+        }
+        out
+    }
+}
+
 /// Wraps a body in preamble, length and checksum.
 pub fn encode_frame(body: &[u8]) -> Vec<u8> {
     let len = u16::try_from(body.len() + 1).expect("a SAM frame body fits in 16 bits");
@@ -496,6 +593,75 @@ mod tests {
             );
             assert!(!r.sw3.is_success());
         }
+    }
+
+    #[test]
+    fn read_data_layouts_follow_the_command_sent() {
+        let card = CardData {
+            text: vec![1; 256],
+            photo: vec![2; 1024],
+            fingerprints: vec![3; 1024],
+        };
+        let base = Response {
+            sw1: 0,
+            sw2: 0,
+            sw3: Sw3::Success,
+            data: card.encode(false),
+        }
+        .encode();
+        assert_eq!(base.len(), 1295);
+        assert_eq!(
+            &base[..14],
+            &hex("AA AA AA 96 69 05 08 00 00 90 01 00 04 00")[..]
+        );
+        assert_eq!(base[14], 1, "text at offset 14");
+        assert_eq!(base[270], 2, "photo at offset 270");
+        let with_fp = Response {
+            sw1: 0,
+            sw2: 0,
+            sw3: Sw3::Success,
+            data: card.encode(true),
+        }
+        .encode();
+        assert_eq!(with_fp.len(), 2321);
+        assert_eq!(&with_fp[5..10], &hex("09 0A 00 00 90")[..]);
+        assert_eq!(with_fp[16], 1, "text at offset 16");
+        assert_eq!(with_fp[272], 2, "photo at offset 272");
+        assert_eq!(with_fp[1296], 3, "fingerprints at 1296");
+        let parsed = CardData::parse(&with_fp[10..with_fp.len() - 1], true).unwrap();
+        assert!(parsed == card);
+        let mut no_fp = card.clone();
+        no_fp.fingerprints.clear();
+        let no_fp_frame = Response {
+            sw1: 0,
+            sw2: 0,
+            sw3: Sw3::Success,
+            data: no_fp.encode(true),
+        }
+        .encode();
+        assert_eq!(
+            no_fp_frame.len(),
+            1297,
+            "fingerprint length 0 gives 1297 bytes"
+        );
+        assert!(CardData::parse(&no_fp.encode(true), true)
+            .unwrap()
+            .fingerprints
+            .is_empty());
+        // Parsing a 30 10 body as 30 01 is caught by the length fields.
+        assert!(CardData::parse(&card.encode(true), false).is_err());
+        assert_eq!(
+            CardData::parse(&card.encode(false)[..100], false),
+            Err(DataLengthError {
+                got: 100,
+                announced: 1284
+            })
+        );
+        assert!(CardData::parse(&[0, 1], false).is_err());
+        assert_eq!(
+            format!("{card:?}"),
+            "CardData(text 256, photo 1024, fingerprints 1024 bytes)"
+        );
     }
 
     #[test]

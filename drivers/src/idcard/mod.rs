@@ -1,23 +1,33 @@
 //! Resident ID cards and the other cards the SAM reader reads (GA/T 467, GB 11643).
 //!
-//! This module holds the card model the application works with, the ID-number rules ([`number`]) and
-//! the SAM frame codec ([`frame`]: commands, SW3 codes, a streaming decoder). The text-block parser,
-//! the serial/USB transports, the reader service and the pty simulator come with the rest of the
-//! ID-card driver work; the types here are what they produce.
+//! - [`frame`]: the SAM frame codec (commands, SW3 codes, a streaming decoder), sans-IO, shared by
+//!   the driver and the simulator;
+//! - [`text`]: the 256-byte text block of the four card layouts, both ways;
+//! - [`number`]: GB 11643 ID numbers and the per-layout number rules;
+//! - [`photo`]: the opaque WLT photo and the pluggable decoder trait (no decoder is shipped);
+//! - [`reader`]: one reader over a [`reader::SamLink`] (serial or USB), blocking, every wait bounded;
+//! - [`service`]: the async task that polls the reader and emits [`crate::DeviceEvent`]s.
 //!
 //! An [`IdCard`] is personal data: it is zeroized when dropped and never prints its contents in
 //! `Debug`. Use [`IdCard::masked_name`] and [`IdCard::masked_number`] for anything shown or logged.
 
 pub mod frame;
 pub mod number;
+pub mod photo;
+pub mod reader;
+pub mod serial;
+pub mod service;
+pub mod text;
+pub mod usb;
 
 use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// Which layout the card's text block uses (type tag at byte 248 of the text block).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum CardType {
     /// 居民身份证.
+    #[default]
     Resident,
     /// 港澳台居民居住证 ('J').
     HkMoTw,
@@ -40,8 +50,9 @@ impl CardType {
 }
 
 /// Gender code of GB/T 2261.1 as stored on the chip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Gender {
+    #[default]
     Unknown,
     Male,
     Female,
@@ -59,6 +70,109 @@ impl Gender {
             _ => None,
         }
     }
+
+    /// The one-digit code.
+    pub fn code(self) -> char {
+        match self {
+            Gender::Unknown => '0',
+            Gender::Male => '1',
+            Gender::Female => '2',
+            Gender::Unstated => '9',
+        }
+    }
+
+    /// The name used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gender::Unknown => "unknown",
+            Gender::Male => "male",
+            Gender::Female => "female",
+            Gender::Unstated => "unstated",
+        }
+    }
+
+    /// The word printed on forms.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Gender::Unknown => "未知",
+            Gender::Male => "男",
+            Gender::Female => "女",
+            Gender::Unstated => "未说明",
+        }
+    }
+}
+
+/// The nations of GB/T 3304 as the chip codes them (01–56, 97 其他, 98 外国血统中国籍人士).
+pub fn nation_name(code: &str) -> Option<&'static str> {
+    const NATIONS: [&str; 56] = [
+        "汉",
+        "蒙古",
+        "回",
+        "藏",
+        "维吾尔",
+        "苗",
+        "彝",
+        "壮",
+        "布依",
+        "朝鲜",
+        "满",
+        "侗",
+        "瑶",
+        "白",
+        "土家",
+        "哈尼",
+        "哈萨克",
+        "傣",
+        "黎",
+        "傈僳",
+        "佤",
+        "畲",
+        "高山",
+        "拉祜",
+        "水",
+        "东乡",
+        "纳西",
+        "景颇",
+        "柯尔克孜",
+        "土",
+        "达斡尔",
+        "仫佬",
+        "羌",
+        "布朗",
+        "撒拉",
+        "毛南",
+        "仡佬",
+        "锡伯",
+        "阿昌",
+        "普米",
+        "塔吉克",
+        "怒",
+        "乌孜别克",
+        "俄罗斯",
+        "鄂温克",
+        "德昂",
+        "保安",
+        "裕固",
+        "京",
+        "塔塔尔",
+        "独龙",
+        "鄂伦春",
+        "赫哲",
+        "门巴",
+        "珞巴",
+        "基诺",
+    ];
+    if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match code {
+        "97" => Some("其他"),
+        "98" => Some("外国血统中国籍人士"),
+        _ => {
+            let n: usize = code.parse().ok()?;
+            NATIONS.get(n.checked_sub(1)?).copied()
+        }
+    }
 }
 
 /// The last day a card is valid.
@@ -70,8 +184,20 @@ pub enum ValidTo {
     LongTerm,
 }
 
-/// A card as read from the chip. Dates are `YYYY-MM-DD`.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+/// A card as read from the chip. Dates are `YYYY-MM-DD`. Fields a layout does not have are empty.
+///
+/// | field | resident | 港澳台 'J' | 2017 PR 'I' | 2023 PR 'Y' |
+/// |---|---|---|---|---|
+/// | `name` | 姓名 | 姓名 | 中文姓名 (may be empty) | 中文姓名 |
+/// | `english_name` | – | – | 英文姓名 | 英文姓名 + 续 |
+/// | `nation_code` | 民族 | – | – | – |
+/// | `address` | 住址 | 住址 | – | – |
+/// | `issuer` | 签发机关 | 签发机关 | – | – |
+/// | `pass_number`, `issue_count` | – | 通行证号码, 签发次数 | – | – |
+/// | `nationality` | – | – | 国籍 (alpha-3) | 国籍 |
+/// | `card_version`, `authority_code` | – | – | 证件版本号, 受理机关代码 | – |
+/// | `renew_count`, `previous_number_link` | – | – | – | 换证次数, 既往证件关联项 |
+#[derive(Clone, PartialEq, Eq, Default, Zeroize, ZeroizeOnDrop)]
 pub struct IdCard {
     #[zeroize(skip)]
     pub card_type: CardType,
@@ -88,6 +214,25 @@ pub struct IdCard {
     pub issuer: String,
     pub valid_from: String,
     pub valid_to: ValidTo,
+    pub pass_number: String,
+    pub issue_count: String,
+    pub nationality: String,
+    pub card_version: String,
+    pub authority_code: String,
+    pub renew_count: String,
+    pub previous_number_link: String,
+    /// The newest appended address (30 03), when one was read.
+    pub appended_address: String,
+    /// The 1024-byte WLT photo, opaque (see [`photo`]).
+    pub photo: Vec<u8>,
+    /// Two 512-byte fingerprint templates when read with 30 10; empty otherwise.
+    pub fingerprints: Vec<u8>,
+}
+
+impl Default for ValidTo {
+    fn default() -> Self {
+        ValidTo::Date(String::new())
+    }
 }
 
 impl Zeroize for ValidTo {
@@ -189,19 +334,17 @@ mod tests {
     use super::*;
 
     fn card(name: &str, number: &str) -> IdCard {
-        IdCard {
-            card_type: CardType::Resident,
-            name: name.into(),
-            english_name: String::new(),
-            gender: Gender::Male,
-            nation_code: "01".into(),
-            birth_date: "1990-03-07".into(),
-            address: "北京市东城区测试路1号".into(),
-            id_number: number.into(),
-            issuer: "北京市公安局东城分局".into(),
-            valid_from: "2020-01-01".into(),
-            valid_to: ValidTo::Date("2040-01-01".into()),
-        }
+        let mut c = IdCard::default();
+        c.name = name.into();
+        c.gender = Gender::Male;
+        c.nation_code = "01".into();
+        c.birth_date = "1990-03-07".into();
+        c.address = "北京市东城区测试路1号".into();
+        c.id_number = number.into();
+        c.issuer = "北京市公安局东城分局".into();
+        c.valid_from = "2020-01-01".into();
+        c.valid_to = ValidTo::Date("2040-01-01".into());
+        c
     }
 
     #[test]
@@ -245,5 +388,29 @@ mod tests {
         assert_eq!(Gender::from_code('2'), Some(Gender::Female));
         assert_eq!(Gender::from_code('9'), Some(Gender::Unstated));
         assert_eq!(Gender::from_code('3'), None);
+        for g in [
+            Gender::Unknown,
+            Gender::Male,
+            Gender::Female,
+            Gender::Unstated,
+        ] {
+            assert_eq!(Gender::from_code(g.code()), Some(g));
+        }
+    }
+
+    #[test]
+    fn nation_table_covers_01_to_56_97_98_and_nothing_else() {
+        assert_eq!(nation_name("01"), Some("汉"));
+        assert_eq!(nation_name("46"), Some("德昂"));
+        assert_eq!(nation_name("56"), Some("基诺"));
+        assert_eq!(nation_name("97"), Some("其他"));
+        assert_eq!(nation_name("98"), Some("外国血统中国籍人士"));
+        for bad in ["00", "57", "96", "99", "1", "001", "0a", ""] {
+            assert_eq!(nation_name(bad), None, "{bad}");
+        }
+        let known = (0..100)
+            .filter(|n| nation_name(&format!("{n:02}")).is_some())
+            .count();
+        assert_eq!(known, 58);
     }
 }

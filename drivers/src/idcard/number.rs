@@ -1,4 +1,17 @@
-//! ID numbers (公民身份号码, GB 11643-1999): structure and the ISO 7064 MOD 11-2 check character.
+//! ID numbers (公民身份号码, GB 11643-1999): structure and the ISO 7064 MOD 11-2 check character, and
+//! which numbers belong on which card:
+//!
+//! | card | number |
+//! |---|---|
+//! | 居民身份证 | 18 characters, first digit 1–8 but not the 81/82/83 prefixes |
+//! | 港澳台居民居住证 | 18 characters, 81 (Hong Kong), 82 (Macau) or 83 (Taiwan) first |
+//! | 2023 外国人永久居留身份证 | 18 characters, 9 first |
+//! | 2017 外国人永久居留身份证 | 15 characters: 3 letters + 12 digits, no check character |
+//!
+//! For the 18-character kinds the birth date inside the number must be a real date, not in the
+//! future, and the chip's own birth date.
+
+use super::CardType;
 
 /// Weights of the first 17 digits: 2^(17−i) mod 11.
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -49,6 +62,63 @@ pub fn validate(number: &str) -> Result<(), NumberError> {
     Ok(())
 }
 
+/// Why the number read from a card does not belong on it. Messages carry no part of the number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CardNumberError {
+    #[error("the ID number is not valid: {0}")]
+    Number(NumberError),
+    #[error("the ID number's prefix does not belong on a {0} card")]
+    Prefix(&'static str),
+    #[error("a 2017 permanent-residence number has 3 letters and 12 digits")]
+    OldPermanentResidenceShape,
+    #[error("the birth date on the chip differs from the one in the ID number")]
+    BirthDateMismatch,
+    #[error("the birth date is in the future")]
+    BirthDateInFuture,
+}
+
+/// Checks `number` against the rules of `card_type`. `chip_birth` is the chip's birth date and
+/// `today` the current date, both `YYYY-MM-DD`.
+pub fn validate_for(
+    card_type: CardType,
+    number: &str,
+    chip_birth: &str,
+    today: &str,
+) -> Result<(), CardNumberError> {
+    if card_type == CardType::Foreign2017 {
+        let b = number.as_bytes();
+        let shaped = b.len() == 15
+            && b[..3].iter().all(u8::is_ascii_uppercase)
+            && b[3..].iter().all(u8::is_ascii_digit);
+        return if shaped {
+            Ok(())
+        } else {
+            Err(CardNumberError::OldPermanentResidenceShape)
+        };
+    }
+    validate(number).map_err(CardNumberError::Number)?;
+    let prefix_ok = match card_type {
+        CardType::Resident => {
+            matches!(number.as_bytes()[0], b'1'..=b'8')
+                && !["81", "82", "83"].contains(&&number[..2])
+        }
+        CardType::HkMoTw => ["81", "82", "83"].contains(&&number[..2]),
+        CardType::Foreign2023 => number.starts_with('9'),
+        CardType::Foreign2017 => true,
+    };
+    if !prefix_ok {
+        return Err(CardNumberError::Prefix(card_type.as_str()));
+    }
+    let in_number = &number[6..14];
+    if chip_birth.replace('-', "") != in_number {
+        return Err(CardNumberError::BirthDateMismatch);
+    }
+    if !today.is_empty() && chip_birth > today {
+        return Err(CardNumberError::BirthDateInFuture);
+    }
+    Ok(())
+}
+
 /// Whether `yyyymmdd` (8 digits) names a day of the Gregorian calendar.
 pub fn is_real_date(yyyymmdd: &str) -> bool {
     if yyyymmdd.len() != 8 || !yyyymmdd.bytes().all(|b| b.is_ascii_digit()) {
@@ -95,6 +165,76 @@ mod tests {
         assert_eq!(validate("11010519491231002x"), Err(NumberError::CheckChar));
         assert_eq!(validate("1101051949123100"), Err(NumberError::Length));
         assert_eq!(validate("1101051949123A002X"), Err(NumberError::NotDigits));
+    }
+
+    fn with_check(first17: &str) -> String {
+        format!("{first17}{}", check_char(first17).unwrap())
+    }
+
+    #[test]
+    fn numbers_must_fit_the_card_type() {
+        use CardType::*;
+        let resident = "11010519491231002X";
+        let today = "2026-11-23";
+        assert_eq!(
+            validate_for(Resident, resident, "1949-12-31", today),
+            Ok(())
+        );
+        assert_eq!(
+            validate_for(Resident, resident, "1949-12-30", today),
+            Err(CardNumberError::BirthDateMismatch)
+        );
+        assert_eq!(
+            validate_for(HkMoTw, resident, "1949-12-31", today),
+            Err(CardNumberError::Prefix("hk_mo_tw"))
+        );
+        for p in ["81", "82", "83"] {
+            let n = with_check(&format!("{p}000019881224905"));
+            assert_eq!(validate_for(HkMoTw, &n, "1988-12-24", today), Ok(()), "{p}");
+            assert_eq!(
+                validate_for(Resident, &n, "1988-12-24", today),
+                Err(CardNumberError::Prefix("resident")),
+                "{p}"
+            );
+        }
+        for n in ["932682198501010017", "911124198108030024"] {
+            let birth = format!("{}-{}-{}", &n[6..10], &n[10..12], &n[12..14]);
+            assert_eq!(validate_for(Foreign2023, n, &birth, today), Ok(()));
+            assert_eq!(
+                validate_for(Resident, n, &birth, today),
+                Err(CardNumberError::Prefix("resident"))
+            );
+        }
+        assert_eq!(
+            validate_for(Foreign2023, "932682198501010018", "1985-01-01", today),
+            Err(CardNumberError::Number(NumberError::CheckChar))
+        );
+        let future = with_check("11010120300101001");
+        assert_eq!(
+            validate_for(Resident, &future, "2030-01-01", today),
+            Err(CardNumberError::BirthDateInFuture)
+        );
+    }
+
+    #[test]
+    fn old_permanent_residence_numbers_are_three_letters_and_twelve_digits() {
+        let ok = "USA110085050101";
+        assert_eq!(
+            validate_for(CardType::Foreign2017, ok, "1985-05-01", ""),
+            Ok(())
+        );
+        for bad in [
+            "usa110085050101",
+            "US1110085050101",
+            "USA11008505010",
+            "USA11008505010X",
+        ] {
+            assert_eq!(
+                validate_for(CardType::Foreign2017, bad, "1985-05-01", ""),
+                Err(CardNumberError::OldPermanentResidenceShape),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
