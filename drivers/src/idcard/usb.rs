@@ -44,6 +44,11 @@ impl<P: BulkPipes> UsbLink<P> {
         }
     }
 
+    /// The pipes underneath (for diagnostics and tests).
+    pub fn pipes(&self) -> &P {
+        &self.pipes
+    }
+
     fn write_all(&mut self, endpoint: u8, mut data: &[u8]) -> io::Result<()> {
         while !data.is_empty() {
             let n = self.pipes.write_bulk(endpoint, data, WRITE_TIMEOUT)?;

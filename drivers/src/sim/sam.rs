@@ -301,13 +301,13 @@ pub struct PtySam {
 impl PtySam {
     /// Opens a pty pair and starts serving on its master side.
     pub fn start(state: SamState) -> std::io::Result<PtySam> {
-        let (mut master, mut slave) = TTYPort::pair().map_err(std::io::Error::from)?;
+        let (mut master, slave) = TTYPort::pair().map_err(std::io::Error::from)?;
         let path = slave
             .name()
             .ok_or_else(|| std::io::Error::other("the pty has no name"))?;
-        // Others open the slave by path; the simulator keeps its own slave end open so the master
-        // never sees a hang-up between the driver's sessions.
-        slave.set_exclusive(false).map_err(std::io::Error::from)?;
+        // The driver opens the slave by path with an exclusive lock, as it would a real port; the
+        // simulator keeps only the master.
+        drop(slave);
         master
             .set_timeout(Duration::from_millis(20))
             .map_err(std::io::Error::from)?;
@@ -318,7 +318,7 @@ impl PtySam {
             let stop = Arc::clone(&stop);
             std::thread::Builder::new()
                 .name("sam-sim".into())
-                .spawn(move || serve(master, slave, &state, &stop))?
+                .spawn(move || serve(master, &state, &stop))?
         };
         Ok(PtySam {
             path,
@@ -357,7 +357,7 @@ impl Drop for PtySam {
     }
 }
 
-fn serve(mut master: TTYPort, _slave: TTYPort, state: &Mutex<SamState>, stop: &AtomicBool) {
+fn serve(mut master: TTYPort, state: &Mutex<SamState>, stop: &AtomicBool) {
     let mut device = SamDevice::new();
     let mut buf = [0u8; 512];
     while !stop.load(Ordering::SeqCst) {
@@ -365,6 +365,14 @@ fn serve(mut master: TTYPort, _slave: TTYPort, state: &Mutex<SamState>, stop: &A
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => continue,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // No driver has the slave open (hang-up): wait for one.
+            Err(e)
+                if matches!(e.kind(), std::io::ErrorKind::BrokenPipe)
+                    || e.raw_os_error() == Some(5) =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "simulated reader: pty read failed");
                 std::thread::sleep(Duration::from_millis(20));
