@@ -7,7 +7,9 @@
 
 pub mod catalog;
 pub mod config;
+pub mod devices;
 pub mod flows;
+pub mod idcard_cli;
 pub mod logging;
 pub mod startup;
 pub mod ui;

@@ -37,6 +37,63 @@ enum Command {
     /// Check or search the service catalog
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// ID-card reader tools: read a card, SAM status, a simulated reader on a pty
+    #[command(subcommand)]
+    Idcard(IdcardCommand),
+}
+
+#[derive(Subcommand)]
+enum IdcardCommand {
+    /// Read one card and print it (name, number and address masked unless --reveal)
+    Read {
+        /// The reader: a device path (/dev/ttyUSB0) or an address (serial:PATH@BAUD, usb:0400:c35a)
+        #[arg(long, value_name = "PATH")]
+        port: String,
+        /// Serial rate [default: 115200]
+        #[arg(long)]
+        baud: Option<u32>,
+        /// Print a JSON object
+        #[arg(long)]
+        json: bool,
+        /// Show personal values unmasked (the citizen is present and agrees)
+        #[arg(long)]
+        reveal: bool,
+        /// Read with fingerprints (30 10)
+        #[arg(long)]
+        fingerprint: bool,
+        /// Also read the appended address (30 03)
+        #[arg(long)]
+        appended_address: bool,
+        /// Wait up to SECS for a card to be placed
+        #[arg(long, value_name = "SECS", default_value_t = 0)]
+        wait: u64,
+    },
+    /// Print the SAM's status and module number
+    Status {
+        #[arg(long, value_name = "PATH")]
+        port: String,
+        #[arg(long)]
+        baud: Option<u32>,
+    },
+    /// Serve a simulated reader on a pty: prints the pty path, then takes commands on stdin
+    Sim {
+        /// Card on the antenna at start (resident, resident-long-term, resident-expired,
+        /// resident-edge, resident-other, hk-mo-tw, foreign-2017, foreign-2023)
+        #[arg(long, value_name = "FIXTURE")]
+        card: Option<String>,
+        /// Answer with this SW3 (hex, e.g. 41, 60, 80)
+        #[arg(long, value_name = "SW3")]
+        fault: Option<String>,
+        /// The "card still on antenna" quirk: find/select fail after a read, reads still succeed
+        #[arg(long)]
+        sticky: bool,
+        /// Delay before answering a card read, in ms
+        #[arg(long, value_name = "MS", default_value_t = 0)]
+        read_delay_ms: u64,
+        /// UART rate the replies are paced at (0: unpaced)
+        #[arg(long, default_value_t = 115_200)]
+        baud: u32,
+    },
 }
 
 #[derive(clap::Args, Default)]
@@ -95,6 +152,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(cli.config.as_deref(), args, started),
         Command::Config(c) => config_command(cli.config.as_deref(), c),
         Command::Catalog(c) => catalog_command(cli.config.as_deref(), c),
+        Command::Idcard(c) => idcard_command(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -143,11 +201,15 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
         simulated = config.all_devices_simulated(),
         "starting kiosk"
     );
-    if !config.all_devices_simulated() {
-        tracing::warn!(
-            "real device drivers are not built yet; the configured devices are not opened"
-        );
-    }
+    let idcard_events = if config.devices.idcard.is_sim() {
+        None
+    } else {
+        tracing::info!(reader = %config.devices.idcard, "starting the ID-card reader service");
+        Some(hallkiosk::devices::spawn_idcard_service(
+            config.devices.idcard.clone(),
+            std::sync::Arc::new(local_today),
+        )?)
+    };
 
     let kiosk = Kiosk::new(FlowSettings::from_config(&config), catalog);
     let ui = KioskUi::new(
@@ -160,6 +222,7 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
             today: Box::new(local_today),
         },
     )?;
+    let _device_pump = idcard_events.map(|events| ui.pump_device_events(events));
     let window = ui.window().window();
     let (w, h) = config.kiosk.orientation.size();
     window.set_size(slint::LogicalSize::new(w as f32, h as f32));
@@ -224,4 +287,59 @@ fn catalog_command(config_path: Option<&Path>, c: CatalogCommand) -> Result<()> 
         }
     }
     Ok(())
+}
+
+fn idcard_command(c: IdcardCommand) -> Result<()> {
+    use hallkiosk::idcard_cli;
+    use hallkiosk_drivers::idcard::reader::ReadOptions;
+    use hallkiosk_drivers::sim::fixtures::CardFixture;
+    use std::time::Duration;
+    match c {
+        IdcardCommand::Read {
+            port,
+            baud,
+            json,
+            reveal,
+            fingerprint,
+            appended_address,
+            wait,
+        } => idcard_cli::read(
+            &idcard_cli::address(&port, baud)?,
+            json,
+            reveal,
+            ReadOptions {
+                fingerprint,
+                appended_address,
+            },
+            Duration::from_secs(wait),
+            &local_today(),
+        ),
+        IdcardCommand::Status { port, baud } => {
+            idcard_cli::status(&idcard_cli::address(&port, baud)?)
+        }
+        IdcardCommand::Sim {
+            card,
+            fault,
+            sticky,
+            read_delay_ms,
+            baud,
+        } => {
+            let card = match card {
+                Some(name) => Some(CardFixture::from_name(&name).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "no card fixture `{name}` (have {})",
+                        idcard_cli::fixture_names()
+                    )
+                })?),
+                None => None,
+            };
+            idcard_cli::sim(idcard_cli::SimArgs {
+                card,
+                fault: fault.as_deref().map(idcard_cli::parse_sw3).transpose()?,
+                sticky,
+                read_delay: Duration::from_millis(read_delay_ms),
+                baud,
+            })
+        }
+    }
 }

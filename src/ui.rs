@@ -128,6 +128,27 @@ impl KioskUi {
         self.refresh();
     }
 
+    /// Feeds events from a device service into the flow. The channel is drained every 50 ms on
+    /// the UI thread; keep the returned timer alive for as long as events should flow.
+    pub fn pump_device_events(
+        &self,
+        mut events: tokio::sync::mpsc::UnboundedReceiver<DeviceEvent>,
+    ) -> slint::Timer {
+        let timer = slint::Timer::default();
+        let weak = self.downgrade();
+        timer.start(
+            slint::TimerMode::Repeated,
+            Duration::from_millis(50),
+            move || {
+                let Some(ui) = weak.upgrade() else { return };
+                while let Ok(event) = events.try_recv() {
+                    ui.device_event(event);
+                }
+            },
+        );
+        timer
+    }
+
     /// A dev dock button: the simulated devices turn it into device events.
     pub fn dock(&self, command: DockCommand) {
         let events = match self.state.borrow_mut().sim.as_mut() {

@@ -90,6 +90,45 @@ fn apply_identifies_with_the_dock_and_greets_masked() {
     assert!(ui.with_kiosk(|k| k.session().is_none()));
 }
 
+/// The identify screen with the real reader service on a pty, not the dock: placing a card on the
+/// simulated SAM greets the citizen, lifting it asks whether to continue.
+fn identify_with_the_reader_service_on_a_pty() {
+    use hallkiosk_drivers::sim::fixtures::CardFixture;
+    use hallkiosk_drivers::sim::sam::{PtySam, SamState};
+    use hallkiosk_drivers::transport::DeviceAddress;
+    let sim = PtySam::start(SamState::default()).unwrap();
+    let events = hallkiosk::devices::spawn_idcard_service(
+        DeviceAddress::Serial {
+            path: sim.path().to_string(),
+            baud: None,
+        },
+        std::sync::Arc::new(|| "2026-11-22".to_string()),
+    )
+    .unwrap();
+    let ui = new_ui(1920.0, 1080.0);
+    let _pump = ui.pump_device_events(events);
+    click(&ui, "办事");
+    sim.control().place_fixture(CardFixture::HkMoTw);
+    let until = |what: &dyn Fn() -> bool| {
+        for _ in 0..300 {
+            if what() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+            mock_elapsed_time(Duration::from_millis(50));
+        }
+        false
+    };
+    assert!(
+        until(&|| shows(&ui, "您好，陈*文")),
+        "greeted from the real reader"
+    );
+    sim.control().remove();
+    assert!(until(&|| shows(&ui, "您的证件已移开，是否继续办理？")));
+    click(&ui, "结束并清除信息");
+    assert!(ui.with_kiosk(|k| k.session().is_none()));
+}
+
 fn expired_card_and_unknown_code_say_what_to_do() {
     let ui = new_ui(1920.0, 1080.0);
     click(&ui, "放置过期身份证");
@@ -289,6 +328,7 @@ fn kiosk_ui_scenarios() {
     i_slint_backend_testing::init_integration_test_with_mock_time();
     home_has_five_entries_and_prompt();
     apply_identifies_with_the_dock_and_greets_masked();
+    identify_with_the_reader_service_on_a_pty();
     expired_card_and_unknown_code_say_what_to_do();
     guide_browses_to_an_item();
     guide_searches_by_pinyin_initials_on_the_letter_pad();

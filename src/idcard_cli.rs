@@ -1,0 +1,314 @@
+//! `hallkiosk idcard …`: the maintainer's tools for the ID-card reader.
+//!
+//! - `read` reads one card and prints it, masked unless `--reveal`;
+//! - `status` prints the SAM's status and module number;
+//! - `sim` serves a simulated reader on a pty and takes commands on stdin.
+
+use crate::devices::open_idcard;
+use anyhow::{anyhow, bail, Context, Result};
+use hallkiosk_drivers::idcard::frame::Sw3;
+use hallkiosk_drivers::idcard::reader::{ReadOptions, Reader, ReaderError, SamLink, Timeouts};
+use hallkiosk_drivers::idcard::{mask_middle, mask_name, nation_name, IdCard, ValidTo};
+use hallkiosk_drivers::sim::fixtures::CardFixture;
+use hallkiosk_drivers::sim::sam::{PtySam, SamState};
+use hallkiosk_drivers::transport::DeviceAddress;
+use std::io::BufRead;
+use std::time::{Duration, Instant};
+
+/// Where the reader is: `--port` (a device path or any address form) and `--baud`.
+pub fn address(port: &str, baud: Option<u32>) -> Result<DeviceAddress> {
+    let address: DeviceAddress = if port.starts_with('/') {
+        DeviceAddress::Serial {
+            path: port.to_string(),
+            baud,
+        }
+    } else {
+        port.parse()?
+    };
+    Ok(match address {
+        DeviceAddress::Serial { path, baud: None } => DeviceAddress::Serial { path, baud },
+        other => other,
+    })
+}
+
+fn open(address: &DeviceAddress) -> Result<Reader<Box<dyn SamLink>>> {
+    let link =
+        open_idcard(address).with_context(|| format!("cannot open the reader at {address}"))?;
+    Ok(Reader::new(link, Timeouts::default()))
+}
+
+/// Why a read failed, for the exit message: the reader's words in English and Chinese.
+fn reader_failure(e: &ReaderError) -> anyhow::Error {
+    anyhow!("{e} ({})", e.message_zh())
+}
+
+/// `hallkiosk idcard read`.
+pub fn read(
+    address: &DeviceAddress,
+    json: bool,
+    reveal: bool,
+    options: ReadOptions,
+    wait: Duration,
+    today: &str,
+) -> Result<()> {
+    let mut reader = open(address)?;
+    let deadline = Instant::now() + wait;
+    let card = loop {
+        match reader.read_card(options, today) {
+            Ok(Some(card)) => break card,
+            Ok(None) if Instant::now() >= deadline => {
+                bail!(
+                    "no card on the reader: {} ({})",
+                    Sw3::NoCard.message_en(),
+                    Sw3::NoCard.message_zh()
+                )
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(200)),
+            Err(e) => return Err(reader_failure(&e)),
+        }
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&card_json(&card, reveal))?
+        );
+    } else {
+        print!("{}", card_text(&card, reveal));
+    }
+    Ok(())
+}
+
+fn valid_to(card: &IdCard) -> String {
+    match &card.valid_to {
+        ValidTo::LongTerm => "长期".into(),
+        ValidTo::Date(d) => d.clone(),
+    }
+}
+
+/// Masks values that identify a person unless `reveal`.
+struct Shown<'a> {
+    card: &'a IdCard,
+    reveal: bool,
+}
+
+impl Shown<'_> {
+    fn name(&self) -> String {
+        self.personal(&self.card.name, mask_name)
+    }
+    fn english_name(&self) -> String {
+        self.personal(&self.card.english_name, mask_name)
+    }
+    fn id_number(&self) -> String {
+        self.personal(&self.card.id_number, |n| mask_middle(n, 3, 4))
+    }
+    fn birth_date(&self) -> String {
+        self.personal(&self.card.birth_date, |d| {
+            format!("{}-**-**", &d[..4.min(d.len())])
+        })
+    }
+    fn address(&self, a: &str) -> String {
+        self.personal(a, |a| {
+            let head: String = a.chars().take(6).collect();
+            format!("{head}{}", "*".repeat(a.chars().count().saturating_sub(6)))
+        })
+    }
+    fn nation(&self) -> String {
+        self.personal(&self.card.nation_code, |n| "*".repeat(n.len()))
+    }
+    fn other(&self, v: &str) -> String {
+        self.personal(v, |v| mask_middle(v, 1, 1))
+    }
+    fn personal(&self, v: &str, mask: impl Fn(&str) -> String) -> String {
+        if self.reveal || v.is_empty() {
+            v.to_string()
+        } else {
+            mask(v)
+        }
+    }
+}
+
+/// The card as a JSON object (see `docs/devices/idcard.md` for the fields).
+pub fn card_json(card: &IdCard, reveal: bool) -> serde_json::Value {
+    use hallkiosk_drivers::idcard::CardType;
+    let s = Shown { card, reveal };
+    let mut o = serde_json::json!({
+        "card_type": card.card_type.as_str(),
+        "name": s.name(),
+        "gender": card.gender.as_str(),
+        "birth_date": s.birth_date(),
+        "id_number": s.id_number(),
+        "valid_from": card.valid_from,
+        "valid_to": valid_to(card),
+        "photo_bytes": card.photo.len(),
+        "fingerprint_bytes": card.fingerprints.len(),
+        "masked": !reveal,
+    });
+    let extra: Vec<(&str, String)> = match card.card_type {
+        CardType::Resident => vec![
+            ("nation_code", s.nation()),
+            (
+                "nation",
+                if reveal {
+                    nation_name(&card.nation_code)
+                        .unwrap_or_default()
+                        .to_string()
+                } else {
+                    "*".into()
+                },
+            ),
+            ("address", s.address(&card.address)),
+            ("issuer", card.issuer.clone()),
+        ],
+        CardType::HkMoTw => vec![
+            ("address", s.address(&card.address)),
+            ("issuer", card.issuer.clone()),
+            ("pass_number", s.other(&card.pass_number)),
+            ("issue_count", card.issue_count.clone()),
+        ],
+        CardType::Foreign2017 => vec![
+            ("english_name", s.english_name()),
+            ("nationality", card.nationality.clone()),
+            ("card_version", card.card_version.clone()),
+            ("authority_code", card.authority_code.clone()),
+        ],
+        CardType::Foreign2023 => vec![
+            ("english_name", s.english_name()),
+            ("nationality", card.nationality.clone()),
+            ("renew_count", card.renew_count.clone()),
+            ("previous_number_link", s.other(&card.previous_number_link)),
+            ("issuer", card.issuer.clone()),
+        ],
+    };
+    if let serde_json::Value::Object(map) = &mut o {
+        for (k, v) in extra {
+            map.insert(k.into(), v.into());
+        }
+        if !card.appended_address.is_empty() {
+            map.insert(
+                "appended_address".into(),
+                s.address(&card.appended_address).into(),
+            );
+        }
+    }
+    o
+}
+
+/// The card as aligned text lines.
+pub fn card_text(card: &IdCard, reveal: bool) -> String {
+    let o = card_json(card, reveal);
+    let mut out = String::new();
+    if let serde_json::Value::Object(map) = o {
+        for (k, v) in map {
+            let v = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            out.push_str(&format!("{k:<22}{v}\n"));
+        }
+    }
+    out
+}
+
+/// `hallkiosk idcard status`.
+pub fn status(address: &DeviceAddress) -> Result<()> {
+    let mut reader = open(address)?;
+    let status = reader.status();
+    match &status {
+        Ok(()) => println!("SAM status: ready (SW3 90)"),
+        Err(e) => println!("SAM status: {e}"),
+    }
+    match reader.sam_id() {
+        Ok(id) => println!("SAM id: {id}"),
+        Err(e) => println!("SAM id: unavailable ({e})"),
+    }
+    status.map_err(|e| reader_failure(&e))
+}
+
+/// Settings of `hallkiosk idcard sim`.
+pub struct SimArgs {
+    pub card: Option<CardFixture>,
+    pub fault: Option<Sw3>,
+    pub sticky: bool,
+    pub read_delay: Duration,
+    pub baud: u32,
+}
+
+/// Parses an SW3 given as hex (`41`, `0x41`).
+pub fn parse_sw3(s: &str) -> Result<Sw3> {
+    let hex = s.trim_start_matches("0x").trim_start_matches("0X");
+    let b = u8::from_str_radix(hex, 16).with_context(|| format!("`{s}` is not a hex SW3 code"))?;
+    Ok(Sw3::from_byte(b))
+}
+
+/// The fixture names, for messages.
+pub fn fixture_names() -> String {
+    CardFixture::ALL
+        .iter()
+        .map(|f| f.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `hallkiosk idcard sim`: serves until stdin says `quit` or the process is stopped.
+pub fn sim(args: SimArgs) -> Result<()> {
+    let mut state = SamState::default();
+    state.sticky = args.sticky;
+    state.read_delay = args.read_delay;
+    state.baud = args.baud;
+    if let Some(card) = args.card {
+        state.place_fixture(card);
+    }
+    state.faults.sw3 = args.fault;
+    let sim = PtySam::start(state).context("cannot open a pty")?;
+    println!("{}", sim.path());
+    eprintln!(
+        "simulated SAM reader on {}; commands: place FIXTURE | remove | fault XX|none | sticky on|off | \
+         truncate N|off | silent on|off | corrupt on|off | quit (fixtures: {})",
+        sim.path(),
+        fixture_names()
+    );
+    let stdin = std::io::stdin();
+    for line in stdin.lock().lines() {
+        let line = line?;
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let reply = sim_command(&sim, &words);
+        match reply {
+            Ok(true) => return Ok(()),
+            Ok(false) => eprintln!("ok"),
+            Err(e) => eprintln!("error: {e:#}"),
+        }
+    }
+    // Stdin closed (run in the background): serve until stopped.
+    loop {
+        std::thread::park();
+    }
+}
+
+/// Applies one stdin command; `Ok(true)` for quit.
+fn sim_command(sim: &PtySam, words: &[&str]) -> Result<bool> {
+    let on = |w: Option<&&str>| match w.copied() {
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        _ => Err(anyhow!("say on or off")),
+    };
+    let mut c = sim.control();
+    match words {
+        [] => {}
+        ["quit"] => return Ok(true),
+        ["place", name] => {
+            let f = CardFixture::from_name(name)
+                .ok_or_else(|| anyhow!("no fixture `{name}` (have {})", fixture_names()))?;
+            c.place_fixture(f);
+        }
+        ["remove"] => c.remove(),
+        ["fault", "none"] => c.faults.sw3 = None,
+        ["fault", code] => c.faults.sw3 = Some(parse_sw3(code)?),
+        ["sticky", rest @ ..] => c.sticky = on(rest.first())?,
+        ["silent", rest @ ..] => c.faults.silent_read = on(rest.first())?,
+        ["corrupt", rest @ ..] => c.faults.corrupt_read = on(rest.first())?,
+        ["truncate", "off"] => c.faults.truncate_read = None,
+        ["truncate", n] => c.faults.truncate_read = Some(n.parse().context("truncate N")?),
+        other => bail!("unknown command `{}`", other.join(" ")),
+    }
+    Ok(false)
+}
