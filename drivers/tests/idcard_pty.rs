@@ -444,3 +444,29 @@ fn usb_frames_are_split_over_the_four_endpoints() {
     let first_body = used.iter().position(|&e| e == 0x85).unwrap();
     assert_eq!(used[first_body - 1], 0x81, "IN header before IN body");
 }
+
+/// A link that never stops sending noise: every exchange still ends within its timeout.
+struct Babbler;
+
+impl SamLink for Babbler {
+    fn send(&mut self, _: &[u8]) -> io::Result<()> {
+        Ok(())
+    }
+    fn recv(&mut self, buf: &mut [u8], _: Duration) -> io::Result<usize> {
+        let n = buf.len().min(64);
+        buf[..n].fill(0x55);
+        Ok(n)
+    }
+    fn describe(&self) -> String {
+        "babbler".into()
+    }
+}
+
+#[test]
+fn a_babbling_line_times_out_instead_of_hanging() {
+    let mut r = Reader::new(Babbler, quick());
+    let started = Instant::now();
+    let e = r.status().unwrap_err();
+    assert!(matches!(e, ReaderError::Timeout { .. }), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(1));
+}

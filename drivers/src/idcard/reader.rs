@@ -227,7 +227,8 @@ impl<L: SamLink> Reader<L> {
     /// Sends `command` and returns its response, whatever its SW3. Bytes left over from an earlier
     /// exchange (a late answer) are discarded first.
     pub fn transact(&mut self, command: Command) -> Result<Response, ReaderError> {
-        loop {
+        // Bounded, so a babbling line cannot keep us here.
+        for _ in 0..16 {
             match self.link.recv(&mut self.buf, Duration::ZERO) {
                 Ok(0) => break,
                 Ok(_) => continue,
