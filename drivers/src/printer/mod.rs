@@ -1,7 +1,11 @@
 //! Receipt printers (ESC/POS over serial, usblp, raw USB and TCP 9100).
 //!
-//! The ESC/POS encoder, the transports, status polling and exactly-once jobs are added by the
-//! printer work. This module holds the status model the application reacts to.
+//! - [`status`]: DLE EOT / ASB / GS r status, sans-IO, tolerant of clone printers.
+//!
+//! The receipt encoder, the transports, the printer service, exactly-once jobs and the simulator come
+//! with the rest of the printer work. This module holds the status model the application reacts to.
+
+pub mod status;
 
 /// The printer's state as decoded from DLE EOT / ASB status bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -12,6 +16,10 @@ pub struct PrinterStatus {
     pub paper_end: bool,
     pub cutter_error: bool,
     pub unrecoverable: bool,
+    /// Auto-recoverable error (e.g. head overheat): printing resumes by itself.
+    pub recoverable: bool,
+    /// Printing stopped because the paper ran out (DLE EOT 2, bit 5).
+    pub stopped_by_paper_end: bool,
 }
 
 impl PrinterStatus {
@@ -20,8 +28,10 @@ impl PrinterStatus {
         !(self.offline
             || self.cover_open
             || self.paper_end
+            || self.stopped_by_paper_end
             || self.cutter_error
-            || self.unrecoverable)
+            || self.unrecoverable
+            || self.recoverable)
     }
 }
 
