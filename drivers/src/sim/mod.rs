@@ -7,6 +7,7 @@
 //! added with each driver and will take the place of the in-process ones behind the same events.
 
 pub mod fixtures;
+pub mod printer;
 pub mod sam;
 
 use crate::event::DeviceEvent;
