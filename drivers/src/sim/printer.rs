@@ -85,7 +85,11 @@ impl PrinterState {
     }
 
     fn ready(&self) -> bool {
-        !(self.paper_end || self.cover_open || self.cutter_error || self.unrecoverable || self.recoverable)
+        !(self.paper_end
+            || self.cover_open
+            || self.cutter_error
+            || self.unrecoverable
+            || self.recoverable)
     }
 
     /// Print data waiting in the buffer.
@@ -110,12 +114,18 @@ impl PrinterState {
                 2 => {
                     b(self.cover_open, 2)
                         | b(self.stopped_by_paper_end, 5)
-                        | b(self.cutter_error || self.unrecoverable || self.recoverable, 6)
+                        | b(
+                            self.cutter_error || self.unrecoverable || self.recoverable,
+                            6,
+                        )
                 }
                 3 => b(self.cutter_error, 3) | b(self.unrecoverable, 5) | b(self.recoverable, 6),
                 _ => {
-                    (if self.paper_near_end || self.paper_end { 0x0C } else { 0 })
-                        | (if self.paper_end { 0x60 } else { 0 })
+                    (if self.paper_near_end || self.paper_end {
+                        0x0C
+                    } else {
+                        0
+                    }) | (if self.paper_end { 0x60 } else { 0 })
                 }
             }
     }
@@ -136,7 +146,9 @@ impl PrinterState {
         if self.ready() {
             self.stopped_by_paper_end = false;
             while self.ready() {
-                let Some(op) = self.held.pop_front() else { break };
+                let Some(op) = self.held.pop_front() else {
+                    break;
+                };
                 let mut replies = Vec::new();
                 self.print(op, &mut replies);
                 self.outgoing.extend(replies);
@@ -346,7 +358,10 @@ impl Drop for SimPrinter {
 
 fn serve_tcp(mut stream: TcpStream, state: &Mutex<PrinterState>, stop: &AtomicBool) {
     let _ = stream.set_nonblocking(false);
-    if stream.set_read_timeout(Some(Duration::from_millis(20))).is_err() {
+    if stream
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .is_err()
+    {
         return;
     }
     serve_stream(&mut stream, state, stop);
@@ -410,17 +425,33 @@ mod tests {
     #[test]
     fn dle_eot_is_answered_even_when_stopped_and_gs_r_is_not() {
         let (mut d, mut s) = sim();
-        assert_eq!(d.receive(&mut s, &StatusQuery::RollPaper.bytes()), vec![0x12]);
+        assert_eq!(
+            d.receive(&mut s, &StatusQuery::RollPaper.bytes()),
+            vec![0x12]
+        );
         s.paper_end = true;
         s.changed();
-        assert_eq!(d.receive(&mut s, &StatusQuery::RollPaper.bytes()), vec![0x7E]);
+        assert_eq!(
+            d.receive(&mut s, &StatusQuery::RollPaper.bytes()),
+            vec![0x7E]
+        );
         assert_eq!(d.receive(&mut s, &StatusQuery::Printer.bytes()), vec![0x1A]);
-        assert!(d.receive(&mut s, &[0x1D, 0x72, 0x01]).is_empty(), "GS r waits");
+        assert!(
+            d.receive(&mut s, &[0x1D, 0x72, 0x01]).is_empty(),
+            "GS r waits"
+        );
         s.paper_end = false;
         s.changed();
-        assert_eq!(s.take_outgoing(), vec![0x00], "the held GS r is answered on recovery");
+        assert_eq!(
+            s.take_outgoing(),
+            vec![0x00],
+            "the held GS r is answered on recovery"
+        );
         s.clone_status = true;
-        assert_eq!(d.receive(&mut s, &StatusQuery::RollPaper.bytes()), vec![0x00]);
+        assert_eq!(
+            d.receive(&mut s, &StatusQuery::RollPaper.bytes()),
+            vec![0x00]
+        );
     }
 
     #[test]
@@ -432,7 +463,10 @@ mod tests {
         d.receive(&mut s, &bytes);
         assert_eq!(s.page.text_lines(), vec!["一", "二"]);
         assert!(s.paper_end && s.held() > 0);
-        assert_eq!(d.receive(&mut s, &StatusQuery::OfflineCause.bytes()), vec![0x32]);
+        assert_eq!(
+            d.receive(&mut s, &StatusQuery::OfflineCause.bytes()),
+            vec![0x32]
+        );
         s.paper_end = false;
         s.paper_near_end = false;
         s.paper_runs_out_after = None;
@@ -459,6 +493,9 @@ mod tests {
         let bytes = encode(&Receipt::new().text("x"), &s.profile, None).unwrap();
         d.receive(&mut s, &bytes);
         assert!(s.cutter_error);
-        assert_eq!(d.receive(&mut s, &StatusQuery::ErrorCause.bytes()), vec![0x1A]);
+        assert_eq!(
+            d.receive(&mut s, &StatusQuery::ErrorCause.bytes()),
+            vec![0x1A]
+        );
     }
 }
