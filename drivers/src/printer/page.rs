@@ -158,12 +158,9 @@ impl Page {
             } => {
                 let mut bitmap =
                     Bitmap::from_raster(u32::from(*row_bytes), u32::from(*rows), data.clone());
-                if *mode % 48 != 0 {
-                    bitmap = scale(
-                        &bitmap,
-                        1 + u32::from(*mode % 48 & 1),
-                        1 + u32::from((*mode % 48 >> 1) & 1),
-                    );
+                let m = *mode % 48;
+                if m != 0 {
+                    bitmap = scale(&bitmap, 1 + u32::from(m & 1), 1 + u32::from((m >> 1) & 1));
                 }
                 self.items.push(Item::Raster {
                     bitmap,

@@ -178,7 +178,8 @@ mod tests {
 
     #[test]
     fn every_status_bit_is_decoded() {
-        let cases: [(StatusQuery, u8, fn(&PrinterStatus) -> bool); 8] = [
+        type Flag = fn(&PrinterStatus) -> bool;
+        let cases: [(StatusQuery, u8, Flag); 8] = [
             (StatusQuery::Printer, 0x08, |s| s.offline),
             (StatusQuery::OfflineCause, 0x04, |s| s.cover_open),
             (StatusQuery::OfflineCause, 0x20, |s| s.stopped_by_paper_end),
