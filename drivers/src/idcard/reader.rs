@@ -13,38 +13,9 @@ use std::fmt;
 use std::io;
 use std::time::{Duration, Instant};
 
-/// A byte link to a SAM module. Serial ports carry the frame as one stream; USB splits header and
-/// body over two endpoint pairs, which the USB link hides.
-pub trait SamLink: Send {
-    /// Sends one complete request frame.
-    fn send(&mut self, frame: &[u8]) -> io::Result<()>;
-    /// Reads what arrives within `timeout` into `buf`; `Ok(0)` when nothing did.
-    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize>;
-    /// Changes the host side's baud rate after the SAM switched (serial only).
-    fn set_baud(&mut self, _rate: u32) -> io::Result<()> {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "this link has no baud rate",
-        ))
-    }
-    /// Where the link goes, for messages (`/dev/ttyUSB0`, `usb 0400:c35a`).
-    fn describe(&self) -> String;
-}
-
-impl<L: SamLink + ?Sized> SamLink for Box<L> {
-    fn send(&mut self, frame: &[u8]) -> io::Result<()> {
-        (**self).send(frame)
-    }
-    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
-        (**self).recv(buf, timeout)
-    }
-    fn set_baud(&mut self, rate: u32) -> io::Result<()> {
-        (**self).set_baud(rate)
-    }
-    fn describe(&self) -> String {
-        (**self).describe()
-    }
-}
+/// A byte link to a SAM module (serial or USB; USB splits header and body over two endpoint pairs,
+/// which the USB link hides).
+pub use crate::transport::link::Link as SamLink;
 
 /// How long each command may take before the reader counts as silent. Defaults follow the
 /// vendor timings in devices.md §1.9 with room for slow modules.

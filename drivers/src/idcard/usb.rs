@@ -7,6 +7,7 @@
 
 use super::frame::PREAMBLE;
 use super::reader::SamLink;
+pub use crate::transport::usb::{BulkPipes, RusbPipes};
 use std::collections::VecDeque;
 use std::io;
 use std::time::{Duration, Instant};
@@ -18,12 +19,6 @@ pub const EP_OUT_BODY: u8 = 0x06;
 pub const EP_IN_HEADER: u8 = 0x81;
 pub const EP_IN_BODY: u8 = 0x85;
 const HEADER: usize = PREAMBLE.len() + 2;
-
-/// Bulk transfers on numbered endpoints. A read returns `Ok(0)` on timeout.
-pub trait BulkPipes: Send {
-    fn write_bulk(&mut self, endpoint: u8, data: &[u8], timeout: Duration) -> io::Result<usize>;
-    fn read_bulk(&mut self, endpoint: u8, buf: &mut [u8], timeout: Duration) -> io::Result<usize>;
-}
 
 /// A USB link to a SAM module.
 pub struct UsbLink<P: BulkPipes> {
@@ -108,60 +103,10 @@ impl<P: BulkPipes> SamLink for UsbLink<P> {
     }
 }
 
-/// libusb bulk pipes on the reader's interface 0.
-pub struct RusbPipes {
-    handle: rusb::DeviceHandle<rusb::GlobalContext>,
-}
-
-fn usb_error(e: rusb::Error) -> io::Error {
-    let kind = match e {
-        rusb::Error::NoDevice | rusb::Error::NotFound => io::ErrorKind::NotConnected,
-        rusb::Error::Access => io::ErrorKind::PermissionDenied,
-        rusb::Error::Busy => io::ErrorKind::ResourceBusy,
-        _ => io::ErrorKind::Other,
-    };
-    io::Error::new(kind, format!("USB: {e}"))
-}
-
-impl RusbPipes {
-    /// Opens the first device with `vid:pid`, detaches a kernel driver if one is bound and claims
-    /// interface 0.
-    pub fn open(vid: u16, pid: u16) -> io::Result<RusbPipes> {
-        let handle = rusb::open_device_with_vid_pid(vid, pid).ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("no USB device {vid:04x}:{pid:04x} (plugged in? udev rule installed?)"),
-            )
-        })?;
-        // Not every platform supports auto-detach; claiming tells if it mattered.
-        let _ = handle.set_auto_detach_kernel_driver(true);
-        handle.claim_interface(0).map_err(usb_error)?;
-        Ok(RusbPipes { handle })
-    }
-}
-
-impl BulkPipes for RusbPipes {
-    fn write_bulk(&mut self, endpoint: u8, data: &[u8], timeout: Duration) -> io::Result<usize> {
-        match self.handle.write_bulk(endpoint, data, timeout) {
-            Err(rusb::Error::Timeout) => Ok(0),
-            other => other.map_err(usb_error),
-        }
-    }
-
-    fn read_bulk(&mut self, endpoint: u8, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
-        // libusb treats a zero timeout as "wait forever"; poll with the shortest real one.
-        let timeout = timeout.max(Duration::from_millis(1));
-        match self.handle.read_bulk(endpoint, buf, timeout) {
-            Err(rusb::Error::Timeout) => Ok(0),
-            other => other.map_err(usb_error),
-        }
-    }
-}
-
 /// Opens the USB reader at `vid:pid`.
 pub fn open(vid: u16, pid: u16) -> io::Result<UsbLink<RusbPipes>> {
     Ok(UsbLink::new(
-        RusbPipes::open(vid, pid)?,
+        RusbPipes::open(vid, pid, |_| true)?,
         format!("usb {vid:04x}:{pid:04x}"),
     ))
 }

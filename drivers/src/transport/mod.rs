@@ -13,6 +13,9 @@
 //! | `evdev:PATH` | a HID keyboard-wedge scanner |
 //! | `v4l2:PATH` | a V4L2 camera, e.g. `/dev/video0` |
 
+pub mod link;
+pub mod usb;
+
 use std::fmt;
 use std::str::FromStr;
 
