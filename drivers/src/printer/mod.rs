@@ -5,6 +5,8 @@
 //! The receipt encoder, the transports, the printer service, exactly-once jobs and the simulator come
 //! with the rest of the printer work. This module holds the status model the application reacts to.
 
+pub mod job;
+pub mod link;
 pub mod page;
 pub mod parse;
 pub mod raster;

@@ -92,6 +92,17 @@ impl PrinterState {
             || self.recoverable)
     }
 
+    /// Switches the printer off and on: the buffer is lost, faults other than paper and cover clear.
+    pub fn power_cycle(&mut self) {
+        self.held.clear();
+        self.cutter_error = false;
+        self.unrecoverable = false;
+        self.recoverable = false;
+        self.stopped_by_paper_end = false;
+        self.asb = 0;
+        self.changed();
+    }
+
     /// Print data waiting in the buffer.
     pub fn held(&self) -> usize {
         self.held.len()

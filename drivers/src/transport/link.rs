@@ -112,7 +112,10 @@ impl TcpLink {
     /// Connects to `host:port` within `timeout`.
     pub fn connect(host: &str, port: u16, timeout: Duration) -> io::Result<TcpLink> {
         use std::net::ToSocketAddrs;
-        let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{host}:{port} has no address"));
+        let mut last = io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{host}:{port} has no address"),
+        );
         for addr in (host, port).to_socket_addrs()? {
             match TcpStream::connect_timeout(&addr, timeout) {
                 Ok(stream) => {
@@ -144,7 +147,14 @@ impl Link for TcpLink {
                 "the printer closed the connection",
             )),
             Ok(n) => Ok(n),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => Ok(0),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Ok(0)
+            }
             Err(e) => Err(e),
         }
     }

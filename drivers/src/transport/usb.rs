@@ -39,7 +39,11 @@ fn usb_error(e: rusb::Error) -> io::Error {
 impl RusbPipes {
     /// Opens the first device with `vid:pid`, picks the first interface `pick` accepts, detaches a
     /// kernel driver bound to it (usblp for printers) and claims it.
-    pub fn open(vid: u16, pid: u16, pick: impl Fn(&InterfaceInfo) -> bool) -> io::Result<RusbPipes> {
+    pub fn open(
+        vid: u16,
+        pid: u16,
+        pick: impl Fn(&InterfaceInfo) -> bool,
+    ) -> io::Result<RusbPipes> {
         let not_found = || {
             io::Error::new(
                 io::ErrorKind::NotFound,
@@ -62,7 +66,9 @@ impl RusbPipes {
             .map(|d| {
                 let bulk = |dir| {
                     d.endpoint_descriptors()
-                        .find(|e| e.transfer_type() == rusb::TransferType::Bulk && e.direction() == dir)
+                        .find(|e| {
+                            e.transfer_type() == rusb::TransferType::Bulk && e.direction() == dir
+                        })
                         .map(|e| e.address())
                 };
                 InterfaceInfo {
@@ -84,7 +90,9 @@ impl RusbPipes {
         let handle = device.open().map_err(usb_error)?;
         // Not every platform supports auto-detach; claiming tells if it mattered.
         let _ = handle.set_auto_detach_kernel_driver(true);
-        handle.claim_interface(interface.number).map_err(usb_error)?;
+        handle
+            .claim_interface(interface.number)
+            .map_err(usb_error)?;
         Ok(RusbPipes { handle, interface })
     }
 }
