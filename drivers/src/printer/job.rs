@@ -262,9 +262,8 @@ impl<L: Link> Printer<L> {
         let answered = !self.other.is_empty()
             || self
                 .pump(done_within, |r| matches!(r, Reply::Other(_)))
-                .map_err(|e| {
+                .inspect_err(|_| {
                     let _ = ledger.set(id, JobState::Partial);
-                    e
                 })?
                 .is_some();
         if answered {
