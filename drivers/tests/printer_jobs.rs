@@ -219,3 +219,81 @@ fn unplugging_mid_job_is_an_error_and_the_job_is_not_marked_printed() {
     let reopened = FileLedger::open(&ledger_path).unwrap();
     assert_eq!(reopened.get("J5"), Some(JobState::Partial));
 }
+
+#[test]
+fn the_service_reports_status_changes_prints_jobs_and_survives_an_unplug() {
+    use hallkiosk_drivers::event::DeviceEvent;
+    use hallkiosk_drivers::printer::service::{self, JobRequest, ServiceConfig};
+    let sim = SimPrinter::tcp(PrinterState::new(Profile::generic_80mm()), 0).unwrap();
+    let address: DeviceAddress = sim.address().parse().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (jobs_tx, jobs_rx) = tokio::sync::mpsc::unbounded_channel();
+    let config = ServiceConfig {
+        poll: Duration::from_millis(50),
+        backoff_min: Duration::from_millis(50),
+        backoff_max: Duration::from_millis(100),
+        job_timeout: Duration::from_secs(2),
+    };
+    let opener: service::Opener = Box::new(move || link::open(&address));
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(service::run(
+                opener,
+                config,
+                Box::new(MemoryLedger::default()),
+                tx,
+                jobs_rx,
+            ))
+    });
+    let next = |rx: &mut tokio::sync::mpsc::UnboundedReceiver<DeviceEvent>| {
+        let end = std::time::Instant::now() + Duration::from_secs(3);
+        while std::time::Instant::now() < end {
+            if let Ok(e) = rx.try_recv() {
+                return Some(e);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    };
+    assert!(matches!(next(&mut rx), Some(DeviceEvent::PrinterStatus(s)) if s.can_print()));
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    jobs_tx
+        .send(JobRequest {
+            id: "S1".into(),
+            bytes: receipt(3),
+            reprint: false,
+            reply,
+        })
+        .unwrap();
+    assert_eq!(answer.blocking_recv().unwrap(), Ok(JobOutcome::Printed));
+    {
+        let mut c = sim.control();
+        c.paper_end = true;
+        c.changed();
+    }
+    assert!(
+        matches!(next(&mut rx), Some(DeviceEvent::PrinterStatus(s)) if s.paper_end && !s.can_print())
+    );
+    sim.unplug();
+    assert!(matches!(
+        next(&mut rx),
+        Some(DeviceEvent::DeviceFault { .. })
+    ));
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    jobs_tx
+        .send(JobRequest {
+            id: "S2".into(),
+            bytes: receipt(1),
+            reprint: false,
+            reply,
+        })
+        .unwrap();
+    let refused = answer.blocking_recv().unwrap();
+    assert!(
+        matches!(&refused, Err(why) if why.contains("not reachable")),
+        "{refused:?}"
+    );
+}

@@ -11,6 +11,7 @@ pub mod page;
 pub mod parse;
 pub mod raster;
 pub mod receipt;
+pub mod service;
 pub mod status;
 
 /// The printer's state as decoded from DLE EOT / ASB status bytes.
