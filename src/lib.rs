@@ -11,5 +11,6 @@ pub mod devices;
 pub mod flows;
 pub mod idcard_cli;
 pub mod logging;
+pub mod print_cli;
 pub mod startup;
 pub mod ui;

@@ -40,6 +40,51 @@ enum Command {
     /// ID-card reader tools: read a card, SAM status, a simulated reader on a pty
     #[command(subcommand)]
     Idcard(IdcardCommand),
+    /// Receipt printer tools: test page, status, preview of captured ESC/POS, a simulated printer
+    #[command(subcommand)]
+    Print(PrintCommand),
+}
+
+#[derive(Subcommand)]
+enum PrintCommand {
+    /// Print the test page (Chinese text, rare characters, logo, QR, cut)
+    Test {
+        /// tcp:HOST:PORT, serial:PATH[@BAUD], usblp:PATH or usb:VID:PID
+        #[arg(long, value_name = "URI")]
+        printer: String,
+        /// generic-80mm, generic-58mm or epson-80mm
+        #[arg(long, default_value = "generic-80mm")]
+        profile: String,
+    },
+    /// Print the printer's status; exits non-zero naming why when it cannot print
+    Status {
+        #[arg(long, value_name = "URI")]
+        printer: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render raw ESC/POS (as a technician captured it) to PNG
+    Preview {
+        file: PathBuf,
+        #[arg(short = 'o', long = "output", value_name = "FILE.png")]
+        output: PathBuf,
+        #[arg(long, default_value = "generic-80mm")]
+        profile: String,
+        /// Also write the parsed commands as JSON
+        #[arg(long, value_name = "FILE.json")]
+        transcript: Option<PathBuf>,
+    },
+    /// Serve a simulated printer: prints its address, then takes commands on stdin
+    Sim {
+        /// Listen on 127.0.0.1:PORT (default: a free port)
+        #[arg(long, value_name = "PORT", conflicts_with = "pty")]
+        tcp: Option<u16>,
+        /// Serve on a pty instead (address serial:/dev/pts/N)
+        #[arg(long)]
+        pty: bool,
+        #[arg(long, default_value = "generic-80mm")]
+        profile: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -153,6 +198,7 @@ fn main() -> ExitCode {
         Command::Config(c) => config_command(cli.config.as_deref(), c),
         Command::Catalog(c) => catalog_command(cli.config.as_deref(), c),
         Command::Idcard(c) => idcard_command(c),
+        Command::Print(c) => print_command(cli.config.as_deref(), c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -340,6 +386,36 @@ fn idcard_command(c: IdcardCommand) -> Result<()> {
                 read_delay: Duration::from_millis(read_delay_ms),
                 baud,
             })
+        }
+    }
+}
+
+fn print_command(config_path: Option<&Path>, c: PrintCommand) -> Result<()> {
+    use hallkiosk::print_cli;
+    let address = |uri: &str| -> Result<hallkiosk_drivers::transport::DeviceAddress> {
+        uri.parse().map_err(anyhow::Error::from)
+    };
+    match c {
+        PrintCommand::Test { printer, profile } => {
+            let kiosk = Config::load(config_path)
+                .map(|(c, _)| c.kiosk.id.to_string())
+                .unwrap_or_else(|_| "?".into());
+            print_cli::test(&address(&printer)?, &print_cli::profile(&profile)?, &kiosk)
+        }
+        PrintCommand::Status { printer, json } => print_cli::status(&address(&printer)?, json),
+        PrintCommand::Preview {
+            file,
+            output,
+            profile,
+            transcript,
+        } => print_cli::preview(
+            &file,
+            &output,
+            &print_cli::profile(&profile)?,
+            transcript.as_deref(),
+        ),
+        PrintCommand::Sim { tcp, pty, profile } => {
+            print_cli::sim(tcp, pty, print_cli::profile(&profile)?)
         }
     }
 }

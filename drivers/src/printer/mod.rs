@@ -13,6 +13,7 @@ pub mod raster;
 pub mod receipt;
 pub mod service;
 pub mod status;
+pub mod testpage;
 
 /// The printer's state as decoded from DLE EOT / ASB status bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
