@@ -318,9 +318,20 @@ fn native_qr(
     module: u8,
     level: QrLevel,
 ) -> Result<(), EncodeError> {
-    // Check it fits a QR symbol at all, as the printer would silently print nothing.
-    qrcode::QrCode::with_error_correction_level(data, level.qrcode())
-        .map_err(|e| EncodeError::Qr(e.to_string()))?;
+    // Check it fits a QR symbol at all (version 40, byte mode), as the printer would silently
+    // print nothing.
+    let capacity = match level {
+        QrLevel::L => 2953,
+        QrLevel::M => 2331,
+        QrLevel::Q => 1663,
+        QrLevel::H => 1273,
+    };
+    if data.len() > capacity {
+        return Err(EncodeError::Qr(format!(
+            "{} bytes; at most {capacity} fit at this error-correction level",
+            data.len()
+        )));
+    }
     let store_len =
         u16::try_from(data.len() + 3).map_err(|_| EncodeError::Qr("too long".into()))?;
     out.extend([0x1D, 0x28, 0x6B, 0x04, 0x00, 0x31, 0x41, 50, 0x00]);
@@ -417,6 +428,22 @@ mod tests {
             bytes.ends_with(&[0x1D, 0x56, 66, 3]),
             "partial cut after feed"
         );
+    }
+
+    #[test]
+    fn qr_data_that_cannot_fit_is_refused() {
+        let long = "x".repeat(2332);
+        let r = Receipt::new().qr(long.as_str(), 2);
+        assert!(matches!(
+            encode(&r, &Profile::generic_80mm(), None),
+            Err(EncodeError::Qr(_))
+        ));
+        assert!(matches!(
+            encode(&r, &Profile::generic_58mm(), None),
+            Err(EncodeError::Qr(_))
+        ));
+        let fits = Receipt::new().qr("x".repeat(2331), 2);
+        assert!(encode(&fits, &Profile::generic_80mm(), None).is_ok());
     }
 
     #[test]
