@@ -66,6 +66,31 @@ pub struct Devices {
     pub scanner: DeviceAddress,
     pub printer: DeviceAddress,
     pub camera: DeviceAddress,
+    /// The receipt printer's model family: paper width, Chinese mode, native QR, cut.
+    pub printer_profile: PrinterProfileName,
+}
+
+/// The printer profiles the drivers know (`hallkiosk_drivers::printer::receipt::Profile`).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+pub enum PrinterProfileName {
+    #[default]
+    #[serde(rename = "generic-80mm")]
+    Generic80,
+    #[serde(rename = "generic-58mm")]
+    Generic58,
+    #[serde(rename = "epson-80mm")]
+    Epson80,
+}
+
+impl PrinterProfileName {
+    pub fn profile(self) -> hallkiosk_drivers::printer::receipt::Profile {
+        use hallkiosk_drivers::printer::receipt::Profile;
+        match self {
+            PrinterProfileName::Generic80 => Profile::generic_80mm(),
+            PrinterProfileName::Generic58 => Profile::generic_58mm(),
+            PrinterProfileName::Epson80 => Profile::epson_80mm(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
@@ -113,6 +138,7 @@ impl Default for Devices {
             scanner: DeviceAddress::Sim,
             printer: DeviceAddress::Sim,
             camera: DeviceAddress::Sim,
+            printer_profile: PrinterProfileName::default(),
         }
     }
 }
@@ -412,6 +438,16 @@ mod tests {
     #[test]
     fn the_dock_hides_when_any_device_is_real() {
         let c = parse("[devices]\nidcard = \"/dev/ttyUSB0\"\n").unwrap();
+        assert_eq!(c.devices.printer_profile, PrinterProfileName::Generic80);
+        let p = parse("[devices]\nprinter_profile = \"generic-58mm\"\n").unwrap();
+        assert_eq!(p.devices.printer_profile.profile().width_dots, 384);
+        let bad = parse("[devices]\nprinter_profile = \"a4-laser\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            bad.contains("devices.printer_profile") && bad.contains("generic-80mm"),
+            "{bad}"
+        );
         assert!(!c.show_dev_dock());
     }
 

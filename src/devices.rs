@@ -7,11 +7,14 @@ use hallkiosk_drivers::idcard::reader::SamLink;
 use hallkiosk_drivers::idcard::serial::{SerialLink, DEFAULT_BAUD};
 use hallkiosk_drivers::idcard::service::{self, ServiceConfig};
 use hallkiosk_drivers::idcard::usb;
+use hallkiosk_drivers::printer::job::FileLedger;
+use hallkiosk_drivers::printer::service::{self as printer_service, JobRequest};
 use hallkiosk_drivers::transport::DeviceAddress;
 use hallkiosk_drivers::DeviceEvent;
 use std::io;
+use std::path::Path;
 use std::sync::Arc;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 /// Opens a link to the SAM reader at `address` (a serial port or a USB id).
 pub fn open_idcard(address: &DeviceAddress) -> io::Result<Box<dyn SamLink>> {
@@ -48,4 +51,33 @@ pub fn spawn_idcard_service(
         .name("idcard-service".into())
         .spawn(move || runtime.block_on(service::run(opener, config, tx)))?;
     Ok(rx)
+}
+
+/// Starts the printer service for `address` on its own thread, with its job ledger at `ledger`.
+/// Returns the event receiver and the sender jobs go to.
+pub fn spawn_printer_service(
+    address: DeviceAddress,
+    ledger: &Path,
+) -> io::Result<(UnboundedReceiver<DeviceEvent>, UnboundedSender<JobRequest>)> {
+    let ledger = FileLedger::open(ledger)?;
+    let (tx, rx) = unbounded_channel();
+    let (jobs_tx, jobs_rx) = unbounded_channel();
+    let opener: printer_service::Opener =
+        Box::new(move || hallkiosk_drivers::printer::link::open(&address));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .thread_name("printer-service")
+        .build()?;
+    std::thread::Builder::new()
+        .name("printer-service".into())
+        .spawn(move || {
+            runtime.block_on(printer_service::run(
+                opener,
+                printer_service::ServiceConfig::default(),
+                Box::new(ledger),
+                tx,
+                jobs_rx,
+            ))
+        })?;
+    Ok((rx, jobs_tx))
 }

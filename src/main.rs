@@ -269,6 +269,18 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
         },
     )?;
     let _device_pump = idcard_events.map(|events| ui.pump_device_events(events));
+    // Jobs go to the printer service once the apply flow prints receipts; its status reaches the
+    // flow (paper banner) already.
+    let (_printer_pump, _printer_jobs) = if config.devices.printer.is_sim() {
+        (None, None)
+    } else {
+        tracing::info!(printer = %config.devices.printer, "starting the printer service");
+        let (events, jobs) = hallkiosk::devices::spawn_printer_service(
+            config.devices.printer.clone(),
+            &data_dir.join("print-jobs.jsonl"),
+        )?;
+        (Some(ui.pump_device_events(events)), Some(jobs))
+    };
     let window = ui.window().window();
     let (w, h) = config.kiosk.orientation.size();
     window.set_size(slint::LogicalSize::new(w as f32, h as f32));

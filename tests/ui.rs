@@ -323,6 +323,45 @@ fn paper_out_is_told_on_the_home_page() {
     ));
 }
 
+/// The paper banner follows the real printer service talking to the simulated printer over
+/// loopback TCP.
+fn paper_out_from_the_printer_service_over_tcp() {
+    use hallkiosk_drivers::printer::receipt::Profile;
+    use hallkiosk_drivers::sim::printer::{PrinterState, SimPrinter};
+    let sim = SimPrinter::tcp(PrinterState::new(Profile::generic_80mm()), 0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (events, _jobs) = hallkiosk::devices::spawn_printer_service(
+        sim.address().parse().unwrap(),
+        &dir.path().join("jobs.jsonl"),
+    )
+    .unwrap();
+    let ui = new_ui(1920.0, 1080.0);
+    let _pump = ui.pump_device_events(events);
+    let banner = "打印机缺纸：办理结果将显示在屏幕上，请联系工作人员补纸";
+    let until = |what: &dyn Fn() -> bool| {
+        for _ in 0..500 {
+            if what() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+            mock_elapsed_time(Duration::from_millis(50));
+        }
+        false
+    };
+    {
+        let mut c = sim.control();
+        c.paper_end = true;
+        c.changed();
+    }
+    assert!(until(&|| shows(&ui, banner)), "paper out from the printer");
+    {
+        let mut c = sim.control();
+        c.paper_end = false;
+        c.changed();
+    }
+    assert!(until(&|| !shows(&ui, banner)), "paper back");
+}
+
 #[test]
 fn kiosk_ui_scenarios() {
     i_slint_backend_testing::init_integration_test_with_mock_time();
@@ -338,4 +377,5 @@ fn kiosk_ui_scenarios() {
     language_switches_to_english_and_back();
     idle_countdown_then_wipe_with_mocked_time();
     paper_out_is_told_on_the_home_page();
+    paper_out_from_the_printer_service_over_tcp();
 }

@@ -21,7 +21,11 @@ fn representative() -> Receipt {
 #[test]
 fn representative_receipts_match_their_golden_bytes() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    for profile in [Profile::generic_80mm(), Profile::generic_58mm(), Profile::epson_80mm()] {
+    for profile in [
+        Profile::generic_80mm(),
+        Profile::generic_58mm(),
+        Profile::epson_80mm(),
+    ] {
         let bytes = encode(&representative(), &profile, None).unwrap();
         let path = dir.join(format!("receipt-{}.bin", profile.name));
         if std::env::var_os("HALLKIOSK_BLESS").is_some() {
@@ -29,7 +33,11 @@ fn representative_receipts_match_their_golden_bytes() {
         }
         let golden = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         if bytes != golden {
-            let at = bytes.iter().zip(&golden).position(|(a, b)| a != b).unwrap_or(bytes.len().min(golden.len()));
+            let at = bytes
+                .iter()
+                .zip(&golden)
+                .position(|(a, b)| a != b)
+                .unwrap_or(bytes.len().min(golden.len()));
             panic!(
                 "{}: bytes differ from {} at offset {at} (lengths {} and {})",
                 profile.name,
