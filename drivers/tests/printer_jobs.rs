@@ -297,3 +297,49 @@ fn the_service_reports_status_changes_prints_jobs_and_survives_an_unplug() {
         "{refused:?}"
     );
 }
+
+/// In-memory bulk pipes into the simulated printer: OUT carries data, IN carries its replies.
+struct SimBulk {
+    device: hallkiosk_drivers::sim::printer::PrinterDevice,
+    state: PrinterState,
+    replies: std::collections::VecDeque<u8>,
+}
+
+impl hallkiosk_drivers::transport::usb::BulkPipes for SimBulk {
+    fn write_bulk(&mut self, ep: u8, data: &[u8], _: Duration) -> std::io::Result<usize> {
+        assert_eq!(ep, 0x01, "bulk OUT");
+        // Full-speed bulk packets are 64 bytes; take one at a time, as the device would.
+        let n = data.len().min(64);
+        let out = self.device.receive(&mut self.state, &data[..n]);
+        self.replies.extend(out);
+        Ok(n)
+    }
+    fn read_bulk(&mut self, ep: u8, buf: &mut [u8], _: Duration) -> std::io::Result<usize> {
+        assert_eq!(ep, 0x82, "bulk IN");
+        let n = buf.len().min(self.replies.len());
+        for (slot, b) in buf.iter_mut().zip(self.replies.drain(..n)) {
+            *slot = b;
+        }
+        Ok(n)
+    }
+}
+
+#[test]
+fn raw_usb_jobs_go_out_on_bulk_and_status_comes_back_on_bulk_in() {
+    let state = PrinterState::new(Profile::generic_80mm());
+    let device = hallkiosk_drivers::sim::printer::PrinterDevice::new(&state);
+    let pipes = SimBulk {
+        device,
+        state,
+        replies: Default::default(),
+    };
+    let link = link::UsbPrinterLink::new(pipes, 0x01, Some(0x82), "usb sim".into());
+    let mut p = Printer::new(link);
+    p.status_timeout = Duration::from_millis(50);
+    assert!(p.status().unwrap().can_print());
+    let mut ledger = MemoryLedger::default();
+    assert_eq!(
+        p.print_job("U1", &receipt(4), false, &mut ledger, Duration::from_millis(200)).unwrap(),
+        JobOutcome::Printed
+    );
+}
