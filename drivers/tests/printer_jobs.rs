@@ -339,7 +339,14 @@ fn raw_usb_jobs_go_out_on_bulk_and_status_comes_back_on_bulk_in() {
     assert!(p.status().unwrap().can_print());
     let mut ledger = MemoryLedger::default();
     assert_eq!(
-        p.print_job("U1", &receipt(4), false, &mut ledger, Duration::from_millis(200)).unwrap(),
+        p.print_job(
+            "U1",
+            &receipt(4),
+            false,
+            &mut ledger,
+            Duration::from_millis(200)
+        )
+        .unwrap(),
         JobOutcome::Printed
     );
 }
