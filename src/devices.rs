@@ -43,13 +43,7 @@ pub fn spawn_idcard_service(
         ..ServiceConfig::default()
     };
     let opener: service::Opener = Box::new(move || open_idcard(&address));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .thread_name("idcard-service")
-        .build()?;
-    std::thread::Builder::new()
-        .name("idcard-service".into())
-        .spawn(move || runtime.block_on(service::run(opener, config, tx)))?;
+    run_on_own_thread("idcard-service", service::run(opener, config, tx))?;
     Ok(rx)
 }
 
@@ -64,20 +58,30 @@ pub fn spawn_printer_service(
     let (jobs_tx, jobs_rx) = unbounded_channel();
     let opener: printer_service::Opener =
         Box::new(move || hallkiosk_drivers::printer::link::open(&address));
+    run_on_own_thread(
+        "printer-service",
+        printer_service::run(
+            opener,
+            printer_service::ServiceConfig::default(),
+            Box::new(ledger),
+            tx,
+            jobs_rx,
+        ),
+    )?;
+    Ok((rx, jobs_tx))
+}
+
+/// Runs a device service on a thread of its own with a current-thread tokio runtime.
+fn run_on_own_thread(
+    name: &str,
+    service: impl std::future::Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
-        .thread_name("printer-service")
+        .thread_name(name)
         .build()?;
     std::thread::Builder::new()
-        .name("printer-service".into())
-        .spawn(move || {
-            runtime.block_on(printer_service::run(
-                opener,
-                printer_service::ServiceConfig::default(),
-                Box::new(ledger),
-                tx,
-                jobs_rx,
-            ))
-        })?;
-    Ok((rx, jobs_tx))
+        .name(name.into())
+        .spawn(move || runtime.block_on(service))?;
+    Ok(())
 }

@@ -12,7 +12,6 @@ use hallkiosk_drivers::idcard::{mask_middle, mask_name, nation_name, IdCard, Val
 use hallkiosk_drivers::sim::fixtures::CardFixture;
 use hallkiosk_drivers::sim::sam::{PtySam, SamState};
 use hallkiosk_drivers::transport::DeviceAddress;
-use std::io::BufRead;
 use std::time::{Duration, Instant};
 
 /// Where the reader is: `--port` (a device path or any address form) and `--baud`.
@@ -267,21 +266,7 @@ pub fn sim(args: SimArgs) -> Result<()> {
         sim.path(),
         fixture_names()
     );
-    let stdin = std::io::stdin();
-    for line in stdin.lock().lines() {
-        let line = line?;
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let reply = sim_command(&sim, &words);
-        match reply {
-            Ok(true) => return Ok(()),
-            Ok(false) => eprintln!("ok"),
-            Err(e) => eprintln!("error: {e:#}"),
-        }
-    }
-    // Stdin closed (run in the background): serve until stopped.
-    loop {
-        std::thread::park();
-    }
+    crate::sim_console::serve(|words| sim_command(&sim, words))
 }
 
 /// Applies one stdin command; `Ok(true)` for quit.

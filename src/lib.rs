@@ -12,5 +12,6 @@ pub mod flows;
 pub mod idcard_cli;
 pub mod logging;
 pub mod print_cli;
+pub mod sim_console;
 pub mod startup;
 pub mod ui;

@@ -14,7 +14,6 @@ use hallkiosk_drivers::printer::receipt::{encode, Profile};
 use hallkiosk_drivers::printer::{link, testpage, PrinterStatus};
 use hallkiosk_drivers::sim::printer::{PrinterState, SimPrinter};
 use hallkiosk_drivers::transport::DeviceAddress;
-use std::io::BufRead;
 use std::path::Path;
 use std::time::Duration;
 
@@ -160,18 +159,7 @@ pub fn sim(tcp_port: Option<u16>, pty: bool, profile: Profile) -> Result<()> {
          transcript FILE | quit",
         sim.address()
     );
-    for line in std::io::stdin().lock().lines() {
-        let line = line?;
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match sim_command(&sim, &words) {
-            Ok(true) => return Ok(()),
-            Ok(false) => eprintln!("ok"),
-            Err(e) => eprintln!("error: {e:#}"),
-        }
-    }
-    loop {
-        std::thread::park();
-    }
+    crate::sim_console::serve(|words| sim_command(&sim, words))
 }
 
 fn sim_command(sim: &SimPrinter, words: &[&str]) -> Result<bool> {

@@ -1,59 +1,28 @@
 //! `hallkiosk idcard read|status|sim` as a maintainer runs them: the simulator is the real binary
 //! serving a real pty, driven over its stdin.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
+mod common;
 
-struct Sim {
-    child: Child,
-    stdin: ChildStdin,
-    stderr: BufReader<std::process::ChildStderr>,
-    path: String,
-}
+use common::SimProcess;
+use std::process::{Command, Output};
+
+struct Sim(SimProcess);
 
 impl Sim {
     fn start(args: &[&str]) -> Sim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hallkiosk"))
-            .args(["idcard", "sim"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let path = line.trim().to_string();
-        assert!(path.starts_with("/dev/pts/"), "{path:?}");
-        let stdin = child.stdin.take().unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut banner = String::new();
-        stderr.read_line(&mut banner).unwrap();
-        assert!(banner.contains("simulated SAM reader"), "{banner}");
-        Sim {
-            child,
-            stdin,
-            stderr,
-            path,
-        }
+        let mut all = vec!["idcard", "sim"];
+        all.extend_from_slice(args);
+        let sim = SimProcess::start(&all);
+        assert!(sim.address.starts_with("/dev/pts/"), "{}", sim.address);
+        Sim(sim)
     }
 
-    /// Sends a command and waits for the simulator's "ok" on stderr.
+    fn path(&self) -> &str {
+        &self.0.address
+    }
+
     fn say(&mut self, command: &str) {
-        writeln!(self.stdin, "{command}").unwrap();
-        self.stdin.flush().unwrap();
-        let mut answer = String::new();
-        self.stderr.read_line(&mut answer).unwrap();
-        assert_eq!(answer.trim(), "ok", "{command}");
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = writeln!(self.stdin, "quit");
-        let _ = self.child.wait();
+        self.0.say(command)
     }
 }
 
@@ -77,7 +46,11 @@ fn json(out: &Output) -> serde_json::Value {
 fn read_prints_masked_json_and_reveals_only_when_asked() {
     let sim = Sim::start(&["--card", "resident"]);
     let masked = json(&hallkiosk(&[
-        "idcard", "read", "--port", &sim.path, "--json",
+        "idcard",
+        "read",
+        "--port",
+        sim.path(),
+        "--json",
     ]));
     assert_eq!(masked["card_type"], "resident");
     assert_eq!(masked["name"], "张*三");
@@ -96,7 +69,12 @@ fn read_prints_masked_json_and_reveals_only_when_asked() {
     );
 
     let full = json(&hallkiosk(&[
-        "idcard", "read", "--port", &sim.path, "--json", "--reveal",
+        "idcard",
+        "read",
+        "--port",
+        sim.path(),
+        "--json",
+        "--reveal",
     ]));
     assert_eq!(full["name"], "张小三");
     assert_eq!(full["birth_date"], "1990-03-07");
@@ -106,7 +84,7 @@ fn read_prints_masked_json_and_reveals_only_when_asked() {
     assert_eq!(id.len(), 18);
     assert_eq!(&id[6..14], "19900307");
 
-    let plain = hallkiosk(&["idcard", "read", "--port", &sim.path]);
+    let plain = hallkiosk(&["idcard", "read", "--port", sim.path()]);
     let text = String::from_utf8_lossy(&plain.stdout);
     assert!(plain.status.success());
     assert!(text.contains("张*三") && !text.contains("张小三"), "{text}");
@@ -130,7 +108,12 @@ fn every_layout_has_its_fields_in_json() {
     ] {
         sim.say(&format!("place {fixture}"));
         let card = json(&hallkiosk(&[
-            "idcard", "read", "--port", &sim.path, "--json", "--reveal",
+            "idcard",
+            "read",
+            "--port",
+            sim.path(),
+            "--json",
+            "--reveal",
         ]));
         assert_eq!(card["card_type"], card_type, "{fixture}");
         assert_eq!(card[key], value, "{fixture}");
@@ -140,7 +123,7 @@ fn every_layout_has_its_fields_in_json() {
 #[test]
 fn failures_exit_non_zero_with_the_readers_reason() {
     let mut sim = Sim::start(&[]);
-    let none = hallkiosk(&["idcard", "read", "--port", &sim.path]);
+    let none = hallkiosk(&["idcard", "read", "--port", sim.path()]);
     assert!(!none.status.success());
     assert!(
         String::from_utf8_lossy(&none.stderr).contains("no card on the reader"),
@@ -149,17 +132,17 @@ fn failures_exit_non_zero_with_the_readers_reason() {
     );
     sim.say("place resident");
     sim.say("fault 41");
-    let failed = hallkiosk(&["idcard", "read", "--port", &sim.path]);
+    let failed = hallkiosk(&["idcard", "read", "--port", sim.path()]);
     let err = String::from_utf8_lossy(&failed.stderr);
     assert!(!failed.status.success());
     assert!(err.contains("SW3 41") && err.contains("读卡失败"), "{err}");
     sim.say("fault 60");
-    let status = hallkiosk(&["idcard", "status", "--port", &sim.path]);
+    let status = hallkiosk(&["idcard", "status", "--port", sim.path()]);
     assert!(!status.status.success());
     assert!(String::from_utf8_lossy(&status.stdout).contains("SW3 60"));
     sim.say("fault none");
     sim.say("silent on");
-    let silent = hallkiosk(&["idcard", "read", "--port", &sim.path]);
+    let silent = hallkiosk(&["idcard", "read", "--port", sim.path()]);
     assert!(String::from_utf8_lossy(&silent.stderr).contains("did not answer read (30 01)"));
     let gone = hallkiosk(&["idcard", "read", "--port", "/dev/nonexistent-reader"]);
     assert!(!gone.status.success());
@@ -169,7 +152,7 @@ fn failures_exit_non_zero_with_the_readers_reason() {
 #[test]
 fn status_prints_the_sam_id() {
     let sim = Sim::start(&[]);
-    let out = hallkiosk(&["idcard", "status", "--port", &sim.path]);
+    let out = hallkiosk(&["idcard", "status", "--port", sim.path()]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(

@@ -2,55 +2,21 @@
 //! binary on loopback TCP, driven over its stdin.
 
 use hallkiosk_drivers::printer::receipt::{encode, Profile, Receipt};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStderr, ChildStdin, Command, Output, Stdio};
+mod common;
 
-struct Sim {
-    child: Child,
-    stdin: ChildStdin,
-    stderr: BufReader<ChildStderr>,
-    address: String,
-}
+use std::process::{Command, Output};
+
+struct Sim(common::SimProcess);
 
 impl Sim {
     fn start() -> Sim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hallkiosk"))
-            .args(["print", "sim"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut address = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut address)
-            .unwrap();
-        let address = address.trim().to_string();
-        assert!(address.starts_with("tcp:127.0.0.1:"), "{address}");
-        let stdin = child.stdin.take().unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut banner = String::new();
-        stderr.read_line(&mut banner).unwrap();
-        Sim {
-            child,
-            stdin,
-            stderr,
-            address,
-        }
+        let sim = common::SimProcess::start(&["print", "sim"]);
+        assert!(sim.address.starts_with("tcp:127.0.0.1:"), "{}", sim.address);
+        Sim(sim)
     }
 
     fn say(&mut self, command: &str) {
-        writeln!(self.stdin, "{command}").unwrap();
-        let mut answer = String::new();
-        self.stderr.read_line(&mut answer).unwrap();
-        assert_eq!(answer.trim(), "ok", "{command}");
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = writeln!(self.stdin, "quit");
-        let _ = self.child.wait();
+        self.0.say(command)
     }
 }
 
@@ -77,7 +43,7 @@ fn qrs(path: &std::path::Path) -> Vec<String> {
 #[test]
 fn status_says_ready_or_names_why_not() {
     let mut sim = Sim::start();
-    let ok = hallkiosk(&["print", "status", "--printer", &sim.address]);
+    let ok = hallkiosk(&["print", "status", "--printer", &sim.0.address]);
     assert!(
         ok.status.success(),
         "{}",
@@ -93,7 +59,7 @@ fn status_says_ready_or_names_why_not() {
         sim.say("cover closed");
         sim.say("cutter off");
         sim.say(command);
-        let out = hallkiosk(&["print", "status", "--printer", &sim.address, "--json"]);
+        let out = hallkiosk(&["print", "status", "--printer", &sim.0.address, "--json"]);
         assert!(!out.status.success(), "{command}");
         assert!(
             String::from_utf8_lossy(&out.stderr).contains(why),
@@ -110,7 +76,7 @@ fn status_says_ready_or_names_why_not() {
 #[test]
 fn the_test_page_comes_out_with_a_readable_qr() {
     let mut sim = Sim::start();
-    let out = hallkiosk(&["print", "test", "--printer", &sim.address]);
+    let out = hallkiosk(&["print", "test", "--printer", &sim.0.address]);
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
@@ -127,7 +93,7 @@ fn the_test_page_comes_out_with_a_readable_qr() {
     sim.say(&format!("png {}", png.display()));
     assert_eq!(qrs(&png), vec![marker]);
     sim.say("paper out");
-    let refused = hallkiosk(&["print", "test", "--printer", &sim.address]);
+    let refused = hallkiosk(&["print", "test", "--printer", &sim.0.address]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("not printed: paper end"));
 }

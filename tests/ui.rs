@@ -64,6 +64,19 @@ fn shows(ui: &KioskUi, label: &str) -> bool {
     !find(ui, label).is_empty()
 }
 
+/// Lets device services work (real time) while the UI's timers run (mock time), until `what`
+/// holds or five seconds pass.
+fn until(what: impl Fn() -> bool) -> bool {
+    for _ in 0..500 {
+        if what() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+        mock_elapsed_time(Duration::from_millis(50));
+    }
+    false
+}
+
 fn home_has_five_entries_and_prompt() {
     let ui = new_ui(1920.0, 1080.0);
     for label in ["办事", "查询进度", "取号", "评价", "办事指南"] {
@@ -109,22 +122,12 @@ fn identify_with_the_reader_service_on_a_pty() {
     let _pump = ui.pump_device_events(events);
     click(&ui, "办事");
     sim.control().place_fixture(CardFixture::HkMoTw);
-    let until = |what: &dyn Fn() -> bool| {
-        for _ in 0..300 {
-            if what() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-            mock_elapsed_time(Duration::from_millis(50));
-        }
-        false
-    };
     assert!(
-        until(&|| shows(&ui, "您好，陈*文")),
+        until(|| shows(&ui, "您好，陈*文")),
         "greeted from the real reader"
     );
     sim.control().remove();
-    assert!(until(&|| shows(&ui, "您的证件已移开，是否继续办理？")));
+    assert!(until(|| shows(&ui, "您的证件已移开，是否继续办理？")));
     click(&ui, "结束并清除信息");
     assert!(ui.with_kiosk(|k| k.session().is_none()));
 }
@@ -338,28 +341,18 @@ fn paper_out_from_the_printer_service_over_tcp() {
     let ui = new_ui(1920.0, 1080.0);
     let _pump = ui.pump_device_events(events);
     let banner = "打印机缺纸：办理结果将显示在屏幕上，请联系工作人员补纸";
-    let until = |what: &dyn Fn() -> bool| {
-        for _ in 0..500 {
-            if what() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-            mock_elapsed_time(Duration::from_millis(50));
-        }
-        false
-    };
     {
         let mut c = sim.control();
         c.paper_end = true;
         c.changed();
     }
-    assert!(until(&|| shows(&ui, banner)), "paper out from the printer");
+    assert!(until(|| shows(&ui, banner)), "paper out from the printer");
     {
         let mut c = sim.control();
         c.paper_end = false;
         c.changed();
     }
-    assert!(until(&|| !shows(&ui, banner)), "paper back");
+    assert!(until(|| !shows(&ui, banner)), "paper back");
 }
 
 #[test]

@@ -13,6 +13,75 @@ pub mod sam;
 use crate::event::DeviceEvent;
 use crate::printer::PrinterStatus;
 use crate::scanner::ScanPayload;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+/// A simulator's state shared with the thread that serves it, and that thread. Dropping it stops
+/// the thread (the device is unplugged).
+pub struct Served<S> {
+    state: Arc<Mutex<S>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl<S: Send + 'static> Served<S> {
+    /// Runs `serve(state, stop)` on a thread named `name`; it must return soon after `stop` is set.
+    pub fn start(
+        name: &str,
+        state: S,
+        serve: impl FnOnce(&Mutex<S>, &AtomicBool) + Send + 'static,
+    ) -> std::io::Result<Served<S>> {
+        let state = Arc::new(Mutex::new(state));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (state, stop) = (Arc::clone(&state), Arc::clone(&stop));
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || serve(&state, &stop))?
+        };
+        Ok(Served {
+            state,
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl<S> Served<S> {
+    /// The simulator's state, for tests, the CLI and the dev dock.
+    pub fn control(&self) -> MutexGuard<'_, S> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl<S> Drop for Served<S> {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Opens a pty pair and returns its master (20 ms read timeout) and the slave's path. The slave
+/// is closed: the driver opens it by path, exclusively, as it would a real port.
+pub fn open_pty() -> std::io::Result<(serialport::TTYPort, String)> {
+    use serialport::SerialPort;
+    let (mut master, slave) = serialport::TTYPort::pair().map_err(std::io::Error::from)?;
+    let path = slave
+        .name()
+        .ok_or_else(|| std::io::Error::other("the pty has no name"))?;
+    drop(slave);
+    master
+        .set_timeout(std::time::Duration::from_millis(20))
+        .map_err(std::io::Error::from)?;
+    Ok((master, path))
+}
 
 /// What the dev dock can do to the simulated devices.
 #[derive(Debug, Clone, PartialEq, Eq)]

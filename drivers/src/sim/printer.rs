@@ -14,8 +14,7 @@ use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 /// The simulated printer's state and settings.
@@ -276,9 +275,7 @@ impl PrinterDevice {
 
 /// A simulated printer served until dropped.
 pub struct SimPrinter {
-    state: Arc<Mutex<PrinterState>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    served: super::Served<PrinterState>,
     address: String,
 }
 
@@ -288,52 +285,28 @@ impl SimPrinter {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let addr: SocketAddr = listener.local_addr()?;
-        let state = Arc::new(Mutex::new(state));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (state, stop) = (Arc::clone(&state), Arc::clone(&stop));
-            std::thread::Builder::new()
-                .name("printer-sim".into())
-                .spawn(move || {
-                    while !stop.load(Ordering::SeqCst) {
-                        match listener.accept() {
-                            Ok((stream, _)) => serve_tcp(stream, &state, &stop),
-                            Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                        }
-                    }
-                })?
-        };
+        let served = super::Served::start("printer-sim", state, move |state, stop| {
+            while !stop.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => serve_tcp(stream, state, stop),
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        })?;
         Ok(SimPrinter {
-            state,
-            stop,
-            thread: Some(thread),
+            served,
             address: format!("tcp:{addr}"),
         })
     }
 
     /// Serves on a pty pair; [`SimPrinter::address`] is `serial:/dev/pts/N`.
     pub fn pty(state: PrinterState) -> std::io::Result<SimPrinter> {
-        use serialport::{SerialPort, TTYPort};
-        let (mut master, slave) = TTYPort::pair().map_err(std::io::Error::from)?;
-        let path = slave
-            .name()
-            .ok_or_else(|| std::io::Error::other("the pty has no name"))?;
-        drop(slave);
-        master
-            .set_timeout(Duration::from_millis(20))
-            .map_err(std::io::Error::from)?;
-        let state = Arc::new(Mutex::new(state));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (state, stop) = (Arc::clone(&state), Arc::clone(&stop));
-            std::thread::Builder::new()
-                .name("printer-sim".into())
-                .spawn(move || serve_stream(&mut master, &state, &stop))?
-        };
+        let (mut master, path) = super::open_pty()?;
+        let served = super::Served::start("printer-sim", state, move |state, stop| {
+            serve_stream(&mut master, state, stop)
+        })?;
         Ok(SimPrinter {
-            state,
-            stop,
-            thread: Some(thread),
+            served,
             address: format!("serial:{path}"),
         })
     }
@@ -345,25 +318,12 @@ impl SimPrinter {
 
     /// The printer's state: set faults (then call [`PrinterState::changed`]), read the page.
     pub fn control(&self) -> MutexGuard<'_, PrinterState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.served.control()
     }
 
     /// Stops serving (the printer is unplugged or switched off).
     pub fn unplug(mut self) {
-        self.shutdown();
-    }
-
-    fn shutdown(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for SimPrinter {
-    fn drop(&mut self) {
-        self.shutdown();
+        self.served.shutdown();
     }
 }
 

@@ -9,11 +9,10 @@
 use super::fixtures::CardFixture;
 use crate::idcard::frame::{Baud, CardData, Command, FrameDecoder, FrameError, Response, Sw3};
 use crate::idcard::{text, IdCard};
-use serialport::{SerialPort, TTYPort};
+use serialport::TTYPort;
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// How the simulated reader misbehaves, on demand.
@@ -293,39 +292,17 @@ fn answer(state: &mut SamState, command: Command) -> Option<Reply> {
 /// A simulated reader served on a pty pair until dropped.
 pub struct PtySam {
     path: String,
-    state: Arc<Mutex<SamState>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    served: super::Served<SamState>,
 }
 
 impl PtySam {
     /// Opens a pty pair and starts serving on its master side.
     pub fn start(state: SamState) -> std::io::Result<PtySam> {
-        let (mut master, slave) = TTYPort::pair().map_err(std::io::Error::from)?;
-        let path = slave
-            .name()
-            .ok_or_else(|| std::io::Error::other("the pty has no name"))?;
-        // The driver opens the slave by path with an exclusive lock, as it would a real port; the
-        // simulator keeps only the master.
-        drop(slave);
-        master
-            .set_timeout(Duration::from_millis(20))
-            .map_err(std::io::Error::from)?;
-        let state = Arc::new(Mutex::new(state));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let state = Arc::clone(&state);
-            let stop = Arc::clone(&stop);
-            std::thread::Builder::new()
-                .name("sam-sim".into())
-                .spawn(move || serve(master, &state, &stop))?
-        };
-        Ok(PtySam {
-            path,
-            state,
-            stop,
-            thread: Some(thread),
-        })
+        let (master, path) = super::open_pty()?;
+        let served = super::Served::start("sam-sim", state, move |state, stop| {
+            serve(master, state, stop)
+        })?;
+        Ok(PtySam { path, served })
     }
 
     /// The pty path the driver opens.
@@ -335,25 +312,12 @@ impl PtySam {
 
     /// The reader's state: place cards, inject faults, read the command log.
     pub fn control(&self) -> MutexGuard<'_, SamState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.served.control()
     }
 
     /// Stops serving and closes the pty (the driver sees the reader unplugged).
     pub fn unplug(mut self) {
-        self.shutdown();
-    }
-
-    fn shutdown(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for PtySam {
-    fn drop(&mut self) {
-        self.shutdown();
+        self.served.shutdown();
     }
 }
 
