@@ -226,6 +226,7 @@ fn the_service_reports_status_changes_prints_jobs_and_survives_an_unplug() {
     use hallkiosk_drivers::printer::service::{self, JobRequest, ServiceConfig};
     let sim = SimPrinter::tcp(PrinterState::new(Profile::generic_80mm()), 0).unwrap();
     let address: DeviceAddress = sim.address().parse().unwrap();
+    let port = sim.address().rsplit(':').next().unwrap().to_string();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let (jobs_tx, jobs_rx) = tokio::sync::mpsc::unbounded_channel();
     let config = ServiceConfig {
@@ -296,6 +297,28 @@ fn the_service_reports_status_changes_prints_jobs_and_survives_an_unplug() {
         matches!(&refused, Err(why) if why.contains("not reachable")),
         "{refused:?}"
     );
+    // Plugged back in on the same port: recovered, and jobs print again.
+    let port: u16 = port.parse().unwrap();
+    let again = SimPrinter::tcp(PrinterState::new(Profile::generic_80mm()), port).unwrap();
+    let mut recovered = false;
+    while let Some(e) = next(&mut rx) {
+        if matches!(e, DeviceEvent::DeviceRecovered { .. }) {
+            recovered = true;
+            break;
+        }
+    }
+    assert!(recovered);
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    jobs_tx
+        .send(JobRequest {
+            id: "S3".into(),
+            bytes: receipt(2),
+            reprint: false,
+            reply,
+        })
+        .unwrap();
+    assert_eq!(answer.blocking_recv().unwrap(), Ok(JobOutcome::Printed));
+    assert_eq!(again.control().page.text_lines().len(), 2);
 }
 
 /// In-memory bulk pipes into the simulated printer: OUT carries data, IN carries its replies.
