@@ -1,9 +1,16 @@
 //! Receipt printers (ESC/POS over serial, usblp, raw USB and TCP 9100).
 //!
-//! - [`status`]: DLE EOT / ASB / GS r status, sans-IO, tolerant of clone printers.
+//! - [`receipt`]: the receipt model and its ESC/POS bytes per [`receipt::Profile`] (sans-IO);
+//! - [`raster`]: 1-bit bitmaps, dithering, text drawn with a CJK font for rare characters;
+//! - [`status`]: DLE EOT / ASB / GS r status, sans-IO, tolerant of clone printers;
+//! - [`parse`] and [`page`]: the printer's side — commands parsed back, the page, its PNG
+//!   (the simulator and `hallkiosk print preview`);
+//! - [`link`]: TCP 9100, serial, usblp, raw USB;
+//! - [`job`]: status and exactly-once jobs with a durable ledger;
+//! - [`service`]: the async printer service;
+//! - [`testpage`]: the technicians' test page.
 //!
-//! The receipt encoder, the transports, the printer service, exactly-once jobs and the simulator come
-//! with the rest of the printer work. This module holds the status model the application reacts to.
+//! [`PrinterStatus`] is the status model the application reacts to.
 
 pub mod job;
 pub mod link;

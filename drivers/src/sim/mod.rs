@@ -3,8 +3,11 @@
 //! [`SimDevices`] is the in-process stand-in for the reader, scanner and printer: the dev dock on the
 //! kiosk screen sends it [`DockCommand`]s ("place a resident card", "paper out", …) and it answers with
 //! the same [`DeviceEvent`]s a real device service emits, so the flows cannot tell the difference.
-//! The byte-level simulators that speak the real devices' protocols over ptys and loopback TCP are
-//! added with each driver and will take the place of the in-process ones behind the same events.
+//!
+//! The byte-level simulators speak the real devices' protocols with the drivers' own codecs:
+//! [`sam`] (ID-card reader on a pty) and [`printer`] (ESC/POS printer on loopback TCP or a pty).
+//! The app uses them when a device's address points at them (`hallkiosk idcard sim`,
+//! `hallkiosk print sim`); scanner and camera simulators come with their drivers.
 
 pub mod fixtures;
 pub mod printer;
