@@ -247,16 +247,6 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
         simulated = config.all_devices_simulated(),
         "starting kiosk"
     );
-    let idcard_events = if config.devices.idcard.is_sim() {
-        None
-    } else {
-        tracing::info!(reader = %config.devices.idcard, "starting the ID-card reader service");
-        Some(hallkiosk::devices::spawn_idcard_service(
-            config.devices.idcard.clone(),
-            std::sync::Arc::new(local_today),
-        )?)
-    };
-
     let kiosk = Kiosk::new(FlowSettings::from_config(&config), catalog);
     let ui = KioskUi::new(
         kiosk,
@@ -268,7 +258,18 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
             today: Box::new(local_today),
         },
     )?;
-    let _device_pump = idcard_events.map(|events| ui.pump_device_events(events));
+    // Configured devices: their services run on their own threads; events reach the flow through
+    // the UI's pump.
+    let _idcard_pump = if config.devices.idcard.is_sim() {
+        None
+    } else {
+        tracing::info!(reader = %config.devices.idcard, "starting the ID-card reader service");
+        let events = hallkiosk::devices::spawn_idcard_service(
+            config.devices.idcard.clone(),
+            std::sync::Arc::new(local_today),
+        )?;
+        Some(ui.pump_device_events(events))
+    };
     // Jobs go to the printer service once the apply flow prints receipts; its status reaches the
     // flow (paper banner) already.
     let (_printer_pump, _printer_jobs) = if config.devices.printer.is_sim() {
