@@ -11,6 +11,7 @@ pub mod devices;
 pub mod flows;
 pub mod idcard_cli;
 pub mod logging;
+pub mod outbox;
 pub mod print_cli;
 pub mod sim_console;
 pub mod startup;

@@ -1,0 +1,36 @@
+-- The kiosk's submissions and their outbox entries (docs/outbox.md).
+-- Personal data lives only in submissions.payload, encrypted (XChaCha20-Poly1305) with a key that is
+-- not in this database; everything else here is bookkeeping a maintainer may see.
+
+CREATE TABLE submissions (
+    id               INTEGER PRIMARY KEY,
+    tracking_code    TEXT    NOT NULL UNIQUE,
+    idempotency_key  TEXT    NOT NULL UNIQUE,
+    service_item     TEXT    NOT NULL,
+    kiosk_id         TEXT    NOT NULL,
+    consent_version  TEXT    NOT NULL,
+    created_at_ms    INTEGER NOT NULL,
+    -- nonce (24 bytes) || ciphertext; NULL once the platform has accepted it and it was purged
+    payload          BLOB,
+    purged_at_ms     INTEGER
+) STRICT;
+
+CREATE TABLE outbox (
+    submission_id       INTEGER PRIMARY KEY REFERENCES submissions(id),
+    state               TEXT    NOT NULL CHECK (state IN ('queued', 'sending', 'accepted', 'rejected')),
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at_ms  INTEGER NOT NULL,
+    updated_at_ms       INTEGER NOT NULL,
+    last_error          TEXT,
+    reject_reason       TEXT,
+    accepted_at_ms      INTEGER,
+    platform_state      TEXT
+) STRICT;
+
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at_ms);
+
+-- Per-kiosk sequence for tracking codes, advanced in the same transaction as the insert.
+CREATE TABLE sequences (
+    name   TEXT    PRIMARY KEY,
+    value  INTEGER NOT NULL
+) STRICT;

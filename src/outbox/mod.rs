@@ -1,0 +1,470 @@
+//! The offline outbox: every submission is durable on the kiosk's storage before the citizen is told
+//! "submitted", and leaves for the platform exactly once (docs/outbox.md).
+//!
+//! - SQLite in WAL mode with `synchronous=FULL` and `secure_delete=ON`; schema in `migrations/`.
+//! - One `BEGIN IMMEDIATE` transaction writes the submission, its outbox entry, a UUID idempotency
+//!   key (resent on every retry) and a tracking code from a per-kiosk sequence.
+//! - The personal payload (form fields, material images) is sealed with XChaCha20-Poly1305 under a
+//!   key outside the database ([`crypto`]), bound to the idempotency key.
+//! - Entry states: queued → sending → accepted | rejected. Accepted entries lose their payload (a
+//!   receipt record stays for progress queries); an entry left in `sending` by a crash goes back to
+//!   `queued` with the same key. Nothing unacknowledged is ever deleted: its age is reported.
+
+pub mod crypto;
+pub mod tracking;
+
+use crypto::PayloadKey;
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::Row;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// Why an outbox operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("outbox database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("outbox schema: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Key(#[from] crypto::KeyError),
+    #[error("a stored payload is damaged: {0}")]
+    Payload(String),
+    #[error("no outbox entry with idempotency key {0}")]
+    Unknown(String),
+}
+
+/// One material (a photographed document page).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+pub struct Material {
+    pub name: String,
+    pub mime: String,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+/// The personal part of a submission: sealed at rest, zeroized in memory.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+pub struct Payload {
+    /// Form fields in order (name, value); includes the ID number where the service needs it.
+    pub fields: Vec<(String, String)>,
+    pub materials: Vec<Material>,
+}
+
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Payload({} fields, {} materials)",
+            self.fields.len(),
+            self.materials.len()
+        )
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    fields: Vec<(String, String)>,
+    materials: Vec<(String, String, usize)>,
+}
+
+impl Payload {
+    /// `u32 LE header length ‖ JSON header (fields, material names/types/lengths) ‖ material bytes`.
+    pub fn to_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        let header = Header {
+            fields: self.fields.clone(),
+            materials: self
+                .materials
+                .iter()
+                .map(|m| (m.name.clone(), m.mime.clone(), m.bytes.len()))
+                .collect(),
+        };
+        let json = zeroize::Zeroizing::new(serde_json::to_vec(&header).unwrap_or_default());
+        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(
+            4 + json.len() + self.materials.iter().map(|m| m.bytes.len()).sum::<usize>(),
+        ));
+        out.extend((json.len() as u32).to_le_bytes());
+        out.extend_from_slice(&json);
+        for m in &self.materials {
+            out.extend_from_slice(&m.bytes);
+        }
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Payload, OutboxError> {
+        let bad = |what: &str| OutboxError::Payload(what.to_string());
+        let len = bytes
+            .get(..4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+            .ok_or_else(|| bad("too short"))?;
+        let json = bytes
+            .get(4..4 + len)
+            .ok_or_else(|| bad("header cut short"))?;
+        let header: Header = serde_json::from_slice(json).map_err(|e| bad(&e.to_string()))?;
+        let mut at = 4 + len;
+        let mut materials = Vec::new();
+        for (name, mime, n) in header.materials {
+            let b = bytes
+                .get(at..at + n)
+                .ok_or_else(|| bad("material cut short"))?;
+            materials.push(Material {
+                name,
+                mime,
+                bytes: b.to_vec(),
+            });
+            at += n;
+        }
+        Ok(Payload {
+            fields: header.fields,
+            materials,
+        })
+    }
+}
+
+/// A submission as the apply flow hands it over.
+#[derive(Debug, Clone)]
+pub struct NewSubmission {
+    pub service_item: String,
+    pub consent_version: String,
+    pub payload: Payload,
+}
+
+/// What the citizen's receipt needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enqueued {
+    pub tracking_code: String,
+    pub idempotency_key: String,
+}
+
+/// An entry taken for sending, payload opened.
+#[derive(Debug)]
+pub struct Claimed {
+    pub tracking_code: String,
+    pub idempotency_key: String,
+    pub service_item: String,
+    pub consent_version: String,
+    pub created_at_ms: i64,
+    pub attempts: i64,
+    pub payload: Payload,
+}
+
+/// Entry counts and the oldest unacknowledged entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub queued: i64,
+    pub sending: i64,
+    pub accepted: i64,
+    pub rejected: i64,
+    /// Age of the oldest entry not yet accepted or rejected, in seconds.
+    pub oldest_unacknowledged_secs: Option<i64>,
+}
+
+impl Stats {
+    /// Entries waiting for the platform.
+    pub fn depth(&self) -> i64 {
+        self.queued + self.sending
+    }
+}
+
+/// One entry as maintainers see it (no personal data).
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryInfo {
+    pub tracking_code: String,
+    pub service_item: String,
+    pub state: String,
+    pub attempts: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub last_error: Option<String>,
+    pub reject_reason: Option<String>,
+    pub platform_state: Option<String>,
+    pub payload_present: bool,
+}
+
+/// The outbox of one kiosk.
+pub struct Outbox {
+    pool: SqlitePool,
+    key: PayloadKey,
+    kiosk: String,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl Outbox {
+    /// Opens (creating if needed) the database at `db` and brings its schema up to date.
+    pub async fn open(db: &Path, key: PayloadKey, kiosk: &str) -> Result<Outbox, OutboxError> {
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(db)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .pragma("secure_delete", "ON")
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Outbox {
+            pool,
+            key,
+            kiosk: kiosk.to_string(),
+        })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Writes a submission and its outbox entry in one durable transaction.
+    pub async fn enqueue(&self, s: &NewSubmission, now_ms: i64) -> Result<Enqueued, OutboxError> {
+        let key = uuid::Uuid::new_v4().to_string();
+        let sealed = self.key.seal(key.as_bytes(), &s.payload.to_bytes());
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO sequences (name, value) VALUES ('tracking', 1)
+             ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let code = tracking::code(&self.kiosk, seq as u64);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO submissions (tracking_code, idempotency_key, service_item, kiosk_id,
+                                      consent_version, created_at_ms, payload)
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&code)
+        .bind(&key)
+        .bind(&s.service_item)
+        .bind(&self.kiosk)
+        .bind(&s.consent_version)
+        .bind(now_ms)
+        .bind(&sealed)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO outbox (submission_id, state, next_attempt_at_ms, updated_at_ms)
+             VALUES (?, 'queued', ?, ?)",
+        )
+        .bind(id)
+        .bind(now_ms)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Enqueued {
+            tracking_code: code,
+            idempotency_key: key,
+        })
+    }
+
+    /// After a crash: entries left in `sending` go back to `queued`, keeping their key.
+    pub async fn recover_stuck(&self, now_ms: i64) -> Result<u64, OutboxError> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET state = 'queued', next_attempt_at_ms = ?, updated_at_ms = ?
+             WHERE state = 'sending'",
+        )
+        .bind(now_ms)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// Takes up to `limit` due entries, oldest first, marks them `sending` and opens their payloads.
+    pub async fn claim_due(&self, limit: i64, now_ms: i64) -> Result<Vec<Claimed>, OutboxError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let rows = sqlx::query(
+            "SELECT s.id, s.tracking_code, s.idempotency_key, s.service_item, s.consent_version,
+                    s.created_at_ms, s.payload, o.attempts
+             FROM outbox o JOIN submissions s ON s.id = o.submission_id
+             WHERE o.state = 'queued' AND o.next_attempt_at_ms <= ?
+             ORDER BY s.id LIMIT ?",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: i64 = row.get("id");
+            sqlx::query(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at_ms = ?
+                 WHERE submission_id = ?",
+            )
+            .bind(now_ms)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            let key: String = row.get("idempotency_key");
+            let sealed: Option<Vec<u8>> = row.get("payload");
+            let sealed = sealed.ok_or_else(|| OutboxError::Payload("payload missing".into()))?;
+            let plain = self.key.open(key.as_bytes(), &sealed)?;
+            out.push(Claimed {
+                tracking_code: row.get("tracking_code"),
+                idempotency_key: key,
+                service_item: row.get("service_item"),
+                consent_version: row.get("consent_version"),
+                created_at_ms: row.get("created_at_ms"),
+                attempts: row.get::<i64, _>("attempts") + 1,
+                payload: Payload::from_bytes(&plain)?,
+            });
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn id_of(&self, key: &str) -> Result<i64, OutboxError> {
+        sqlx::query_scalar("SELECT id FROM submissions WHERE idempotency_key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| OutboxError::Unknown(key.to_string()))
+    }
+
+    /// The platform accepted the entry: record it and purge the personal payload.
+    pub async fn accepted(
+        &self,
+        key: &str,
+        platform_state: &str,
+        now_ms: i64,
+    ) -> Result<(), OutboxError> {
+        let id = self.id_of(key).await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'accepted', accepted_at_ms = ?, updated_at_ms = ?,
+                               platform_state = ?, last_error = NULL
+             WHERE submission_id = ?",
+        )
+        .bind(now_ms)
+        .bind(now_ms)
+        .bind(platform_state)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE submissions SET payload = NULL, purged_at_ms = ? WHERE id = ?")
+            .bind(now_ms)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The platform refused the entry for good (shown to maintainers, not retried).
+    pub async fn rejected(&self, key: &str, reason: &str, now_ms: i64) -> Result<(), OutboxError> {
+        let id = self.id_of(key).await?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'rejected', reject_reason = ?, updated_at_ms = ?
+             WHERE submission_id = ?",
+        )
+        .bind(reason)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A transient failure: back to `queued`, due again at `next_at_ms`.
+    pub async fn retry_later(
+        &self,
+        key: &str,
+        error: &str,
+        next_at_ms: i64,
+        now_ms: i64,
+    ) -> Result<(), OutboxError> {
+        let id = self.id_of(key).await?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'queued', last_error = ?, next_attempt_at_ms = ?, updated_at_ms = ?
+             WHERE submission_id = ? AND state = 'sending'",
+        )
+        .bind(error)
+        .bind(next_at_ms)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn stats(&self, now_ms: i64) -> Result<Stats, OutboxError> {
+        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
+            .fetch_all(&self.pool)
+            .await?;
+        let count = |s: &str| {
+            rows.iter()
+                .find(|r| r.get::<String, _>("state") == s)
+                .map(|r| r.get::<i64, _>("n"))
+                .unwrap_or(0)
+        };
+        let oldest: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(s.created_at_ms) FROM outbox o JOIN submissions s ON s.id = o.submission_id
+             WHERE o.state IN ('queued', 'sending')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Stats {
+            queued: count("queued"),
+            sending: count("sending"),
+            accepted: count("accepted"),
+            rejected: count("rejected"),
+            oldest_unacknowledged_secs: oldest.map(|t| (now_ms - t).max(0) / 1000),
+        })
+    }
+
+    /// The newest `limit` entries.
+    pub async fn list(&self, limit: i64) -> Result<Vec<EntryInfo>, OutboxError> {
+        let rows = sqlx::query(
+            "SELECT s.tracking_code, s.service_item, o.state, o.attempts, s.created_at_ms,
+                    o.updated_at_ms, o.last_error, o.reject_reason, o.platform_state,
+                    s.payload IS NOT NULL AS payload_present
+             FROM outbox o JOIN submissions s ON s.id = o.submission_id
+             ORDER BY s.id DESC LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| EntryInfo {
+                tracking_code: r.get("tracking_code"),
+                service_item: r.get("service_item"),
+                state: r.get("state"),
+                attempts: r.get("attempts"),
+                created_at_ms: r.get("created_at_ms"),
+                updated_at_ms: r.get("updated_at_ms"),
+                last_error: r.get("last_error"),
+                reject_reason: r.get("reject_reason"),
+                platform_state: r.get("platform_state"),
+                payload_present: r.get("payload_present"),
+            })
+            .collect())
+    }
+
+    /// `PRAGMA integrity_check`: `ok` when the database is sound.
+    pub async fn integrity_check(&self) -> Result<String, OutboxError> {
+        Ok(sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Waits for all connections to close (a clean shutdown checkpoints the WAL).
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
