@@ -43,6 +43,25 @@ enum Command {
     /// Receipt printer tools: test page, status, preview of captured ESC/POS, a simulated printer
     #[command(subcommand)]
     Print(PrintCommand),
+    /// The offline outbox: counts, oldest waiting entry, recent entries (no personal data shown)
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Entry counts by state and the age of the oldest entry the platform has not acknowledged
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The newest entries: tracking code, service item, state, attempts, last error
+    List {
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -199,6 +218,7 @@ fn main() -> ExitCode {
         Command::Catalog(c) => catalog_command(cli.config.as_deref(), c),
         Command::Idcard(c) => idcard_command(c),
         Command::Print(c) => print_command(cli.config.as_deref(), c),
+        Command::Outbox(c) => outbox_command(cli.config.as_deref(), c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -431,4 +451,73 @@ fn print_command(config_path: Option<&Path>, c: PrintCommand) -> Result<()> {
             print_cli::sim(tcp, pty, print_cli::profile(&profile)?)
         }
     }
+}
+
+fn outbox_command(config_path: Option<&Path>, c: OutboxCommand) -> Result<()> {
+    use hallkiosk::outbox::{self, crypto::PayloadKey, Outbox};
+    let (config, _) = Config::load(config_path)?;
+    let dir = config.data_dir();
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let key = PayloadKey::load_or_create(&dir.join(hallkiosk::outbox::KEY_FILE))?;
+        let ob = Outbox::open(
+            &dir.join(hallkiosk::outbox::DB_FILE),
+            key,
+            &config.kiosk.id.to_string(),
+        )
+        .await?;
+        let now = outbox::now_ms();
+        match c {
+            OutboxCommand::Stats { json } => {
+                let s = ob.stats(now).await?;
+                let alarm = s
+                    .oldest_unacknowledged_secs
+                    .is_some_and(|age| age > outbox::AGE_ALARM_SECS);
+                if json {
+                    let mut v = serde_json::to_value(&s)?;
+                    v["depth"] = s.depth().into();
+                    v["age_alarm"] = alarm.into();
+                    println!("{}", serde_json::to_string_pretty(&v)?);
+                } else {
+                    println!("queued     {}", s.queued);
+                    println!("sending    {}", s.sending);
+                    println!("accepted   {}", s.accepted);
+                    println!("rejected   {}", s.rejected);
+                    match s.oldest_unacknowledged_secs {
+                        Some(age) => println!("oldest unacknowledged: {age} s ago"),
+                        None => println!("oldest unacknowledged: none"),
+                    }
+                    if alarm {
+                        println!(
+                            "ALARM: an entry has waited more than {} h for the platform",
+                            outbox::AGE_ALARM_SECS / 3600
+                        );
+                    }
+                }
+            }
+            OutboxCommand::List { limit, json } => {
+                let entries = ob.list(limit).await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&entries)?);
+                } else {
+                    for e in entries {
+                        println!(
+                            "{}\t{}\t{}\t{} attempts\t{}",
+                            e.tracking_code,
+                            e.service_item,
+                            e.state,
+                            e.attempts,
+                            e.reject_reason.or(e.last_error).unwrap_or_default()
+                        );
+                    }
+                }
+            }
+        }
+        ob.close().await;
+        Ok::<(), anyhow::Error>(())
+    })
 }

@@ -240,3 +240,48 @@ async fn a_wrong_key_is_a_clear_error_and_loses_nothing() {
         "the entry stays queued"
     );
 }
+
+#[tokio::test]
+async fn the_cli_shows_counts_and_entries_without_personal_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kiosk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[kiosk]\nid = \"K001\"\n[storage]\ndata_dir = \"{}\"\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let outbox = open(dir.path()).await;
+    let e = outbox
+        .enqueue(&submission(3), hallkiosk::outbox::now_ms())
+        .await
+        .unwrap();
+    outbox.close().await;
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hallkiosk"))
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap()
+    };
+    let stats = run(&["outbox", "stats", "--json"]);
+    assert!(
+        stats.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stats.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(v["queued"], 1);
+    assert_eq!(v["depth"], 1);
+    assert_eq!(v["age_alarm"], false);
+    let list = run(&["outbox", "list"]);
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        text.contains(&e.tracking_code) && text.contains("queued"),
+        "{text}"
+    );
+    assert!(!text.contains(MARKER) && !text.contains(ID_NUMBER));
+}

@@ -24,6 +24,13 @@ use std::str::FromStr;
 use std::time::Duration;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+/// The database file in the data directory.
+pub const DB_FILE: &str = "outbox.db";
+/// The payload key file in the data directory (when no systemd credential is passed).
+pub const KEY_FILE: &str = "outbox.key";
+/// An entry the platform has not acknowledged for this long raises the maintenance alarm.
+pub const AGE_ALARM_SECS: i64 = 24 * 3600;
+
 /// Why an outbox operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
