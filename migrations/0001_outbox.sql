@@ -2,9 +2,10 @@
 -- Personal data lives only in submissions.payload, encrypted (XChaCha20-Poly1305) with a key that is
 -- not in this database; everything else here is bookkeeping a maintainer may see.
 
+-- The tracking code (受理编号) is derived from kiosk_id and id (src/outbox/tracking.rs); AUTOINCREMENT
+-- keeps ids from ever being reused, and rows are never deleted (payloads are purged in place).
 CREATE TABLE submissions (
-    id               INTEGER PRIMARY KEY,
-    tracking_code    TEXT    NOT NULL UNIQUE,
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
     idempotency_key  TEXT    NOT NULL UNIQUE,
     service_item     TEXT    NOT NULL,
     kiosk_id         TEXT    NOT NULL,
@@ -29,8 +30,9 @@ CREATE TABLE outbox (
 
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at_ms);
 
--- Per-kiosk sequence for tracking codes, advanced in the same transaction as the insert.
-CREATE TABLE sequences (
-    name   TEXT    PRIMARY KEY,
-    value  INTEGER NOT NULL
-) STRICT;
+-- A submission and its outbox entry are one statement, hence one transaction.
+CREATE TRIGGER submissions_enqueue AFTER INSERT ON submissions
+BEGIN
+    INSERT INTO outbox (submission_id, state, next_attempt_at_ms, updated_at_ms)
+    VALUES (NEW.id, 'queued', NEW.created_at_ms, NEW.created_at_ms);
+END;

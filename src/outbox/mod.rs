@@ -2,8 +2,9 @@
 //! "submitted", and leaves for the platform exactly once (docs/outbox.md).
 //!
 //! - SQLite in WAL mode with `synchronous=FULL` and `secure_delete=ON`; schema in `migrations/`.
-//! - One `BEGIN IMMEDIATE` transaction writes the submission, its outbox entry, a UUID idempotency
-//!   key (resent on every retry) and a tracking code from a per-kiosk sequence.
+//! - One statement (one transaction; a trigger adds the outbox entry) writes the submission with a
+//!   UUID idempotency key (resent on every retry); its tracking code derives from the kiosk id and the
+//!   row id, which is never reused.
 //! - The personal payload (form fields, material images) is sealed with XChaCha20-Poly1305 under a
 //!   key outside the database ([`crypto`]), bound to the idempotency key.
 //! - Entry states: queued → sending → accepted | rejected. Accepted entries lose their payload (a
@@ -214,7 +215,7 @@ impl Outbox {
             .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(2)
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
@@ -233,38 +234,21 @@ impl Outbox {
     pub async fn enqueue(&self, s: &NewSubmission, now_ms: i64) -> Result<Enqueued, OutboxError> {
         let key = uuid::Uuid::new_v4().to_string();
         let sealed = self.key.seal(key.as_bytes(), &s.payload.to_bytes());
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO sequences (name, value) VALUES ('tracking', 1)
-             ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        let code = tracking::code(&self.kiosk, seq as u64);
+        // One statement: the trigger adds the outbox entry in the same implicit transaction.
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO submissions (tracking_code, idempotency_key, service_item, kiosk_id,
-                                      consent_version, created_at_ms, payload)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO submissions (idempotency_key, service_item, kiosk_id, consent_version,
+                                      created_at_ms, payload)
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         )
-        .bind(&code)
         .bind(&key)
         .bind(&s.service_item)
         .bind(&self.kiosk)
         .bind(&s.consent_version)
         .bind(now_ms)
         .bind(&sealed)
-        .fetch_one(&mut *tx)
+        .fetch_one(&self.pool)
         .await?;
-        sqlx::query(
-            "INSERT INTO outbox (submission_id, state, next_attempt_at_ms, updated_at_ms)
-             VALUES (?, 'queued', ?, ?)",
-        )
-        .bind(id)
-        .bind(now_ms)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let code = tracking::code(&self.kiosk, id as u64);
         Ok(Enqueued {
             tracking_code: code,
             idempotency_key: key,
@@ -288,7 +272,7 @@ impl Outbox {
     pub async fn claim_due(&self, limit: i64, now_ms: i64) -> Result<Vec<Claimed>, OutboxError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let rows = sqlx::query(
-            "SELECT s.id, s.tracking_code, s.idempotency_key, s.service_item, s.consent_version,
+            "SELECT s.id, s.kiosk_id, s.idempotency_key, s.service_item, s.consent_version,
                     s.created_at_ms, s.payload, o.attempts
              FROM outbox o JOIN submissions s ON s.id = o.submission_id
              WHERE o.state = 'queued' AND o.next_attempt_at_ms <= ?
@@ -314,7 +298,7 @@ impl Outbox {
             let sealed = sealed.ok_or_else(|| OutboxError::Payload("payload missing".into()))?;
             let plain = self.key.open(key.as_bytes(), &sealed)?;
             out.push(Claimed {
-                tracking_code: row.get("tracking_code"),
+                tracking_code: tracking::code(row.get("kiosk_id"), id as u64),
                 idempotency_key: key,
                 service_item: row.get("service_item"),
                 consent_version: row.get("consent_version"),
@@ -429,7 +413,7 @@ impl Outbox {
     /// The newest `limit` entries.
     pub async fn list(&self, limit: i64) -> Result<Vec<EntryInfo>, OutboxError> {
         let rows = sqlx::query(
-            "SELECT s.tracking_code, s.service_item, o.state, o.attempts, s.created_at_ms,
+            "SELECT s.id, s.kiosk_id, s.service_item, o.state, o.attempts, s.created_at_ms,
                     o.updated_at_ms, o.last_error, o.reject_reason, o.platform_state,
                     s.payload IS NOT NULL AS payload_present
              FROM outbox o JOIN submissions s ON s.id = o.submission_id
@@ -441,7 +425,7 @@ impl Outbox {
         Ok(rows
             .into_iter()
             .map(|r| EntryInfo {
-                tracking_code: r.get("tracking_code"),
+                tracking_code: tracking::code(r.get("kiosk_id"), r.get::<i64, _>("id") as u64),
                 service_item: r.get("service_item"),
                 state: r.get("state"),
                 attempts: r.get("attempts"),
