@@ -12,7 +12,7 @@
 //!   `queued` with the same key. Nothing unacknowledged is ever deleted: its age is reported.
 
 pub mod crypto;
-pub mod tracking;
+pub use hallkiosk_api::tracking;
 
 use crypto::PayloadKey;
 use serde::{Deserialize, Serialize};

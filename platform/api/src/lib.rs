@@ -1,0 +1,210 @@
+//! The sync API between a kiosk and the platform, as data (described for humans and tools in
+//! `docs/api/openapi.yaml`). Both the kiosk's sync client and the reference platform use these
+//! types, so the two cannot drift apart silently.
+//!
+//! Every call is authenticated as one kiosk (`Authorization: Bearer <token>`); a kiosk only writes
+//! and reads its own data.
+
+pub mod tracking;
+
+use serde::{Deserialize, Serialize};
+
+/// The API's path prefix.
+pub const PREFIX: &str = "/v1";
+/// Header that makes a submission POST safe to retry (a UUID created at enqueue time).
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+/// Set on a response that replays the stored result of an earlier request with the same key.
+pub const REPLAYED: &str = "Idempotent-Replayed";
+/// Most items one batch may carry.
+pub const MAX_BATCH: usize = 200;
+
+/// One form field, in the order the form shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+}
+
+/// One material (a photographed document page), base64 in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Material {
+    pub name: String,
+    pub mime: String,
+    pub data_base64: String,
+}
+
+/// A citizen's submission as the kiosk sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    /// The 受理编号 printed on the receipt (`KIOSK-NNNNNN-C`).
+    pub tracking_code: String,
+    pub service_item: String,
+    /// Version of the consent text the citizen agreed to.
+    pub consent_version: String,
+    /// When the citizen submitted, milliseconds since the Unix epoch (kiosk clock).
+    pub created_at_ms: i64,
+    pub fields: Vec<Field>,
+    pub materials: Vec<Material>,
+}
+
+/// The platform's answer to an accepted submission (201, and the same body on every replay).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    pub tracking_code: String,
+    /// The platform's own reference.
+    pub platform_id: String,
+    /// The platform's review state, e.g. `received`.
+    pub state: String,
+    pub received_at_ms: i64,
+}
+
+/// Error body of every 4xx/5xx answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// A stable machine word, see [`codes`].
+    pub error: String,
+    /// Plain words for a maintainer.
+    pub detail: String,
+}
+
+/// The `error` words of [`Problem`].
+pub mod codes {
+    pub const MISSING_KEY: &str = "missing_idempotency_key";
+    pub const KEY_REUSED: &str = "idempotency_key_reused";
+    pub const IN_FLIGHT: &str = "request_in_flight";
+    pub const INVALID: &str = "invalid_submission";
+    pub const TRACKING_CODE_TAKEN: &str = "tracking_code_taken";
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    pub const FORBIDDEN: &str = "forbidden";
+    pub const NOT_FOUND: &str = "not_found";
+    pub const MALFORMED: &str = "malformed_request";
+    pub const INTERNAL: &str = "internal";
+}
+
+/// One item of a batch: the submission and its idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchItem {
+    pub idempotency_key: String,
+    pub submission: Submission,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Batch {
+    pub items: Vec<BatchItem>,
+}
+
+/// Each item's result, as if it had been posted alone: `status` is the HTTP status that single
+/// request would have had; `accepted` is set for 200/201, `problem` otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemResult {
+    pub idempotency_key: String,
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Accepted>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+    /// True when this is the stored result of an earlier request.
+    #[serde(default)]
+    pub replayed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchResults {
+    pub results: Vec<ItemResult>,
+}
+
+/// Health of one device as the kiosk reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceHealth {
+    /// `reader`, `printer`, `scanner`, `camera`.
+    pub device: String,
+    /// `ok`, `warning` (e.g. paper near end) or `fault`.
+    pub level: String,
+    /// Plain words, no personal data (e.g. `paper out`, `cover open`, `unplugged`).
+    pub detail: String,
+    pub since_ms: i64,
+}
+
+/// Sent every minute or so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Heartbeat {
+    pub software_version: String,
+    pub outbox_depth: i64,
+    /// Age of the oldest submission not yet acknowledged, seconds.
+    pub oldest_unacknowledged_secs: Option<i64>,
+    pub rejected: i64,
+    pub devices: Vec<DeviceHealth>,
+    pub last_error: Option<String>,
+    pub sent_at_ms: i64,
+}
+
+/// A change of the platform's review state of one of the kiosk's submissions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    /// Increases with every change on the platform; pass the last one seen as `after`.
+    pub seq: i64,
+    pub tracking_code: String,
+    pub idempotency_key: String,
+    pub state: String,
+    pub changed_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChanges {
+    pub changes: Vec<StatusChange>,
+    /// Pass as `after` next time (equal to the input when there was nothing new).
+    pub next_after: i64,
+}
+
+/// The newest catalog (`GET /v1/catalog`; `ETag` is the quoted version, `If-None-Match` → 304).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogDocument {
+    pub version: String,
+    pub published_at_ms: i64,
+    /// The catalog itself, in the kiosk's catalog format (`data/catalog/catalog.json`).
+    pub catalog: serde_json::Value,
+}
+
+/// Is `key` a plausible idempotency key (1–128 printable ASCII characters)?
+pub fn valid_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 128 && key.bytes().all(|b| (0x21..0x7f).contains(&b))
+}
+
+/// Orders dotted catalog versions (`2026.11.1` < `2026.11.10`); `None` for anything else.
+pub fn version_key(v: &str) -> Option<Vec<u64>> {
+    if v.is_empty() {
+        return None;
+    }
+    v.split('.').map(|p| p.parse::<u64>().ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_versions() {
+        assert!(valid_key("0b6c1c62-3f8e-4d4e-9d8e-6a3c2b1a0f9e"));
+        assert!(!valid_key(""));
+        assert!(!valid_key("has space"));
+        assert!(!valid_key(&"x".repeat(129)));
+        assert!(version_key("2026.11.10") > version_key("2026.11.9"));
+        assert_eq!(version_key("2026.x"), None);
+        assert_eq!(version_key(""), None);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let ok = r#"{"name":"a","value":"b"}"#;
+        assert!(serde_json::from_str::<Field>(ok).is_ok());
+        let extra = r#"{"name":"a","value":"b","x":1}"#;
+        assert!(serde_json::from_str::<Field>(extra).is_err());
+    }
+}

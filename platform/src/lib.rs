@@ -1,0 +1,347 @@
+//! The reference platform: the sync API a kiosk talks to (docs/api/openapi.yaml) and a fleet status
+//! page. Good enough to run a hall's kiosks against in a test lab and to prove the kiosk's exactly-once
+//! delivery; a provincial platform is reached through the kiosk's adapter trait instead.
+
+pub mod fleet;
+pub mod store;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use hallkiosk_api::{codes, tracking, Batch, BatchResults, ItemResult, Problem, Submission};
+use std::sync::Arc;
+use store::{Answer, Store};
+
+/// Largest request body (a batch of submissions with their material images).
+pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// An error answer: status and a [`Problem`] body.
+#[derive(Debug)]
+pub struct ApiError(StatusCode, Problem);
+
+impl ApiError {
+    fn new(status: StatusCode, error: &str, detail: impl Into<String>) -> ApiError {
+        ApiError(
+            status,
+            Problem {
+                error: error.into(),
+                detail: detail.into(),
+            },
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (self.0, Json(self.1)).into_response();
+        if self.0 == StatusCode::CONFLICT || self.0.is_server_error() {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        r
+    }
+}
+
+impl From<store::StoreError> for ApiError {
+    fn from(e: store::StoreError) -> ApiError {
+        tracing::error!("store: {e}");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::INTERNAL,
+            "the platform's database is unavailable; retry later",
+        )
+    }
+}
+
+pub type Shared = Arc<Store>;
+
+/// All routes of the platform.
+pub fn router(store: Shared) -> Router {
+    Router::new()
+        .route("/v1/submissions", post(post_submission))
+        .route("/v1/submissions/batch", post(post_batch))
+        .route("/v1/submissions/{tracking_code}", get(get_submission))
+        .route("/v1/status-changes", get(get_status_changes))
+        .route("/v1/catalog", get(get_catalog))
+        .route("/v1/heartbeat", post(post_heartbeat))
+        .route("/fleet", get(get_fleet))
+        .route("/fleet.json", get(get_fleet_json))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(store)
+}
+
+/// The kiosk the request's bearer token belongs to.
+async fn authenticate(store: &Store, headers: &HeaderMap) -> Result<String, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                codes::UNAUTHORIZED,
+                "send `Authorization: Bearer <kiosk token>`",
+            )
+        })?;
+    store.kiosk_for_token(token).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            codes::UNAUTHORIZED,
+            "unknown kiosk token",
+        )
+    })
+}
+
+/// Checks what a submission must satisfy before it is stored.
+pub fn validate(kiosk: &str, s: &Submission) -> Result<(), ApiError> {
+    let invalid =
+        |detail: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, codes::INVALID, detail);
+    if !s.tracking_code.starts_with(&format!("{kiosk}-")) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            codes::FORBIDDEN,
+            format!(
+                "tracking code {} is not one of kiosk {kiosk}'s",
+                s.tracking_code
+            ),
+        ));
+    }
+    if !tracking::is_valid(&s.tracking_code) {
+        return Err(invalid(format!(
+            "tracking code {} fails its check character",
+            s.tracking_code
+        )));
+    }
+    if s.service_item.trim().is_empty() || s.service_item.len() > 128 {
+        return Err(invalid("service_item is empty or too long".into()));
+    }
+    if s.consent_version.trim().is_empty() {
+        return Err(invalid("consent_version is empty".into()));
+    }
+    if s.fields.len() > 500 || s.materials.len() > 50 {
+        return Err(invalid("too many fields or materials".into()));
+    }
+    for m in &s.materials {
+        if base64::engine::general_purpose::STANDARD
+            .decode(&m.data_base64)
+            .is_err()
+        {
+            return Err(invalid(format!("material {} is not valid base64", m.name)));
+        }
+    }
+    Ok(())
+}
+
+fn answer_response(a: Answer) -> Response {
+    let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut r = (status, Json(a.body)).into_response();
+    if a.replayed {
+        r.headers_mut()
+            .insert(hallkiosk_api::REPLAYED, HeaderValue::from_static("true"));
+    }
+    if status == StatusCode::CONFLICT {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    r
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::MALFORMED,
+            format!("the body is not the expected JSON: {e}"),
+        )
+    })
+}
+
+async fn post_submission(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let kiosk = authenticate(&store, &headers).await?;
+    let key = headers
+        .get(hallkiosk_api::IDEMPOTENCY_KEY)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::MISSING_KEY,
+                "a submission needs an Idempotency-Key header (a UUID made when it was queued)",
+            )
+        })?;
+    if !hallkiosk_api::valid_key(&key) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::MISSING_KEY,
+            "the Idempotency-Key must be 1–128 printable ASCII characters",
+        ));
+    }
+    let submission: Submission = parse_json(&body)?;
+    validate(&kiosk, &submission)?;
+    let mut answers = store.submit_batch(&kiosk, &[(key, submission)]).await?;
+    Ok(answer_response(answers.remove(0)))
+}
+
+async fn post_batch(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<BatchResults>, ApiError> {
+    let kiosk = authenticate(&store, &headers).await?;
+    let batch: Batch = parse_json(&body)?;
+    if batch.items.len() > hallkiosk_api::MAX_BATCH {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::MALFORMED,
+            format!("at most {} items per batch", hallkiosk_api::MAX_BATCH),
+        ));
+    }
+    // Items that fail on their own are answered at once; the others go to the store together.
+    let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(batch.items.len());
+    let mut to_store = Vec::new();
+    for item in batch.items {
+        let early = if !hallkiosk_api::valid_key(&item.idempotency_key) {
+            Some(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::MISSING_KEY,
+                "each item needs an idempotency_key of 1–128 printable ASCII characters",
+            ))
+        } else {
+            validate(&kiosk, &item.submission).err()
+        };
+        match early {
+            Some(ApiError(status, problem)) => results.push(Some(ItemResult {
+                idempotency_key: item.idempotency_key,
+                status: status.as_u16(),
+                accepted: None,
+                problem: Some(problem),
+                replayed: false,
+            })),
+            None => {
+                results.push(None);
+                to_store.push((item.idempotency_key, item.submission));
+            }
+        }
+    }
+    let answers = store.submit_batch(&kiosk, &to_store).await?;
+    let mut stored = to_store.into_iter().zip(answers);
+    let results = results
+        .into_iter()
+        .filter_map(|r| {
+            r.or_else(|| {
+                stored.next().map(|((key, _), a)| {
+                    let ok = a.status < 300;
+                    ItemResult {
+                        idempotency_key: key,
+                        status: a.status,
+                        accepted: ok
+                            .then(|| serde_json::from_value(a.body.clone()).ok())
+                            .flatten(),
+                        problem: (!ok).then(|| serde_json::from_value(a.body).ok()).flatten(),
+                        replayed: a.replayed,
+                    }
+                })
+            })
+        })
+        .collect();
+    Ok(Json(BatchResults { results }))
+}
+
+async fn get_submission(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let kiosk = authenticate(&store, &headers).await?;
+    match store.lookup(&kiosk, &code).await? {
+        Some(s) => Ok(Json(s).into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            codes::NOT_FOUND,
+            format!("this kiosk has no submission {code} on the platform"),
+        )),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ChangesQuery {
+    #[serde(default)]
+    after: i64,
+    limit: Option<i64>,
+}
+
+async fn get_status_changes(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<ChangesQuery>,
+) -> Result<Json<hallkiosk_api::StatusChanges>, ApiError> {
+    let kiosk = authenticate(&store, &headers).await?;
+    let limit = q.limit.unwrap_or(500).clamp(1, 1000);
+    let changes = store.status_changes(&kiosk, q.after, limit).await?;
+    let next_after = changes.last().map(|c| c.seq).unwrap_or(q.after);
+    Ok(Json(hallkiosk_api::StatusChanges {
+        changes,
+        next_after,
+    }))
+}
+
+async fn get_catalog(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authenticate(&store, &headers).await?;
+    let Some(doc) = store.newest_catalog().await? else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            codes::NOT_FOUND,
+            "no catalog has been published",
+        ));
+    };
+    let etag = format!("\"{}\"", doc.version);
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut r = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        Json(doc).into_response()
+    };
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(r)
+}
+
+async fn post_heartbeat(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let kiosk = authenticate(&store, &headers).await?;
+    let hb: hallkiosk_api::Heartbeat = parse_json(&body)?;
+    store.heartbeat(&kiosk, &hb).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_fleet(State(store): State<Shared>) -> Result<Html<String>, ApiError> {
+    let kiosks = store.kiosks().await?;
+    Ok(Html(fleet::page(&kiosks, fleet::now_ms())))
+}
+
+async fn get_fleet_json(
+    State(store): State<Shared>,
+) -> Result<Json<Vec<store::KioskRow>>, ApiError> {
+    Ok(Json(store.kiosks().await?))
+}
