@@ -93,11 +93,68 @@ impl PrinterProfileName {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Platform {
-    /// Base URL of the platform's sync API; none means every submission queues offline.
+    /// Base URL of the platform's sync API (the client adds `/v1/...`); none means every submission
+    /// queues offline.
     pub url: Option<PlatformUrl>,
+    /// The kiosk's bearer token. Default: the systemd credential `platform-token`, else
+    /// `platform.token` in the data directory.
+    pub token_file: Option<PathBuf>,
+    /// Extra CA certificate (PEM) to trust, for a platform behind a private PKI.
+    pub ca_file: Option<PathBuf>,
+    /// Mutual TLS: the kiosk's certificate and key (PEM), both or neither.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    /// Submissions per request.
+    pub batch_size: Ranged<1, 200>,
+    /// Per-request timeout.
+    pub request_timeout_secs: Ranged<1, 300>,
+    /// Full-jitter backoff: a retry waits random(0, min(cap, base·2^attempt)).
+    pub backoff_base_ms: Ranged<10, 600_000>,
+    pub backoff_cap_secs: Ranged<1, 86_400>,
+    /// How often the heartbeat goes out, and how often status changes and the catalog are pulled.
+    pub heartbeat_secs: Ranged<5, 3600>,
+    pub pull_secs: Ranged<5, 86_400>,
+    /// How often the daemon looks for newly queued submissions.
+    pub poll_ms: Ranged<50, 60_000>,
+}
+
+impl Default for Platform {
+    fn default() -> Self {
+        Platform {
+            url: None,
+            token_file: None,
+            ca_file: None,
+            client_cert: None,
+            client_key: None,
+            batch_size: Ranged(50),
+            request_timeout_secs: Ranged(15),
+            backoff_base_ms: Ranged(1000),
+            backoff_cap_secs: Ranged(300),
+            heartbeat_secs: Ranged(60),
+            pull_secs: Ranged(60),
+            poll_ms: Ranged(1000),
+        }
+    }
+}
+
+/// A whole number from LO to HI.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Ranged<const LO: u64, const HI: u64>(pub u64);
+
+impl<'de, const LO: u64, const HI: u64> Deserialize<'de> for Ranged<LO, HI> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        if v >= 0 && (LO..=HI).contains(&(v as u64)) {
+            Ok(Ranged(v as u64))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "{v} is out of range: use {LO} to {HI}"
+            )))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]

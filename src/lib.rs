@@ -15,4 +15,5 @@ pub mod outbox;
 pub mod print_cli;
 pub mod sim_console;
 pub mod startup;
+pub mod sync;
 pub mod ui;

@@ -46,6 +46,16 @@ enum Command {
     /// The offline outbox: counts, oldest waiting entry, recent entries (no personal data shown)
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Deliver the outbox to the platform, pull catalog and status changes, send heartbeats
+    Sync(SyncArgs),
+}
+
+#[derive(clap::Args)]
+struct SyncArgs {
+    /// Deliver what is due, send one heartbeat, pull once, then exit (0: nothing left waiting,
+    /// 3: entries still wait for the platform)
+    #[arg(long)]
+    once: bool,
 }
 
 #[derive(Subcommand)]
@@ -61,6 +71,15 @@ enum OutboxCommand {
         limit: i64,
         #[arg(long)]
         json: bool,
+    },
+    /// Queue synthetic test submissions (service item `kiosk-selftest`, no real person) to check the
+    /// way to the platform; prints each tracking code and key once it is durable
+    TestSubmit {
+        #[arg(long, default_value_t = 1)]
+        count: u64,
+        /// Size of the one synthetic material image
+        #[arg(long, default_value_t = 2048)]
+        material_bytes: usize,
     },
 }
 
@@ -219,6 +238,10 @@ fn main() -> ExitCode {
         Command::Idcard(c) => idcard_command(c),
         Command::Print(c) => print_command(cli.config.as_deref(), c),
         Command::Outbox(c) => outbox_command(cli.config.as_deref(), c),
+        Command::Sync(a) => match sync_command(cli.config.as_deref(), a) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -454,22 +477,13 @@ fn print_command(config_path: Option<&Path>, c: PrintCommand) -> Result<()> {
 }
 
 fn outbox_command(config_path: Option<&Path>, c: OutboxCommand) -> Result<()> {
-    use hallkiosk::outbox::{self, crypto::PayloadKey, Outbox};
+    use hallkiosk::outbox;
     let (config, _) = Config::load(config_path)?;
-    let dir = config.data_dir();
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let key = PayloadKey::load_or_create(&dir.join(hallkiosk::outbox::KEY_FILE))?;
-        let ob = Outbox::open(
-            &dir.join(hallkiosk::outbox::DB_FILE),
-            key,
-            &config.kiosk.id.to_string(),
-        )
-        .await?;
+        let ob = outbox::open_configured(&config).await?;
         let now = outbox::now_ms();
         match c {
             OutboxCommand::Stats { json } => {
@@ -499,6 +513,24 @@ fn outbox_command(config_path: Option<&Path>, c: OutboxCommand) -> Result<()> {
                     }
                 }
             }
+            OutboxCommand::TestSubmit {
+                count,
+                material_bytes,
+            } => {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                for i in 0..count {
+                    let e = ob
+                        .enqueue(
+                            &outbox::test_submission(i, material_bytes),
+                            outbox::now_ms(),
+                        )
+                        .await?;
+                    // Printed only after the commit: a printed code is an acknowledged submission.
+                    writeln!(out, "{}\t{}", e.tracking_code, e.idempotency_key)?;
+                    out.flush()?;
+                }
+            }
             OutboxCommand::List { limit, json } => {
                 let entries = ob.list(limit).await?;
                 if json {
@@ -506,11 +538,12 @@ fn outbox_command(config_path: Option<&Path>, c: OutboxCommand) -> Result<()> {
                 } else {
                     for e in entries {
                         println!(
-                            "{}\t{}\t{}\t{} attempts\t{}",
+                            "{}\t{}\t{}\t{} attempts\tplatform: {}\t{}",
                             e.tracking_code,
                             e.service_item,
                             e.state,
                             e.attempts,
+                            e.platform_state.as_deref().unwrap_or("-"),
                             e.reject_reason.or(e.last_error).unwrap_or_default()
                         );
                     }
@@ -519,5 +552,64 @@ fn outbox_command(config_path: Option<&Path>, c: OutboxCommand) -> Result<()> {
         }
         ob.close().await;
         Ok::<(), anyhow::Error>(())
+    })
+}
+
+fn sync_command(config_path: Option<&Path>, a: SyncArgs) -> Result<ExitCode> {
+    use hallkiosk::sync::{self, adapter::HttpAdapter, Backoff, Mode, Settings};
+    let (config, _) = Config::load(config_path)?;
+    let p = &config.platform;
+    let url = p.url.as_ref().context(
+        "no platform is configured ([platform] url); submissions stay queued until one is",
+    )?;
+    let dir = config.data_dir();
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    let _lock = sync::lock(&dir)?;
+    let token = sync::load_token(p.token_file.as_deref(), &dir)?;
+    let adapter = HttpAdapter::new(&sync::adapter::HttpSettings {
+        base_url: url.0.clone(),
+        token,
+        timeout: std::time::Duration::from_secs(p.request_timeout_secs.0),
+        ca_file: p.ca_file.clone(),
+        client_identity: match (&p.client_cert, &p.client_key) {
+            (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+            (None, None) => None,
+            _ => anyhow::bail!("[platform] client_cert and client_key go together"),
+        },
+    })?;
+    let settings = Settings {
+        batch_size: p.batch_size.0 as i64,
+        backoff: Backoff {
+            base: std::time::Duration::from_millis(p.backoff_base_ms.0),
+            cap: std::time::Duration::from_secs(p.backoff_cap_secs.0),
+        },
+        heartbeat_every: std::time::Duration::from_secs(p.heartbeat_secs.0),
+        pull_every: std::time::Duration::from_secs(p.pull_secs.0),
+        poll_every: std::time::Duration::from_millis(p.poll_ms.0),
+        data_dir: dir,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let ob = hallkiosk::outbox::open_configured(&config).await?;
+        let mode = if a.once { Mode::Once } else { Mode::Forever };
+        let waiting = tokio::select! {
+            r = sync::run(&ob, &adapter, &settings, mode) => r?,
+            _ = sync::terminated() => {
+                tracing::info!("stopping");
+                ob.stats(hallkiosk::outbox::now_ms()).await?.depth()
+            }
+        };
+        ob.close().await;
+        if a.once {
+            println!("waiting {waiting}");
+        }
+        Ok(if waiting > 0 && a.once {
+            ExitCode::from(3)
+        } else {
+            ExitCode::SUCCESS
+        })
     })
 }

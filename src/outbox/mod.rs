@@ -194,6 +194,35 @@ pub struct EntryInfo {
     pub payload_present: bool,
 }
 
+/// What became of one sent entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The platform has it (first time or replay): purge the payload.
+    Accepted { platform_state: String },
+    /// The platform refused it for good: keep it for maintainers, do not retry.
+    Rejected { reason: String },
+    /// Not delivered this time: due again at `at_ms`.
+    RetryAt { error: String, at_ms: i64 },
+}
+
+/// A device's health as the heartbeat reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthLevel {
+    Ok,
+    Warning,
+    Fault,
+}
+
+impl HealthLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthLevel::Ok => "ok",
+            HealthLevel::Warning => "warning",
+            HealthLevel::Fault => "fault",
+        }
+    }
+}
+
 /// The outbox of one kiosk.
 pub struct Outbox {
     pool: SqlitePool,
@@ -439,6 +468,146 @@ impl Outbox {
             .collect())
     }
 
+    /// Records what the platform said about a batch, in one transaction: accepted entries lose
+    /// their payload, rejected ones keep it with the reason, the others are due again later.
+    pub async fn record_outcomes(
+        &self,
+        outcomes: &[(String, Outcome)],
+        now_ms: i64,
+    ) -> Result<(), OutboxError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        for (key, outcome) in outcomes {
+            match outcome {
+                Outcome::Accepted { platform_state } => {
+                    sqlx::query(
+                        "UPDATE outbox SET state = 'accepted', accepted_at_ms = ?1, updated_at_ms = ?1,
+                                           platform_state = ?2, last_error = NULL
+                         WHERE submission_id = (SELECT id FROM submissions WHERE idempotency_key = ?3)
+                           AND state = 'sending'",
+                    )
+                    .bind(now_ms)
+                    .bind(platform_state)
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE submissions SET payload = NULL, purged_at_ms = ?1
+                         WHERE idempotency_key = ?2 AND payload IS NOT NULL",
+                    )
+                    .bind(now_ms)
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Outcome::Rejected { reason } => {
+                    sqlx::query(
+                        "UPDATE outbox SET state = 'rejected', reject_reason = ?1, updated_at_ms = ?2
+                         WHERE submission_id = (SELECT id FROM submissions WHERE idempotency_key = ?3)
+                           AND state = 'sending'",
+                    )
+                    .bind(reason)
+                    .bind(now_ms)
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Outcome::RetryAt { error, at_ms } => {
+                    sqlx::query(
+                        "UPDATE outbox SET state = 'queued', last_error = ?1, next_attempt_at_ms = ?2,
+                                           updated_at_ms = ?3
+                         WHERE submission_id = (SELECT id FROM submissions WHERE idempotency_key = ?4)
+                           AND state = 'sending'",
+                    )
+                    .bind(error)
+                    .bind(at_ms)
+                    .bind(now_ms)
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The platform's review state of a submission changed (from a status pull).
+    pub async fn set_platform_state(&self, key: &str, state: &str) -> Result<bool, OutboxError> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET platform_state = ?1
+             WHERE submission_id = (SELECT id FROM submissions WHERE idempotency_key = ?2)",
+        )
+        .bind(state)
+        .bind(key)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
+    /// A value the sync daemon keeps between runs (e.g. its status-pull cursor).
+    pub async fn sync_value(&self, name: &str) -> Result<Option<String>, OutboxError> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM sync_state WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn set_sync_value(&self, name: &str, value: &str) -> Result<(), OutboxError> {
+        sqlx::query(
+            "INSERT INTO sync_state (name, value) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The kiosk process reports a device's health (kept only when it changed).
+    pub async fn set_device_health(
+        &self,
+        device: &str,
+        level: HealthLevel,
+        detail: &str,
+        now_ms: i64,
+    ) -> Result<(), OutboxError> {
+        sqlx::query(
+            "INSERT INTO device_health (device, level, detail, since_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (device) DO UPDATE SET level = excluded.level, detail = excluded.detail,
+                 since_ms = excluded.since_ms
+             WHERE level != excluded.level OR detail != excluded.detail",
+        )
+        .bind(device)
+        .bind(level.as_str())
+        .bind(detail)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every device's last reported health.
+    pub async fn device_health(&self) -> Result<Vec<hallkiosk_api::DeviceHealth>, OutboxError> {
+        let rows = sqlx::query(
+            "SELECT device, level, detail, since_ms FROM device_health ORDER BY device",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| hallkiosk_api::DeviceHealth {
+                device: r.get("device"),
+                level: r.get("level"),
+                detail: r.get("detail"),
+                since_ms: r.get("since_ms"),
+            })
+            .collect())
+    }
+
     /// `PRAGMA integrity_check`: `ok` when the database is sound.
     pub async fn integrity_check(&self) -> Result<String, OutboxError> {
         Ok(sqlx::query_scalar("PRAGMA integrity_check")
@@ -449,6 +618,41 @@ impl Outbox {
     /// Waits for all connections to close (a clean shutdown checkpoints the WAL).
     pub async fn close(self) {
         self.pool.close().await;
+    }
+}
+
+/// Opens the outbox the configuration names: `outbox.db` in the data directory (created), with the
+/// payload key from the systemd credential or `outbox.key` beside it.
+pub async fn open_configured(config: &crate::config::Config) -> anyhow::Result<Outbox> {
+    use anyhow::Context;
+    let dir = config.data_dir();
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    let key = PayloadKey::load_or_create(&dir.join(KEY_FILE))?;
+    let db = dir.join(DB_FILE);
+    Outbox::open(&db, key, &config.kiosk.id.to_string())
+        .await
+        .with_context(|| format!("cannot open the outbox {}", db.display()))
+}
+
+/// A synthetic submission (no real person) for checking the way to the platform:
+/// `hallkiosk outbox test-submit`, the fault tests and the benchmarks.
+pub fn test_submission(n: u64, material_bytes: usize) -> NewSubmission {
+    NewSubmission {
+        service_item: "kiosk-selftest".into(),
+        consent_version: "selftest".into(),
+        payload: Payload {
+            fields: vec![
+                ("name".into(), "测试样例".into()),
+                ("sequence".into(), n.to_string()),
+                ("address".into(), "政务服务中心自助区".into()),
+            ],
+            materials: vec![Material {
+                name: "page-1.jpg".into(),
+                mime: "image/jpeg".into(),
+                bytes: (0..material_bytes).map(|i| (i as u64 ^ n) as u8).collect(),
+            }],
+        },
     }
 }
 

@@ -1,0 +1,359 @@
+//! How the sync daemon talks to a platform. Provincial platforms differ; each one is an
+//! implementation of [`PlatformAdapter`], and the outbox never sees which one it is.
+//! [`HttpAdapter`] speaks hallkiosk's own API (docs/api/openapi.yaml) over HTTP(S).
+
+use crate::outbox::Claimed;
+use base64::Engine;
+use hallkiosk_api::{
+    Batch, BatchItem, BatchResults, CatalogDocument, Field, Heartbeat, Material, StatusChange,
+    StatusChanges, Submission,
+};
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What the platform said about one entry of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemVerdict {
+    /// Stored now or earlier (a replay): done.
+    Accepted { platform_state: String },
+    /// Refused for good (invalid, key reused with another body, not this kiosk's): never resent.
+    Rejected { reason: String },
+    /// Not now (in flight elsewhere, overloaded): resend later with the same key.
+    Retry { reason: String },
+}
+
+/// A failure of a whole request. Every kind leaves the entries queued; none rejects a submission.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdapterError {
+    /// No answer or a server-side failure (connect, reset, timeout, 5xx, 429, garbage).
+    #[error("platform unreachable or failing: {0}")]
+    Transient(String),
+    /// The platform does not accept this kiosk's credentials (a provisioning problem).
+    #[error("platform refused the kiosk's credentials: {0}")]
+    Auth(String),
+}
+
+/// A platform the kiosk delivers to.
+pub trait PlatformAdapter: Send + Sync {
+    /// Delivers a batch; one verdict per entry, in order.
+    fn push(
+        &self,
+        batch: &[Claimed],
+    ) -> impl Future<Output = Result<Vec<ItemVerdict>, AdapterError>> + Send;
+    fn heartbeat(&self, hb: &Heartbeat) -> impl Future<Output = Result<(), AdapterError>> + Send;
+    /// The newest catalog, or `None` when `have` is already the newest.
+    fn catalog(
+        &self,
+        have: Option<&str>,
+    ) -> impl Future<Output = Result<Option<CatalogDocument>, AdapterError>> + Send;
+    /// This kiosk's submissions whose platform state changed after `after`.
+    fn status_changes(
+        &self,
+        after: i64,
+    ) -> impl Future<Output = Result<StatusChanges, AdapterError>> + Send;
+    /// One submission's platform state (`None`: the platform does not have it).
+    fn lookup(
+        &self,
+        tracking_code: &str,
+    ) -> impl Future<Output = Result<Option<StatusChange>, AdapterError>> + Send;
+}
+
+/// How to reach a platform speaking hallkiosk's API.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub base_url: String,
+    pub token: String,
+    pub timeout: Duration,
+    pub ca_file: Option<PathBuf>,
+    /// Mutual TLS: (certificate PEM, key PEM).
+    pub client_identity: Option<(PathBuf, PathBuf)>,
+}
+
+/// hallkiosk's own sync API over HTTP(S) with rustls.
+pub struct HttpAdapter {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl HttpAdapter {
+    pub fn new(s: &HttpSettings) -> anyhow::Result<HttpAdapter> {
+        use anyhow::Context;
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(s.timeout)
+            .connect_timeout(s.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("hallkiosk/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca) = &s.ca_file {
+            let pem = std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;
+            builder = builder.add_root_certificate(
+                reqwest::Certificate::from_pem(&pem)
+                    .with_context(|| format!("{} is not a PEM certificate", ca.display()))?,
+            );
+        }
+        if let Some((cert, key)) = &s.client_identity {
+            let mut pem =
+                std::fs::read(cert).with_context(|| format!("cannot read {}", cert.display()))?;
+            pem.extend(
+                std::fs::read(key).with_context(|| format!("cannot read {}", key.display()))?,
+            );
+            builder = builder.identity(
+                reqwest::Identity::from_pem(&pem)
+                    .context("the client certificate and key do not form a TLS identity")?,
+            );
+        }
+        Ok(HttpAdapter {
+            client: builder.build().context("cannot set up the HTTP client")?,
+            base: s.base_url.trim_end_matches('/').to_string(),
+            token: s.token.clone(),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>), AdapterError> {
+        let resp = req
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| AdapterError::Transient(describe(&e)))?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| AdapterError::Transient(describe(&e)))?;
+        match status {
+            401 | 403 => Err(AdapterError::Auth(problem_text(status, &body))),
+            _ => Ok((status, body.to_vec())),
+        }
+    }
+
+    fn json<T: serde::de::DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, AdapterError> {
+        serde_json::from_slice(body).map_err(|e| {
+            AdapterError::Transient(format!("HTTP {status} with an unreadable body: {e}"))
+        })
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    };
+    let mut text = format!("{kind}: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
+
+fn problem_text(status: u16, body: &[u8]) -> String {
+    match serde_json::from_slice::<hallkiosk_api::Problem>(body) {
+        Ok(p) => format!("HTTP {status} {}: {}", p.error, p.detail),
+        Err(_) => format!("HTTP {status}"),
+    }
+}
+
+/// The wire form of a claimed entry (materials in base64).
+pub fn to_wire(c: &Claimed) -> BatchItem {
+    BatchItem {
+        idempotency_key: c.idempotency_key.clone(),
+        submission: Submission {
+            tracking_code: c.tracking_code.clone(),
+            service_item: c.service_item.clone(),
+            consent_version: c.consent_version.clone(),
+            created_at_ms: c.created_at_ms,
+            fields: c
+                .payload
+                .fields
+                .iter()
+                .map(|(name, value)| Field {
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+            materials: c
+                .payload
+                .materials
+                .iter()
+                .map(|m| Material {
+                    name: m.name.clone(),
+                    mime: m.mime.clone(),
+                    data_base64: base64::engine::general_purpose::STANDARD.encode(&m.bytes),
+                })
+                .collect(),
+        },
+    }
+}
+
+/// Maps one item's status to a verdict (the same rules as a single POST's status).
+pub fn verdict(r: &hallkiosk_api::ItemResult) -> ItemVerdict {
+    let reason = || match &r.problem {
+        Some(p) => format!("HTTP {} {}: {}", r.status, p.error, p.detail),
+        None => format!("HTTP {}", r.status),
+    };
+    match r.status {
+        200..=299 => ItemVerdict::Accepted {
+            platform_state: r
+                .accepted
+                .as_ref()
+                .map(|a| a.state.clone())
+                .unwrap_or_else(|| "received".into()),
+        },
+        408 | 409 | 425 | 429 | 500..=599 | 401 => ItemVerdict::Retry { reason: reason() },
+        _ => ItemVerdict::Rejected { reason: reason() },
+    }
+}
+
+impl PlatformAdapter for HttpAdapter {
+    async fn push(&self, batch: &[Claimed]) -> Result<Vec<ItemVerdict>, AdapterError> {
+        let body = serde_json::to_vec(&Batch {
+            items: batch.iter().map(to_wire).collect(),
+        })
+        .map_err(|e| AdapterError::Transient(e.to_string()))?;
+        let (status, resp) = self
+            .send(
+                self.client
+                    .post(self.url("/v1/submissions/batch"))
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body),
+            )
+            .await?;
+        if status != 200 {
+            // A failure of the whole request says nothing final about any one submission.
+            return Err(AdapterError::Transient(problem_text(status, &resp)));
+        }
+        let results: BatchResults = Self::json(status, &resp)?;
+        if results.results.len() != batch.len() {
+            return Err(AdapterError::Transient(format!(
+                "the platform answered {} items of {}",
+                results.results.len(),
+                batch.len()
+            )));
+        }
+        let mut out = Vec::with_capacity(batch.len());
+        for (c, r) in batch.iter().zip(&results.results) {
+            if r.idempotency_key != c.idempotency_key {
+                return Err(AdapterError::Transient(
+                    "the platform's answers are not in request order".into(),
+                ));
+            }
+            out.push(verdict(r));
+        }
+        Ok(out)
+    }
+
+    async fn heartbeat(&self, hb: &Heartbeat) -> Result<(), AdapterError> {
+        let body = serde_json::to_vec(hb).map_err(|e| AdapterError::Transient(e.to_string()))?;
+        let (status, resp) = self
+            .send(
+                self.client
+                    .post(self.url("/v1/heartbeat"))
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body),
+            )
+            .await?;
+        match status {
+            200..=299 => Ok(()),
+            _ => Err(AdapterError::Transient(problem_text(status, &resp))),
+        }
+    }
+
+    async fn catalog(&self, have: Option<&str>) -> Result<Option<CatalogDocument>, AdapterError> {
+        let mut req = self.client.get(self.url("/v1/catalog"));
+        if let Some(v) = have {
+            req = req.header(reqwest::header::IF_NONE_MATCH, format!("\"{v}\""));
+        }
+        let (status, resp) = self.send(req).await?;
+        match status {
+            200 => Ok(Some(Self::json(status, &resp)?)),
+            304 | 404 => Ok(None),
+            _ => Err(AdapterError::Transient(problem_text(status, &resp))),
+        }
+    }
+
+    async fn status_changes(&self, after: i64) -> Result<StatusChanges, AdapterError> {
+        let (status, resp) = self
+            .send(
+                self.client
+                    .get(self.url(&format!("/v1/status-changes?after={after}&limit=500"))),
+            )
+            .await?;
+        match status {
+            200 => Self::json(status, &resp),
+            _ => Err(AdapterError::Transient(problem_text(status, &resp))),
+        }
+    }
+
+    async fn lookup(&self, tracking_code: &str) -> Result<Option<StatusChange>, AdapterError> {
+        let code: String = tracking_code
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        let (status, resp) = self
+            .send(
+                self.client
+                    .get(self.url(&format!("/v1/submissions/{code}"))),
+            )
+            .await?;
+        match status {
+            200 => Ok(Some(Self::json(status, &resp)?)),
+            404 => Ok(None),
+            _ => Err(AdapterError::Transient(problem_text(status, &resp))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hallkiosk_api::{ItemResult, Problem};
+
+    fn result(status: u16, error: Option<&str>) -> ItemResult {
+        ItemResult {
+            idempotency_key: "k".into(),
+            status,
+            accepted: None,
+            problem: error.map(|e| Problem {
+                error: e.into(),
+                detail: "d".into(),
+            }),
+            replayed: false,
+        }
+    }
+
+    #[test]
+    fn item_statuses_map_to_verdicts() {
+        assert!(matches!(
+            verdict(&result(201, None)),
+            ItemVerdict::Accepted { .. }
+        ));
+        assert!(matches!(
+            verdict(&result(200, None)),
+            ItemVerdict::Accepted { .. }
+        ));
+        for retry in [408, 409, 429, 500, 503] {
+            assert!(
+                matches!(
+                    verdict(&result(retry, Some("x"))),
+                    ItemVerdict::Retry { .. }
+                ),
+                "{retry}"
+            );
+        }
+        for reject in [400, 403, 422] {
+            match verdict(&result(reject, Some("invalid_submission"))) {
+                ItemVerdict::Rejected { reason } => assert!(reason.contains("invalid_submission")),
+                v => panic!("{reject}: {v:?}"),
+            }
+        }
+    }
+}
