@@ -3,6 +3,7 @@
 //! delivery; a provincial platform is reached through the kiosk's adapter trait instead.
 
 pub mod fleet;
+pub mod lab;
 pub mod store;
 
 use axum::body::Bytes;

@@ -3,10 +3,9 @@
 //! missing → 400, an abandoned lease is taken over), per-kiosk auth and isolation, batches answering
 //! per item, the catalog with ETag, status changes, heartbeats and the fleet page.
 
-mod common;
-
-use common::{admin, code, PlatformProcess, Postgres};
+use hallkiosk_api::tracking::code;
 use hallkiosk_api::{Batch, BatchItem, BatchResults, Field, Material, StatusChanges, Submission};
+use hallkiosk_platform::lab::{PlatformProcess, Postgres};
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 
@@ -66,6 +65,14 @@ fn json(r: Response) -> (u16, Value) {
     (status, r.json().unwrap_or(Value::Null))
 }
 
+fn admin(db: &str, args: &[&str]) -> String {
+    hallkiosk_platform::lab::admin(bin(), db, args)
+}
+
+fn bin() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_BIN_EXE_hallkiosk-platform"))
+}
+
 fn conformance(db: &str) {
     admin(db, &["kiosk", "add", "KA-01", "--token", TOKEN_A]);
     admin(db, &["kiosk", "add", "KB-02", "--token", TOKEN_B]);
@@ -74,7 +81,7 @@ fn conformance(db: &str) {
         "/../data/catalog/catalog.json"
     ))
     .unwrap();
-    let platform = PlatformProcess::start(db, &["--lease-secs", "30"]);
+    let platform = PlatformProcess::start(bin(), db, &["--lease-secs", "30"]);
     let api = Api {
         client: Client::new(),
         url: platform.url.clone(),

@@ -1,20 +1,15 @@
-//! Real processes for the platform's tests: the `hallkiosk-platform` binary on a loopback port, and a
-//! private PostgreSQL server (Debian's packages, installed by scripts/setup) in a temporary directory.
-#![allow(dead_code)]
+//! Real processes for tests and benchmarks (the platform's, the kiosk's sync tests, the drain
+//! benchmark): the `hallkiosk-platform` binary on a loopback port, and a private PostgreSQL server
+//! (Debian's packages, installed by scripts/setup) in a temporary directory.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The platform binary next to the test's own build.
-pub fn platform_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_hallkiosk-platform"))
-}
-
 /// Runs a platform admin command; panics with its stderr when it fails.
-pub fn admin(db: &str, args: &[&str]) -> String {
-    let out = Command::new(platform_bin())
+pub fn admin(bin: &Path, db: &str, args: &[&str]) -> String {
+    let out = Command::new(bin)
         .arg("--db")
         .arg(db)
         .args(args)
@@ -35,8 +30,8 @@ pub struct PlatformProcess {
 }
 
 impl PlatformProcess {
-    pub fn start(db: &str, extra: &[&str]) -> PlatformProcess {
-        let mut child = Command::new(platform_bin())
+    pub fn start(bin: &Path, db: &str, extra: &[&str]) -> PlatformProcess {
+        let mut child = Command::new(bin)
             .arg("--db")
             .arg(db)
             .args(["serve", "--listen", "127.0.0.1:0"])
@@ -186,9 +181,4 @@ impl Drop for Postgres {
 extern "C" {
     #[link_name = "geteuid"]
     fn libc_geteuid() -> u32;
-}
-
-/// A valid tracking code of `kiosk` (MOD 37,36 check character).
-pub fn code(kiosk: &str, n: u64) -> String {
-    hallkiosk_api::tracking::code(kiosk, n)
 }

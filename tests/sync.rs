@@ -1,0 +1,645 @@
+//! The way from the outbox to the platform, with real processes over loopback: `hallkiosk outbox
+//! test-submit` (the writer), `hallkiosk sync` (the daemon) and `hallkiosk-platform` (SQLite).
+//!
+//! - every submission arrives exactly once, payloads are purged, no personal bytes remain on disk;
+//! - refusals: a permanent one is kept as rejected and not retried; bad credentials keep entries;
+//! - a fault-injecting proxy (response dropped after the platform committed, 500s, resets, stalls,
+//!   truncated answers): 0 duplicates, 0 lost;
+//! - kill -9 of the writer and the daemon at random moments over many cycles (200 in CI;
+//!   `HALLKIOSK_KILL_CYCLES` for a soak, see scripts/soak-sync): every acknowledged submission
+//!   reaches the platform exactly once and `PRAGMA integrity_check` stays `ok`.
+
+use hallkiosk_platform::lab::{admin, PlatformProcess};
+use rand::{Rng, SeedableRng};
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const KIOSK: &str = "K-LAB";
+const TOKEN: &str = "lab-kiosk-token-0123456789abcdef";
+
+fn hallkiosk() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_hallkiosk"))
+}
+
+/// `hallkiosk-platform` from the same target directory (built here if this test runs alone).
+fn platform_bin() -> PathBuf {
+    let bin = hallkiosk().with_file_name("hallkiosk-platform");
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let ok = Command::new(cargo)
+            .args([
+                "build",
+                "-p",
+                "hallkiosk-platform",
+                "--bin",
+                "hallkiosk-platform",
+            ])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "build hallkiosk-platform");
+    }
+    bin
+}
+
+/// A platform with the lab kiosk registered, and the kiosk's data directory and configuration.
+struct Lab {
+    dir: tempfile::TempDir,
+    db: String,
+    platform: Option<PlatformProcess>,
+    config: PathBuf,
+}
+
+impl Lab {
+    fn new(kiosk_id: &str, batch: u32) -> Lab {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("platform.db").to_str().unwrap().to_string();
+        admin(
+            &platform_bin(),
+            &db,
+            &["kiosk", "add", KIOSK, "--token", TOKEN],
+        );
+        let platform = PlatformProcess::start(&platform_bin(), &db, &[]);
+        let data = dir.path().join("kiosk");
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(data.join("platform.token"), TOKEN).unwrap();
+        let lab = Lab {
+            config: dir.path().join("kiosk.toml"),
+            dir,
+            db,
+            platform: Some(platform),
+        };
+        lab.configure(kiosk_id, &lab.platform_url(), batch);
+        lab
+    }
+
+    fn platform_url(&self) -> String {
+        self.platform.as_ref().unwrap().url.clone()
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("kiosk")
+    }
+
+    fn configure(&self, kiosk_id: &str, url: &str, batch: u32) {
+        std::fs::write(
+            &self.config,
+            format!(
+                "[kiosk]\nid = \"{kiosk_id}\"\n[storage]\ndata_dir = \"{}\"\n[platform]\nurl = \"{url}\"\n\
+                 batch_size = {batch}\nrequest_timeout_secs = 1\nbackoff_base_ms = 20\nbackoff_cap_secs = 1\n\
+                 poll_ms = 50\nheartbeat_secs = 5\npull_secs = 5\n",
+                self.data().display()
+            ),
+        )
+        .unwrap();
+    }
+
+    fn kiosk(&self, args: &[&str]) -> Output {
+        Command::new(hallkiosk())
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    }
+
+    fn spawn(&self, args: &[&str]) -> Child {
+        Command::new(hallkiosk())
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Queues `n` synthetic submissions; returns their tracking codes.
+    fn submit(&self, n: u64) -> Vec<String> {
+        let out = self.kiosk(&["outbox", "test-submit", "--count", &n.to_string()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        codes(&out.stdout)
+    }
+
+    fn stats(&self) -> serde_json::Value {
+        let out = self.kiosk(&["outbox", "stats", "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// What the platform stored: tracking code → count.
+    fn platform_codes(&self) -> HashMap<String, usize> {
+        let mut seen = HashMap::new();
+        for line in admin(&platform_bin(), &self.db, &["submissions"]).lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            *seen
+                .entry(v["tracking_code"].as_str().unwrap().to_string())
+                .or_insert(0) += 1;
+        }
+        seen
+    }
+
+    /// Runs `sync --once` until nothing waits (the network is fine by then).
+    fn drain(&self) {
+        for _ in 0..20 {
+            let out = self.kiosk(&["sync", "--once"]);
+            if out.status.code() == Some(0) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        panic!("the outbox did not drain: {}", self.stats());
+    }
+}
+
+/// Complete `CODE\tKEY` lines (a line cut by a kill is not an acknowledgement).
+fn codes(stdout: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(stdout);
+    text.split_inclusive('\n')
+        .filter(|l| l.ends_with('\n'))
+        .filter_map(|l| l.split('\t').next())
+        .map(str::to_string)
+        .collect()
+}
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
+}
+
+/// Occurrences of `needle` in the outbox's database, WAL and shared-memory files.
+fn scan(data: &Path, needle: &[u8]) -> usize {
+    ["outbox.db", "outbox.db-wal", "outbox.db-shm"]
+        .iter()
+        .filter_map(|f| std::fs::read(data.join(f)).ok())
+        .map(|bytes| count(&bytes, needle))
+        .sum()
+}
+
+#[test]
+fn every_submission_arrives_once_and_leaves_no_personal_data_behind() {
+    let lab = Lab::new(KIOSK, 7);
+    let catalog = std::fs::read_to_string("data/catalog/catalog.json")
+        .unwrap()
+        .replace("\"version\": \"2026.11.1\"", "\"version\": \"2099.1.1\"");
+    let file = lab.dir.path().join("catalog.json");
+    std::fs::write(&file, catalog).unwrap();
+    admin(
+        &platform_bin(),
+        &lab.db,
+        &["catalog", "publish", file.to_str().unwrap()],
+    );
+
+    let sent = lab.submit(30);
+    assert_eq!(sent.len(), 30);
+    let name = "测试样例".as_bytes();
+    let out = lab.kiosk(&["sync", "--once"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "waiting 0");
+
+    let stored = lab.platform_codes();
+    assert_eq!(stored.len(), 30);
+    assert!(sent.iter().all(|c| stored.get(c) == Some(&1)));
+    // The platform received the real fields and material bytes.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt
+        .block_on(hallkiosk_platform::store::Store::open(
+            &lab.db,
+            Duration::from_secs(30),
+        ))
+        .unwrap();
+    let rows = rt.block_on(store.submissions(Some(KIOSK))).unwrap();
+    let first = rows.iter().find(|r| r.tracking_code == sent[0]).unwrap();
+    let expected = hallkiosk::outbox::test_submission(0, 2048);
+    assert_eq!(
+        first.submission.fields[0].value,
+        expected.payload.fields[0].1
+    );
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&first.submission.materials[0].data_base64)
+        .unwrap();
+    assert_eq!(bytes, expected.payload.materials[0].bytes);
+    rt.block_on(store.close());
+
+    let stats = lab.stats();
+    assert_eq!(
+        (stats["accepted"].as_i64(), stats["depth"].as_i64()),
+        (Some(30), Some(0))
+    );
+    // After acknowledgement: no personal bytes in the db, -wal or -shm (and the scan can find one).
+    assert_eq!(scan(&lab.data(), name), 0);
+    assert_eq!(scan(&lab.data(), "政务服务中心自助区".as_bytes()), 0);
+    assert!(
+        scan(&lab.data(), KIOSK.as_bytes()) > 0,
+        "the scan reads the files"
+    );
+
+    // Heartbeat on the platform; the newer catalog stored for the UI; a clerk's decision comes back.
+    let kiosks: serde_json::Value =
+        serde_json::from_str(&admin(&platform_bin(), &lab.db, &["kiosk", "list"])).unwrap();
+    assert_eq!(kiosks[0]["outbox_depth"], 0);
+    assert!(kiosks[0]["last_heartbeat_ms"].as_i64().is_some());
+    assert!(lab.data().join("catalog/2099.1.1.json").exists());
+    let (c, _) = hallkiosk::catalog::Catalog::newest(&lab.data().join("catalog")).unwrap();
+    assert_eq!(c.version, "2099.1.1");
+    admin(
+        &platform_bin(),
+        &lab.db,
+        &["review", "--kiosk", KIOSK, &sent[3], "approved"],
+    );
+    assert_eq!(lab.kiosk(&["sync", "--once"]).status.code(), Some(0));
+    let list = lab.kiosk(&["outbox", "list", "--limit", "100", "--json"]);
+    let entries: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let e = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["tracking_code"] == sent[3].as_str())
+        .unwrap();
+    assert_eq!(e["platform_state"], "approved");
+    assert_eq!(e["payload_present"], false);
+}
+
+#[test]
+fn refusals_keep_the_submission() {
+    // The platform knows this kiosk as K-LAB; a kiosk configured as K-OTHER sends codes that are not
+    // its token's: the platform refuses each for good (403), and the kiosk keeps them as rejected.
+    let lab = Lab::new("K-OTHER", 10);
+    lab.submit(3);
+    let out = lab.kiosk(&["sync", "--once"]);
+    assert_eq!(out.status.code(), Some(0), "nothing left waiting");
+    let stats = lab.stats();
+    assert_eq!(stats["rejected"].as_i64(), Some(3), "{stats}");
+    let list = lab.kiosk(&["outbox", "list", "--json"]);
+    let entries: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert!(entries[0]["reject_reason"]
+        .as_str()
+        .unwrap()
+        .contains("forbidden"));
+    assert!(
+        entries[0]["payload_present"].as_bool().unwrap(),
+        "kept for maintainers"
+    );
+    assert!(lab.platform_codes().is_empty());
+
+    // Wrong credentials are a provisioning fault, not the submission's: entries stay queued.
+    std::fs::write(lab.data().join("platform.token"), "not-the-right-token-000").unwrap();
+    lab.submit(2);
+    let out = lab.kiosk(&["sync", "--once"]);
+    assert_eq!(out.status.code(), Some(3), "entries still wait");
+    let stats = lab.stats();
+    assert_eq!(
+        (stats["queued"].as_i64(), stats["rejected"].as_i64()),
+        (Some(2), Some(3))
+    );
+    let list = lab.kiosk(&["outbox", "list", "--json"]);
+    let entries: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert!(entries[0]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("credentials"));
+
+    // No platform configured: a clear error, nothing touched.
+    let bare = lab.dir.path().join("bare.toml");
+    std::fs::write(
+        &bare,
+        format!("[storage]\ndata_dir = \"{}\"\n", lab.data().display()),
+    )
+    .unwrap();
+    let out = Command::new(hallkiosk())
+        .args(["--config", bare.to_str().unwrap(), "sync", "--once"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no platform is configured"));
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Fault {
+    Pass,
+    /// Forward, let the platform commit, then hang up without the answer.
+    DropAfterCommit,
+    Http500,
+    /// TCP reset before anything is forwarded.
+    Reset,
+    /// Forward, then say nothing past the client's timeout.
+    Stall,
+    /// Forward, then send half of the answer.
+    Truncate,
+}
+
+/// Sits between the kiosk and the platform; one request per connection, a seeded random fault each.
+struct FaultProxy {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    counts: Arc<Mutex<HashMap<Fault, usize>>>,
+}
+
+impl FaultProxy {
+    fn start(upstream: SocketAddr, seed: u64) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let counts = Arc::new(Mutex::new(HashMap::new()));
+        let rng = Arc::new(Mutex::new(rand::rngs::StdRng::seed_from_u64(seed)));
+        let (s, c) = (stop.clone(), counts.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if s.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let fault = match rng.lock().unwrap().gen_range(0..100) {
+                    0..=44 => Fault::Pass,
+                    45..=59 => Fault::DropAfterCommit,
+                    60..=69 => Fault::Http500,
+                    70..=79 => Fault::Reset,
+                    80..=89 => Fault::Stall,
+                    _ => Fault::Truncate,
+                };
+                let c = c.clone();
+                std::thread::spawn(move || {
+                    if relay(conn, upstream, fault).is_ok() {
+                        *c.lock().unwrap().entry(fault).or_insert(0) += 1;
+                    }
+                });
+            }
+        });
+        FaultProxy { addr, stop, counts }
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+/// Reads one HTTP/1.1 request (headers and a Content-Length body) and rewrites it to close.
+fn read_request(conn: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 4096];
+    let head_end = loop {
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+        let n = conn.read(&mut byte)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&byte[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())
+                .flatten()
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        let n = conn.read(&mut byte)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&byte[..n]);
+    }
+    let mut out: Vec<u8> = head
+        .trim_end()
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .flat_map(|l| [l.as_bytes(), b"\r\n"].concat())
+        .collect();
+    out.extend_from_slice(b"Connection: close\r\n\r\n");
+    out.extend_from_slice(&buf[head_end..]);
+    Ok(out)
+}
+
+fn forward(request: &[u8], upstream: SocketAddr) -> std::io::Result<Vec<u8>> {
+    let mut up = TcpStream::connect(upstream)?;
+    up.write_all(request)?;
+    let mut response = Vec::new();
+    up.read_to_end(&mut response)?;
+    Ok(response)
+}
+
+fn relay(mut conn: TcpStream, upstream: SocketAddr, fault: Fault) -> std::io::Result<()> {
+    let request = read_request(&mut conn)?;
+    match fault {
+        Fault::Pass => conn.write_all(&forward(&request, upstream)?)?,
+        Fault::DropAfterCommit => {
+            forward(&request, upstream)?;
+        }
+        Fault::Http500 => conn.write_all(
+            b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        )?,
+        Fault::Reset => {
+            use std::os::fd::AsRawFd;
+            let linger = libc::linger {
+                l_onoff: 1,
+                l_linger: 0,
+            };
+            // SAFETY: a valid socket and a correctly sized option value.
+            unsafe {
+                libc::setsockopt(
+                    conn.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_LINGER,
+                    &linger as *const libc::linger as *const libc::c_void,
+                    std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                );
+            }
+        }
+        Fault::Stall => {
+            forward(&request, upstream)?;
+            std::thread::sleep(Duration::from_millis(1500));
+        }
+        Fault::Truncate => {
+            let response = forward(&request, upstream)?;
+            conn.write_all(&response[..response.len() / 2])?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_faulty_network_causes_no_duplicates_and_no_losses() {
+    let lab = Lab::new(KIOSK, 4);
+    let upstream: SocketAddr = lab
+        .platform_url()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let proxy = FaultProxy::start(upstream, 0x5EED);
+    lab.configure(KIOSK, &format!("http://{}", proxy.addr), 4);
+    let sent = lab.submit(120);
+    let mut daemon = lab.spawn(&["sync"]);
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let stats = lab.stats();
+        if stats["accepted"].as_i64() == Some(sent.len() as i64) {
+            break;
+        }
+        assert_eq!(stats["rejected"].as_i64(), Some(0), "{stats}");
+        assert!(Instant::now() < deadline, "not delivered in time: {stats}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let counts = proxy.counts.lock().unwrap().clone();
+    for f in [
+        Fault::Pass,
+        Fault::DropAfterCommit,
+        Fault::Http500,
+        Fault::Reset,
+        Fault::Stall,
+        Fault::Truncate,
+    ] {
+        assert!(
+            counts.get(&f).copied().unwrap_or(0) > 0,
+            "{f:?} never injected: {counts:?}"
+        );
+    }
+    let stored = lab.platform_codes();
+    assert_eq!(stored.len(), sent.len(), "lost or extra: {counts:?}");
+    let duplicates: Vec<_> = stored.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(duplicates.is_empty());
+    assert!(sent.iter().all(|c| stored.contains_key(c)));
+    eprintln!("faults injected: {counts:?}");
+}
+
+fn integrity(data: &Path) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let key = hallkiosk::outbox::crypto::PayloadKey::load_or_create(
+            &data.join(hallkiosk::outbox::KEY_FILE),
+        )
+        .unwrap();
+        let ob = hallkiosk::outbox::Outbox::open(&data.join("outbox.db"), key, KIOSK)
+            .await
+            .unwrap();
+        let r = ob.integrity_check().await.unwrap();
+        ob.close().await;
+        r
+    })
+}
+
+fn kill9(child: &mut Child) {
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    let _ = child.wait();
+}
+
+#[test]
+fn kill_9_of_writer_and_daemon_loses_and_duplicates_nothing() {
+    let cycles: usize = std::env::var("HALLKIOSK_KILL_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let seed: u64 = std::env::var("HALLKIOSK_KILL_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20261123);
+    let lab = Lab::new(KIOSK, 5);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut acknowledged: HashSet<String> = HashSet::new();
+    let started = Instant::now();
+    for cycle in 0..cycles {
+        let mut writer = lab.spawn(&[
+            "outbox",
+            "test-submit",
+            "--count",
+            "40",
+            "--material-bytes",
+            "512",
+        ]);
+        let mut daemon = lab.spawn(&["sync"]);
+        std::thread::sleep(Duration::from_millis(rng.gen_range(5..120)));
+        // Kill one, then the other a little later, in a random order.
+        let writer_first = rng.gen_bool(0.5);
+        let gap = Duration::from_millis(rng.gen_range(0..60));
+        if writer_first {
+            kill9(&mut writer);
+            std::thread::sleep(gap);
+            kill9(&mut daemon);
+        } else {
+            kill9(&mut daemon);
+            std::thread::sleep(gap);
+            kill9(&mut writer);
+        }
+        let mut out = Vec::new();
+        writer.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+        acknowledged.extend(codes(&out));
+        if cycle % 10 == 9 || cycle + 1 == cycles {
+            assert_eq!(integrity(&lab.data()), "ok", "cycle {cycle}");
+        }
+    }
+    eprintln!(
+        "{cycles} kill cycles in {:.1} s, {} acknowledged submissions",
+        started.elapsed().as_secs_f64(),
+        acknowledged.len()
+    );
+    lab.drain();
+    assert_eq!(integrity(&lab.data()), "ok");
+    let stats = lab.stats();
+    assert_eq!(stats["rejected"].as_i64(), Some(0), "{stats}");
+    let stored = lab.platform_codes();
+    let lost: Vec<_> = acknowledged
+        .iter()
+        .filter(|c| !stored.contains_key(*c))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "acknowledged but not on the platform: {lost:?}"
+    );
+    assert!(
+        stored.values().all(|n| *n == 1),
+        "duplicates on the platform"
+    );
+    // Everything the kiosk holds (acknowledged or committed just before a kill) arrived, nothing else.
+    assert_eq!(
+        stats["accepted"].as_i64(),
+        Some(stored.len() as i64),
+        "{stats}"
+    );
+    assert!(
+        acknowledged.len() > cycles,
+        "the writer got work done: {}",
+        acknowledged.len()
+    );
+}
