@@ -100,10 +100,26 @@ async fn authenticate(store: &Store, headers: &HeaderMap) -> Result<String, ApiE
     })
 }
 
+/// Whether any text in `v` holds a NUL character (PostgreSQL's text cannot store one).
+pub fn has_nul(v: &impl serde::Serialize) -> bool {
+    fn walk(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(a) => a.iter().any(walk),
+            serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || walk(v)),
+            _ => false,
+        }
+    }
+    serde_json::to_value(v).map(|v| walk(&v)).unwrap_or(true)
+}
+
 /// Checks what a submission must satisfy before it is stored.
 pub fn validate(kiosk: &str, s: &Submission) -> Result<(), ApiError> {
     let invalid =
         |detail: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, codes::INVALID, detail);
+    if has_nul(s) {
+        return Err(invalid("NUL characters are not allowed in text".into()));
+    }
     if !s.tracking_code.starts_with(&format!("{kiosk}-")) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -120,10 +136,10 @@ pub fn validate(kiosk: &str, s: &Submission) -> Result<(), ApiError> {
             s.tracking_code
         )));
     }
-    if s.service_item.trim().is_empty() || s.service_item.len() > 128 {
+    if s.service_item.is_empty() || s.service_item.chars().count() > 128 {
         return Err(invalid("service_item is empty or too long".into()));
     }
-    if s.consent_version.trim().is_empty() {
+    if s.consent_version.is_empty() {
         return Err(invalid("consent_version is empty".into()));
     }
     if s.fields.len() > 500 || s.materials.len() > 50 {
@@ -285,10 +301,15 @@ struct ChangesQuery {
 async fn get_status_changes(
     State(store): State<Shared>,
     headers: HeaderMap,
-    Query(q): Query<ChangesQuery>,
+    query: Result<Query<ChangesQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<hallkiosk_api::StatusChanges>, ApiError> {
     let kiosk = authenticate(&store, &headers).await?;
-    let limit = q.limit.unwrap_or(500).clamp(1, 1000);
+    let bad = |detail: String| ApiError::new(StatusCode::BAD_REQUEST, codes::MALFORMED, detail);
+    let Query(q) = query.map_err(|e| bad(format!("query: {e}")))?;
+    let limit = q.limit.unwrap_or(500);
+    if !(1..=1000).contains(&limit) || q.after < 0 {
+        return Err(bad("use 0 ≤ after and 1 ≤ limit ≤ 1000".into()));
+    }
     let changes = store.status_changes(&kiosk, q.after, limit).await?;
     let next_after = changes.last().map(|c| c.seq).unwrap_or(q.after);
     Ok(Json(hallkiosk_api::StatusChanges {
@@ -332,6 +353,24 @@ async fn post_heartbeat(
 ) -> Result<StatusCode, ApiError> {
     let kiosk = authenticate(&store, &headers).await?;
     let hb: hallkiosk_api::Heartbeat = parse_json(&body)?;
+    if has_nul(&hb) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::MALFORMED,
+            "NUL characters are not allowed in text",
+        ));
+    }
+    if let Some(d) = hb
+        .devices
+        .iter()
+        .find(|d| !["ok", "warning", "fault"].contains(&d.level.as_str()))
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::MALFORMED,
+            format!("device {}: level is ok, warning or fault", d.device),
+        ));
+    }
     store.heartbeat(&kiosk, &hb).await?;
     Ok(StatusCode::NO_CONTENT)
 }
