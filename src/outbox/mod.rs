@@ -243,8 +243,12 @@ impl Outbox {
             .foreign_keys(true)
             .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(10));
+        // One connection: a process enqueues at human pace, and one connection keeps its page cache
+        // (a second one would re-read pages the first changed). No ping before each use: the
+        // database is a local file, and a ping is one more round trip to sqlx's worker thread.
         let pool = SqlitePoolOptions::new()
-            .max_connections(2)
+            .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
@@ -264,10 +268,12 @@ impl Outbox {
         let key = uuid::Uuid::new_v4().to_string();
         let sealed = self.key.seal(key.as_bytes(), &s.payload.to_bytes());
         // One statement: the trigger adds the outbox entry in the same implicit transaction.
-        let id: i64 = sqlx::query_scalar(
+        // The row id is the statement's last insert rowid (the trigger's own insert does not
+        // change it once the trigger has ended).
+        let id = sqlx::query(
             "INSERT INTO submissions (idempotency_key, service_item, kiosk_id, consent_version,
                                       created_at_ms, payload)
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(&key)
         .bind(&s.service_item)
@@ -275,8 +281,9 @@ impl Outbox {
         .bind(&s.consent_version)
         .bind(now_ms)
         .bind(&sealed)
-        .fetch_one(&self.pool)
-        .await?;
+        .execute(&self.pool)
+        .await?
+        .last_insert_rowid();
         let code = tracking::code(&self.kiosk, id as u64);
         Ok(Enqueued {
             tracking_code: code,
