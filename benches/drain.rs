@@ -30,7 +30,11 @@ fn platform_bin() -> PathBuf {
 }
 
 fn ours(db: &str, dir: &Path, n: u64, batch: i64) -> f64 {
-    admin(&platform_bin(), db, &["kiosk", "add", "K-OURS", "--token", TOKEN]);
+    admin(
+        &platform_bin(),
+        db,
+        &["kiosk", "add", "K-OURS", "--token", TOKEN],
+    );
     let platform = PlatformProcess::start(&platform_bin(), db, &[]);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -69,7 +73,9 @@ fn ours(db: &str, dir: &Path, n: u64, batch: i64) -> f64 {
             data_dir: dir.to_path_buf(),
         };
         let t = Instant::now();
-        let waiting = sync::run(&ob, &adapter, &settings, Mode::Once).await.unwrap();
+        let waiting = sync::run(&ob, &adapter, &settings, Mode::Once)
+            .await
+            .unwrap();
         let secs = t.elapsed().as_secs_f64();
         assert_eq!(waiting, 0);
         assert_eq!(ob.stats(outbox::now_ms()).await.unwrap().accepted, n as i64);
@@ -79,7 +85,11 @@ fn ours(db: &str, dir: &Path, n: u64, batch: i64) -> f64 {
 }
 
 fn curl_peer(db: &str, dir: &Path, n: u64, batch: u64) -> f64 {
-    admin(&platform_bin(), db, &["kiosk", "add", "K-PEER", "--token", TOKEN]);
+    admin(
+        &platform_bin(),
+        db,
+        &["kiosk", "add", "K-PEER", "--token", TOKEN],
+    );
     let platform = PlatformProcess::start(&platform_bin(), db, &[]);
     let mut args: Vec<String> = Vec::new();
     let mut i = 0;
@@ -174,7 +184,10 @@ fn main() {
         std::fs::create_dir_all(&d2).unwrap();
         let a = ours(ours_db, &d1, n, batch as i64);
         let b = curl_peer(peer_db, &d2, n, batch);
-        println!("{label}: hallkiosk sync {a:.0}/s, curl {b:.0}/s, ratio {:.3} (N={n}, batch {batch})", a / b);
+        println!(
+            "{label}: hallkiosk sync {a:.0}/s, curl {b:.0}/s, ratio {:.3} (N={n}, batch {batch})",
+            a / b
+        );
         println!("drain_{label}_ours_per_s {a:.1}");
         println!("drain_{label}_curl_per_s {b:.1}");
     };

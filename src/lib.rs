@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod config;
 pub mod devices;
 pub mod flows;
+pub mod health;
 pub mod idcard_cli;
 pub mod logging;
 pub mod outbox;

@@ -302,7 +302,13 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
         },
     )?;
     // Configured devices: their services run on their own threads; events reach the flow through
-    // the UI's pump.
+    // the UI's pump, and their health reaches the outbox database for the sync daemon's heartbeat.
+    let health = (!config.all_devices_simulated())
+        .then(|| hallkiosk::health::HealthRecorder::start(&config));
+    let tap = |events| match &health {
+        Some(h) => h.tap(events),
+        None => events,
+    };
     let _idcard_pump = if config.devices.idcard.is_sim() {
         None
     } else {
@@ -311,7 +317,7 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
             config.devices.idcard.clone(),
             std::sync::Arc::new(local_today),
         )?;
-        Some(ui.pump_device_events(events))
+        Some(ui.pump_device_events(tap(events)))
     };
     // Jobs go to the printer service once the apply flow prints receipts; its status reaches the
     // flow (paper banner) already.
@@ -323,7 +329,7 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
             config.devices.printer.clone(),
             &data_dir.join("print-jobs.jsonl"),
         )?;
-        (Some(ui.pump_device_events(events)), Some(jobs))
+        (Some(ui.pump_device_events(tap(events))), Some(jobs))
     };
     let window = ui.window().window();
     let (w, h) = config.kiosk.orientation.size();

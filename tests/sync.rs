@@ -210,6 +210,34 @@ fn every_submission_arrives_once_and_leaves_no_personal_data_behind() {
 
     let sent = lab.submit(30);
     assert_eq!(sent.len(), 30);
+    // The kiosk process records a device fault for the heartbeat (the daemon has no devices).
+    let config = hallkiosk::config::Config::load(Some(&lab.config))
+        .unwrap()
+        .0;
+    let health = hallkiosk::health::HealthRecorder::start(&config);
+    let mut paper_out = hallkiosk_drivers::printer::PrinterStatus::default();
+    paper_out.paper_end = true;
+    health.record(&hallkiosk_drivers::event::DeviceEvent::PrinterStatus(
+        paper_out,
+    ));
+    drop(health);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while rt
+        .block_on(async {
+            let ob = hallkiosk::outbox::open_configured(&config).await.unwrap();
+            let h = ob.device_health().await.unwrap();
+            ob.close().await;
+            h
+        })
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "device health not recorded");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let name = "测试样例".as_bytes();
     let out = lab.kiosk(&["sync", "--once"]);
     assert_eq!(
@@ -224,10 +252,6 @@ fn every_submission_arrives_once_and_leaves_no_personal_data_behind() {
     assert_eq!(stored.len(), 30);
     assert!(sent.iter().all(|c| stored.get(c) == Some(&1)));
     // The platform received the real fields and material bytes.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let store = rt
         .block_on(hallkiosk_platform::store::Store::open(
             &lab.db,
@@ -265,6 +289,9 @@ fn every_submission_arrives_once_and_leaves_no_personal_data_behind() {
     let kiosks: serde_json::Value =
         serde_json::from_str(&admin(&platform_bin(), &lab.db, &["kiosk", "list"])).unwrap();
     assert_eq!(kiosks[0]["outbox_depth"], 0);
+    assert_eq!(kiosks[0]["devices"][0]["device"], "printer");
+    assert_eq!(kiosks[0]["devices"][0]["level"], "fault");
+    assert_eq!(kiosks[0]["devices"][0]["detail"], "paper out");
     assert!(kiosks[0]["last_heartbeat_ms"].as_i64().is_some());
     assert!(lab.data().join("catalog/2099.1.1.json").exists());
     let (c, _) = hallkiosk::catalog::Catalog::newest(&lab.data().join("catalog")).unwrap();
