@@ -215,8 +215,10 @@ fn every_submission_arrives_once_and_leaves_no_personal_data_behind() {
         .unwrap()
         .0;
     let health = hallkiosk::health::HealthRecorder::start(&config);
-    let mut paper_out = hallkiosk_drivers::printer::PrinterStatus::default();
-    paper_out.paper_end = true;
+    let paper_out = hallkiosk_drivers::printer::PrinterStatus {
+        paper_end: true,
+        ..Default::default()
+    };
     health.record(&hallkiosk_drivers::event::DeviceEvent::PrinterStatus(
         paper_out,
     ));
