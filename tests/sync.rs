@@ -58,6 +58,11 @@ struct Lab {
 
 impl Lab {
     fn new(kiosk_id: &str, batch: u32) -> Lab {
+        Lab::with(kiosk_id, batch, |_| Vec::new())
+    }
+
+    /// `serve_args` gets the lab directory (to write certificates into) and returns extra arguments.
+    fn with(kiosk_id: &str, batch: u32, serve_args: impl FnOnce(&Path) -> Vec<String>) -> Lab {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("platform.db").to_str().unwrap().to_string();
         admin(
@@ -65,7 +70,9 @@ impl Lab {
             &db,
             &["kiosk", "add", KIOSK, "--token", TOKEN],
         );
-        let platform = PlatformProcess::start(&platform_bin(), &db, &[]);
+        let extra = serve_args(dir.path());
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        let platform = PlatformProcess::start(&platform_bin(), &db, &extra);
         let data = dir.path().join("kiosk");
         std::fs::create_dir_all(&data).unwrap();
         std::fs::write(data.join("platform.token"), TOKEN).unwrap();
@@ -88,12 +95,17 @@ impl Lab {
     }
 
     fn configure(&self, kiosk_id: &str, url: &str, batch: u32) {
+        self.configure_with(kiosk_id, url, batch, "");
+    }
+
+    /// `extra` goes into the `[platform]` section.
+    fn configure_with(&self, kiosk_id: &str, url: &str, batch: u32, extra: &str) {
         std::fs::write(
             &self.config,
             format!(
                 "[kiosk]\nid = \"{kiosk_id}\"\n[storage]\ndata_dir = \"{}\"\n[platform]\nurl = \"{url}\"\n\
                  batch_size = {batch}\nrequest_timeout_secs = 1\nbackoff_base_ms = 20\nbackoff_cap_secs = 1\n\
-                 poll_ms = 50\nheartbeat_secs = 5\npull_secs = 5\n",
+                 poll_ms = 50\nheartbeat_secs = 5\npull_secs = 5\n{extra}",
                 self.data().display()
             ),
         )
@@ -671,4 +683,96 @@ fn kill_9_of_writer_and_daemon_loses_and_duplicates_nothing() {
         "the writer got work done: {}",
         acknowledged.len()
     );
+}
+
+/// A lab CA, the platform's server certificate (127.0.0.1) and the kiosk's client certificate, as
+/// PEM files in `dir`: ca.pem, server.pem, server.key, kiosk.pem, kiosk.key.
+fn lab_pki(dir: &Path) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    };
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "hallkiosk lab CA");
+    let ca = ca.self_signed(&ca_key).unwrap();
+    let issue = |names: Vec<String>, cn: &str, purpose: ExtendedKeyUsagePurpose, file: &str| {
+        let key = KeyPair::generate().unwrap();
+        let mut p = CertificateParams::new(names).unwrap();
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.extended_key_usages = vec![purpose];
+        let cert = p.signed_by(&key, &ca, &ca_key).unwrap();
+        std::fs::write(dir.join(format!("{file}.pem")), cert.pem()).unwrap();
+        std::fs::write(dir.join(format!("{file}.key")), key.serialize_pem()).unwrap();
+    };
+    issue(
+        vec!["127.0.0.1".into(), "localhost".into()],
+        "platform",
+        ExtendedKeyUsagePurpose::ServerAuth,
+        "server",
+    );
+    issue(
+        Vec::new(),
+        KIOSK,
+        ExtendedKeyUsagePurpose::ClientAuth,
+        "kiosk",
+    );
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+}
+
+#[test]
+fn mutual_tls_delivers_and_a_kiosk_without_its_certificate_cannot() {
+    let lab = Lab::with(KIOSK, 10, |dir| {
+        lab_pki(dir);
+        let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+        vec![
+            "--tls-cert".into(),
+            path("server.pem"),
+            "--tls-key".into(),
+            path("server.key"),
+            "--client-ca".into(),
+            path("ca.pem"),
+        ]
+    });
+    let url = lab.platform_url();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let pki = lab.dir.path();
+    let trust = format!("ca_file = \"{}\"\n", pki.join("ca.pem").display());
+    let identity = format!(
+        "client_cert = \"{}\"\nclient_key = \"{}\"\n",
+        pki.join("kiosk.pem").display(),
+        pki.join("kiosk.key").display()
+    );
+
+    // Without its client certificate the handshake fails: nothing is delivered, nothing is lost.
+    lab.configure_with(KIOSK, &url, 10, &trust);
+    let sent = lab.submit(3);
+    assert_eq!(lab.kiosk(&["sync", "--once"]).status.code(), Some(3));
+    // Without trusting the lab CA the kiosk refuses the platform's certificate.
+    lab.configure_with(KIOSK, &url, 10, &identity);
+    assert_eq!(lab.kiosk(&["sync", "--once"]).status.code(), Some(3));
+    assert!(lab.platform_codes().is_empty());
+    let list = lab.kiosk(&["outbox", "list", "--json"]);
+    let entries: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert!(
+        entries[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("connect"),
+        "{entries}"
+    );
+
+    // With both: delivered over mutual TLS.
+    lab.configure_with(KIOSK, &url, 10, &format!("{trust}{identity}"));
+    let out = lab.kiosk(&["sync", "--once"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stored = lab.platform_codes();
+    assert_eq!(stored.len(), 3);
+    assert!(sent.iter().all(|c| stored.get(c) == Some(&1)));
 }

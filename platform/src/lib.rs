@@ -5,6 +5,7 @@
 pub mod fleet;
 pub mod lab;
 pub mod store;
+pub mod tls;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};

@@ -37,6 +37,15 @@ enum Command {
         /// How long a submission request holds its Idempotency-Key before a retry may take over.
         #[arg(long, default_value_t = 30)]
         lease_secs: u64,
+        /// Serve HTTPS with this certificate chain (PEM)…
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// …and this private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
+        /// Mutual TLS: require client certificates signed by this CA (PEM).
+        #[arg(long, requires = "tls_cert")]
+        client_ca: Option<std::path::PathBuf>,
     },
     /// Kiosks and their tokens.
     #[command(subcommand)]
@@ -109,7 +118,23 @@ fn run(cli: Cli) -> Result<()> {
             .await
             .with_context(|| format!("cannot open the platform database {}", cli.db))?;
         match cli.command {
-            Command::Serve { listen, .. } => serve(store, &listen).await,
+            Command::Serve {
+                listen,
+                tls_cert,
+                tls_key,
+                client_ca,
+                ..
+            } => {
+                let tls = match (tls_cert, tls_key) {
+                    (Some(c), Some(k)) => Some(hallkiosk_platform::tls::server_config(
+                        &c,
+                        &k,
+                        client_ca.as_deref(),
+                    )?),
+                    _ => None,
+                };
+                serve(store, &listen, tls).await
+            }
             Command::Kiosk(KioskCommand::Add {
                 id,
                 token,
@@ -181,26 +206,45 @@ fn run(cli: Cli) -> Result<()> {
     })
 }
 
-async fn serve(store: Store, listen: &str) -> Result<()> {
+async fn serve(store: Store, listen: &str, tls: Option<rustls::ServerConfig>) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let backend = store.backend();
     let store = Arc::new(store);
-    println!("listening on http://{addr}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("listening on {scheme}://{addr}");
     std::io::stdout().flush()?;
-    tracing::info!("serving the sync API on http://{addr} ({backend:?})");
-    axum::serve(listener, hallkiosk_platform::router(store.clone()))
-        .with_graceful_shutdown(async {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
-            }
-        })
-        .await?;
+    tracing::info!("serving the sync API on {scheme}://{addr} ({backend:?})");
+    let app = hallkiosk_platform::router(store.clone());
+    match tls {
+        Some(config) => {
+            let listener = hallkiosk_platform::tls::TlsListener::new(listener, config);
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stopped())
+                .await?
+        }
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stopped())
+                .await?
+        }
+    }
     store.close().await;
     Ok(())
+}
+
+/// SIGTERM or SIGINT.
+async fn stopped() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async {
+            match term.as_mut() {
+                Some(t) => { t.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
+    }
 }
