@@ -7,10 +7,9 @@
 //! Prints `drain_ours_per_s`, `drain_curl_per_s` and their ratio, for SQLite and (with
 //! `DRAIN_POSTGRES=1`) PostgreSQL platforms.
 
-use base64::Engine;
 use hallkiosk::outbox::{self, crypto::PayloadKey, Outbox};
 use hallkiosk::sync::{self, adapter::HttpAdapter, Backoff, Mode, Settings};
-use hallkiosk_api::{Batch, BatchItem, Field, Material, Submission};
+use hallkiosk_api::{Batch, BatchItem};
 use hallkiosk_platform::lab::{admin, PlatformProcess, Postgres};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -100,32 +99,13 @@ fn curl_peer(db: &str, dir: &Path, n: u64, batch: u64) -> f64 {
                 let s = outbox::test_submission(k, 2048);
                 BatchItem {
                     idempotency_key: format!("peer-{k}"),
-                    submission: Submission {
-                        tracking_code: hallkiosk_api::tracking::code("K-PEER", k + 1),
-                        service_item: s.service_item.clone(),
-                        consent_version: s.consent_version.clone(),
-                        created_at_ms: 0,
-                        fields: s
-                            .payload
-                            .fields
-                            .iter()
-                            .map(|(name, value)| Field {
-                                name: name.clone(),
-                                value: value.clone(),
-                            })
-                            .collect(),
-                        materials: s
-                            .payload
-                            .materials
-                            .iter()
-                            .map(|m| Material {
-                                name: m.name.clone(),
-                                mime: m.mime.clone(),
-                                data_base64: base64::engine::general_purpose::STANDARD
-                                    .encode(&m.bytes),
-                            })
-                            .collect(),
-                    },
+                    submission: sync::adapter::submission_to_wire(
+                        &hallkiosk_api::tracking::code("K-PEER", k + 1),
+                        &s.service_item,
+                        &s.consent_version,
+                        0,
+                        &s.payload,
+                    ),
                 }
             })
             .collect();

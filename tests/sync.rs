@@ -112,22 +112,22 @@ impl Lab {
         .unwrap();
     }
 
-    fn kiosk(&self, args: &[&str]) -> Output {
-        Command::new(hallkiosk())
-            .arg("--config")
+    /// `hallkiosk --config <lab config> ARGS`.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(hallkiosk());
+        c.arg("--config")
             .arg(&self.config)
             .args(args)
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
+            .env("RUST_LOG", "warn");
+        c
+    }
+
+    fn kiosk(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
     }
 
     fn spawn(&self, args: &[&str]) -> Child {
-        Command::new(hallkiosk())
-            .arg("--config")
-            .arg(&self.config)
-            .args(args)
-            .env("RUST_LOG", "warn")
+        self.command(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -438,17 +438,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StatusChange {
-                    seq: r.try_get("seq")?,
-                    tracking_code: r.try_get("tracking_code")?,
-                    idempotency_key: r.try_get("idem_key")?,
-                    state: r.try_get("state")?,
-                    changed_at_ms: r.try_get("changed_at_ms")?,
-                })
-            })
-            .collect()
+        rows.iter().map(change_of).collect()
     }
 
     /// One of this kiosk's submissions by tracking code: (state, changed at).
@@ -465,16 +455,7 @@ impl Store {
         .bind(code)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(StatusChange {
-                seq: r.try_get("seq")?,
-                tracking_code: r.try_get("tracking_code")?,
-                idempotency_key: r.try_get("idem_key")?,
-                state: r.try_get("state")?,
-                changed_at_ms: r.try_get("changed_at_ms")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(change_of).transpose()
     }
 
     /// Stores a heartbeat and updates the kiosk's row on the fleet page.
@@ -639,6 +620,16 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+fn change_of(r: &sqlx::any::AnyRow) -> Result<StatusChange, StoreError> {
+    Ok(StatusChange {
+        seq: r.try_get("seq")?,
+        tracking_code: r.try_get("tracking_code")?,
+        idempotency_key: r.try_get("idem_key")?,
+        state: r.try_get("state")?,
+        changed_at_ms: r.try_get("changed_at_ms")?,
+    })
 }
 
 fn accepted(code: &str, platform_id: &str, state: &str, at: i64) -> Answer {

@@ -166,31 +166,46 @@ fn problem_text(status: u16, body: &[u8]) -> String {
 pub fn to_wire(c: &Claimed) -> BatchItem {
     BatchItem {
         idempotency_key: c.idempotency_key.clone(),
-        submission: Submission {
-            tracking_code: c.tracking_code.clone(),
-            service_item: c.service_item.clone(),
-            consent_version: c.consent_version.clone(),
-            created_at_ms: c.created_at_ms,
-            fields: c
-                .payload
-                .fields
-                .iter()
-                .map(|(name, value)| Field {
-                    name: name.clone(),
-                    value: value.clone(),
-                })
-                .collect(),
-            materials: c
-                .payload
-                .materials
-                .iter()
-                .map(|m| Material {
-                    name: m.name.clone(),
-                    mime: m.mime.clone(),
-                    data_base64: base64::engine::general_purpose::STANDARD.encode(&m.bytes),
-                })
-                .collect(),
-        },
+        submission: submission_to_wire(
+            &c.tracking_code,
+            &c.service_item,
+            &c.consent_version,
+            c.created_at_ms,
+            &c.payload,
+        ),
+    }
+}
+
+/// A submission's wire form from its parts.
+pub fn submission_to_wire(
+    tracking_code: &str,
+    service_item: &str,
+    consent_version: &str,
+    created_at_ms: i64,
+    payload: &crate::outbox::Payload,
+) -> Submission {
+    Submission {
+        tracking_code: tracking_code.into(),
+        service_item: service_item.into(),
+        consent_version: consent_version.into(),
+        created_at_ms,
+        fields: payload
+            .fields
+            .iter()
+            .map(|(name, value)| Field {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect(),
+        materials: payload
+            .materials
+            .iter()
+            .map(|m| Material {
+                name: m.name.clone(),
+                mime: m.mime.clone(),
+                data_base64: base64::engine::general_purpose::STANDARD.encode(&m.bytes),
+            })
+            .collect(),
     }
 }
 
