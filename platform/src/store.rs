@@ -194,13 +194,21 @@ impl Store {
         )
     }
 
-    async fn next(&self, conn: &mut sqlx::AnyConnection, counter: &str) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value",
+    /// Reserves `n` numbers of a counter; returns the first.
+    async fn reserve(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        counter: &str,
+        n: i64,
+    ) -> Result<i64, StoreError> {
+        let last: i64 = sqlx::query_scalar(
+            "UPDATE counters SET value = value + $1 WHERE name = $2 RETURNING value",
         )
+        .bind(n)
         .bind(counter)
         .fetch_one(conn)
-        .await?)
+        .await?;
+        Ok(last - n + 1)
     }
 
     /// Takes each item's idempotency lease (one transaction), writes the owned ones and their
@@ -222,10 +230,26 @@ impl Store {
 
         let mut answers = Vec::with_capacity(items.len());
         let mut tx = self.pool.begin().await?;
+        let owned = claims.iter().filter(|c| matches!(c, Claim::Owned)).count() as i64;
+        let (mut seq, mut pid) = if owned > 0 {
+            (
+                self.reserve(&mut tx, "seq", owned).await?,
+                self.reserve(&mut tx, "platform_id", owned).await?,
+            )
+        } else {
+            (0, 0)
+        };
         for ((key, submission), claim) in items.iter().zip(claims) {
             let answer = match claim {
                 Claim::Done(answer) => answer,
-                Claim::Owned => self.record(&mut tx, kiosk, key, submission, now).await?,
+                Claim::Owned => {
+                    let a = self
+                        .record(&mut tx, kiosk, key, submission, now, (seq, pid))
+                        .await?;
+                    seq += 1;
+                    pid += 1;
+                    a
+                }
             };
             answers.push(answer);
         }
@@ -325,9 +349,8 @@ impl Store {
         key: &str,
         s: &Submission,
         now: i64,
+        (seq, pid): (i64, i64),
     ) -> Result<Answer, StoreError> {
-        let seq = self.next(tx, "seq").await?;
-        let pid = self.next(tx, "platform_id").await?;
         let platform_id = format!("P{pid:09}");
         let inserted = sqlx::query(
             "INSERT INTO submissions (kiosk_id, tracking_code, idem_key, platform_id, service_item,
@@ -400,7 +423,7 @@ impl Store {
     /// status pull.
     pub async fn set_state(&self, kiosk: &str, code: &str, state: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let seq = self.next(&mut tx, "seq").await?;
+        let seq = self.reserve(&mut tx, "seq", 1).await?;
         let n = sqlx::query(
             "UPDATE submissions SET state = $1, seq = $2, changed_at_ms = $3
              WHERE kiosk_id = $4 AND tracking_code = $5",

@@ -318,17 +318,19 @@ impl Outbox {
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
+        // One statement marks the whole batch `sending`.
+        let ids: Vec<i64> = rows.iter().map(|r| r.get::<i64, _>("id")).collect();
+        sqlx::query(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at_ms = ?1
+             WHERE submission_id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(now_ms)
+        .bind(serde_json::to_string(&ids).unwrap_or_default())
+        .execute(&mut *tx)
+        .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let id: i64 = row.get("id");
-            sqlx::query(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at_ms = ?
-                 WHERE submission_id = ?",
-            )
-            .bind(now_ms)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
             let key: String = row.get("idempotency_key");
             let sealed: Option<Vec<u8>> = row.get("payload");
             let sealed = sealed.ok_or_else(|| OutboxError::Payload("payload missing".into()))?;
@@ -483,29 +485,39 @@ impl Outbox {
         now_ms: i64,
     ) -> Result<(), OutboxError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // Accepted entries (nearly all of them) in two statements per platform state.
+        let mut accepted: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+        for (key, outcome) in outcomes {
+            if let Outcome::Accepted { platform_state } = outcome {
+                accepted.entry(platform_state).or_default().push(key);
+            }
+        }
+        for (platform_state, keys) in accepted {
+            let keys = serde_json::to_string(&keys).unwrap_or_default();
+            sqlx::query(
+                "UPDATE outbox SET state = 'accepted', accepted_at_ms = ?1, updated_at_ms = ?1,
+                                   platform_state = ?2, last_error = NULL
+                 WHERE state = 'sending' AND submission_id IN
+                     (SELECT id FROM submissions WHERE idempotency_key IN (SELECT value FROM json_each(?3)))",
+            )
+            .bind(now_ms)
+            .bind(platform_state)
+            .bind(&keys)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE submissions SET payload = NULL, purged_at_ms = ?1
+                 WHERE payload IS NOT NULL AND idempotency_key IN (SELECT value FROM json_each(?2))
+                   AND id IN (SELECT submission_id FROM outbox WHERE state = 'accepted')",
+            )
+            .bind(now_ms)
+            .bind(&keys)
+            .execute(&mut *tx)
+            .await?;
+        }
         for (key, outcome) in outcomes {
             match outcome {
-                Outcome::Accepted { platform_state } => {
-                    sqlx::query(
-                        "UPDATE outbox SET state = 'accepted', accepted_at_ms = ?1, updated_at_ms = ?1,
-                                           platform_state = ?2, last_error = NULL
-                         WHERE submission_id = (SELECT id FROM submissions WHERE idempotency_key = ?3)
-                           AND state = 'sending'",
-                    )
-                    .bind(now_ms)
-                    .bind(platform_state)
-                    .bind(key)
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query(
-                        "UPDATE submissions SET payload = NULL, purged_at_ms = ?1
-                         WHERE idempotency_key = ?2 AND payload IS NOT NULL",
-                    )
-                    .bind(now_ms)
-                    .bind(key)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                Outcome::Accepted { .. } => {}
                 Outcome::Rejected { reason } => {
                     sqlx::query(
                         "UPDATE outbox SET state = 'rejected', reject_reason = ?1, updated_at_ms = ?2
