@@ -1,0 +1,97 @@
+//! The systemd units in `systemd/` pass `systemd-analyze verify` without a word, and
+//! `systemd-analyze security --offline=true` rates the network daemons (sync, platform) at 2.0 or
+//! below. Debian's systemd is installed by scripts/setup.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Exposure ceilings (systemd's 0–10 scale; lower is more confined).
+const CEILINGS: &[(&str, f64)] = &[
+    ("hallkiosk-sync.service", 2.0),
+    ("hallkiosk-platform.service", 2.0),
+];
+
+fn units() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir("systemd")
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "service"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A copy of `unit` whose `/usr/bin/` binaries point at this build (verify checks they exist).
+fn with_built_binaries(unit: &Path, dir: &Path) -> PathBuf {
+    let bin_dir = PathBuf::from(env!("CARGO_BIN_EXE_hallkiosk"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let text = std::fs::read_to_string(unit)
+        .unwrap()
+        .replace("/usr/bin/", &format!("{}/", bin_dir.display()));
+    let out = dir.join(unit.file_name().unwrap());
+    std::fs::write(&out, text).unwrap();
+    out
+}
+
+#[test]
+fn units_verify_cleanly_and_daemons_are_confined() {
+    let units = units();
+    for (name, _) in CEILINGS {
+        assert!(
+            units.iter().any(|u| u.file_name().unwrap() == *name),
+            "{name} missing"
+        );
+    }
+    // verify needs the binaries the units start.
+    let platform =
+        PathBuf::from(env!("CARGO_BIN_EXE_hallkiosk")).with_file_name("hallkiosk-platform");
+    if !platform.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        assert!(Command::new(cargo)
+            .args([
+                "build",
+                "-p",
+                "hallkiosk-platform",
+                "--bin",
+                "hallkiosk-platform"
+            ])
+            .status()
+            .unwrap()
+            .success());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for unit in &units {
+        let copy = with_built_binaries(unit, dir.path());
+        let out = Command::new("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .arg(&copy)
+            .output()
+            .expect("systemd-analyze (Debian package systemd, installed by scripts/setup)");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stderr.trim().is_empty(),
+            "{}: {stderr}",
+            unit.display()
+        );
+        let name = unit.file_name().unwrap().to_str().unwrap();
+        if let Some((_, ceiling)) = CEILINGS.iter().find(|(n, _)| *n == name) {
+            let out = Command::new("systemd-analyze")
+                .args(["security", "--offline=true", "--no-pager"])
+                .arg(&copy)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            let level: f64 = text
+                .lines()
+                .find_map(|l| l.split("Overall exposure level for ").nth(1))
+                .and_then(|l| l.split(": ").nth(1))
+                .and_then(|l| l.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("no exposure level for {name}: {text}"));
+            assert!(level <= *ceiling, "{name}: exposure {level} > {ceiling}");
+            eprintln!("{name}: exposure {level}");
+        }
+    }
+}
