@@ -226,6 +226,11 @@ async fn serve(store: Store, listen: &str, tls: Option<rustls::ServerConfig>) ->
                 .await?
         }
         None => {
+            use axum::serve::ListenerExt;
+            // Answers go out at once instead of waiting on the client's delayed ACK (Nagle).
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             axum::serve(listener, app)
                 .with_graceful_shutdown(stopped())
                 .await?

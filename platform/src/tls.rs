@@ -72,7 +72,10 @@ impl axum::serve::Listener for TlsListener {
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
             let (stream, addr) = match self.tcp.accept().await {
-                Ok(s) => s,
+                Ok(s) => {
+                    let _ = s.0.set_nodelay(true);
+                    s
+                }
                 Err(e) => {
                     tracing::warn!("accept: {e}");
                     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -307,26 +307,39 @@ impl Outbox {
     /// Takes up to `limit` due entries, oldest first, marks them `sending` and opens their payloads.
     pub async fn claim_due(&self, limit: i64, now_ms: i64) -> Result<Vec<Claimed>, OutboxError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let rows = sqlx::query(
-            "SELECT s.id, s.kiosk_id, s.idempotency_key, s.service_item, s.consent_version,
-                    s.created_at_ms, s.payload, o.attempts
-             FROM outbox o JOIN submissions s ON s.id = o.submission_id
-             WHERE o.state = 'queued' AND o.next_attempt_at_ms <= ?
-             ORDER BY s.id LIMIT ?",
+        // Ids first (index `outbox_queue` walks queued entries in order and stops at the limit),
+        // then one statement marks them `sending`, then their rows and payloads.
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT submission_id FROM outbox
+             WHERE state = 'queued' AND next_attempt_at_ms <= ?1
+             ORDER BY submission_id LIMIT ?2",
         )
         .bind(now_ms)
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
-        // One statement marks the whole batch `sending`.
-        let ids: Vec<i64> = rows.iter().map(|r| r.get::<i64, _>("id")).collect();
+        if ids.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(&ids).unwrap_or_default();
         sqlx::query(
             "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at_ms = ?1
              WHERE submission_id IN (SELECT value FROM json_each(?2))",
         )
         .bind(now_ms)
-        .bind(serde_json::to_string(&ids).unwrap_or_default())
+        .bind(&ids)
         .execute(&mut *tx)
+        .await?;
+        let rows = sqlx::query(
+            "SELECT s.id, s.kiosk_id, s.idempotency_key, s.service_item, s.consent_version,
+                    s.created_at_ms, s.payload, o.attempts
+             FROM submissions s JOIN outbox o ON o.submission_id = s.id
+             WHERE s.id IN (SELECT value FROM json_each(?1))
+             ORDER BY s.id",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *tx)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
@@ -341,7 +354,7 @@ impl Outbox {
                 service_item: row.get("service_item"),
                 consent_version: row.get("consent_version"),
                 created_at_ms: row.get("created_at_ms"),
-                attempts: row.get::<i64, _>("attempts") + 1,
+                attempts: row.get("attempts"),
                 payload: Payload::from_bytes(&plain)?,
             });
         }
