@@ -561,61 +561,19 @@ fn outbox_command(config_path: Option<&Path>, c: OutboxCommand) -> Result<()> {
     })
 }
 
+/// `hallkiosk sync` runs `hallkiosk-sync` from the same directory: the HTTP and TLS stack lives only
+/// in that binary (and its unit, which has network but no devices), not in the kiosk UI's.
 fn sync_command(config_path: Option<&Path>, a: SyncArgs) -> Result<ExitCode> {
-    use hallkiosk::sync::{self, adapter::HttpAdapter, Backoff, Mode, Settings};
-    let (config, _) = Config::load(config_path)?;
-    let p = &config.platform;
-    let url = p.url.as_ref().context(
-        "no platform is configured ([platform] url); submissions stay queued until one is",
-    )?;
-    let dir = config.data_dir();
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
-    let _lock = sync::lock(&dir)?;
-    let token = sync::load_token(p.token_file.as_deref(), &dir)?;
-    let adapter = HttpAdapter::new(&sync::adapter::HttpSettings {
-        base_url: url.0.clone(),
-        token,
-        timeout: std::time::Duration::from_secs(p.request_timeout_secs.0),
-        ca_file: p.ca_file.clone(),
-        client_identity: match (&p.client_cert, &p.client_key) {
-            (Some(c), Some(k)) => Some((c.clone(), k.clone())),
-            (None, None) => None,
-            _ => anyhow::bail!("[platform] client_cert and client_key go together"),
-        },
-    })?;
-    let settings = Settings {
-        batch_size: p.batch_size.0 as i64,
-        backoff: Backoff {
-            base: std::time::Duration::from_millis(p.backoff_base_ms.0),
-            cap: std::time::Duration::from_secs(p.backoff_cap_secs.0),
-        },
-        heartbeat_every: std::time::Duration::from_secs(p.heartbeat_secs.0),
-        pull_every: std::time::Duration::from_secs(p.pull_secs.0),
-        poll_every: std::time::Duration::from_millis(p.poll_ms.0),
-        data_dir: dir,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let ob = hallkiosk::outbox::open_configured(&config).await?;
-        let mode = if a.once { Mode::Once } else { Mode::Forever };
-        let waiting = tokio::select! {
-            r = sync::run(&ob, &adapter, &settings, mode) => r?,
-            _ = sync::terminated() => {
-                tracing::info!("stopping");
-                ob.stats(hallkiosk::outbox::now_ms()).await?.depth()
-            }
-        };
-        ob.close().await;
-        if a.once {
-            println!("waiting {waiting}");
-        }
-        Ok(if waiting > 0 && a.once {
-            ExitCode::from(3)
-        } else {
-            ExitCode::SUCCESS
-        })
-    })
+    use std::os::unix::process::CommandExt;
+    let me = std::env::current_exe().context("cannot find the hallkiosk binary")?;
+    let sync = me.with_file_name("hallkiosk-sync");
+    let mut cmd = std::process::Command::new(&sync);
+    if let Some(c) = config_path {
+        cmd.arg("--config").arg(c);
+    }
+    if a.once {
+        cmd.arg("--once");
+    }
+    let e = cmd.exec();
+    Err(anyhow::anyhow!("cannot run {}: {e}", sync.display()))
 }

@@ -6,6 +6,7 @@
 //! entries in `sending`; the next start puts them back to `queued` with their keys.
 
 pub mod adapter;
+pub mod cli;
 
 use crate::catalog::Catalog;
 use crate::outbox::{now_ms, Outbox, OutboxError, Outcome};
