@@ -167,14 +167,16 @@ impl Lab {
         seen
     }
 
-    /// Runs `sync --once` until nothing waits (the network is fine by then).
+    /// Runs `sync --once` until nothing waits (the network is fine by then; a key still leased by a
+    /// request the platform never finished answers 409 until its 30 s lease ends).
     fn drain(&self) {
-        for _ in 0..20 {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
             let out = self.kiosk(&["sync", "--once"]);
             if out.status.code() == Some(0) {
                 return;
             }
-            std::thread::sleep(Duration::from_millis(300));
+            std::thread::sleep(Duration::from_millis(500));
         }
         panic!("the outbox did not drain: {}", self.stats());
     }

@@ -207,7 +207,7 @@ async fn post_submission(
     }
     let submission: Submission = parse_json(&body)?;
     validate(&kiosk, &submission)?;
-    let mut answers = store.submit_batch(&kiosk, &[(key, submission)]).await?;
+    let mut answers = submit_to_completion(store, kiosk, vec![(key, submission)]).await?;
     Ok(answer_response(answers.remove(0)))
 }
 
@@ -252,13 +252,14 @@ async fn post_batch(
             }
         }
     }
-    let answers = store.submit_batch(&kiosk, &to_store).await?;
-    let mut stored = to_store.into_iter().zip(answers);
+    let keys: Vec<String> = to_store.iter().map(|(k, _)| k.clone()).collect();
+    let answers = submit_to_completion(store, kiosk, to_store).await?;
+    let mut stored = keys.into_iter().zip(answers);
     let results = results
         .into_iter()
         .filter_map(|r| {
             r.or_else(|| {
-                stored.next().map(|((key, _), a)| {
+                stored.next().map(|(key, a)| {
                     let ok = a.status < 300;
                     ItemResult {
                         idempotency_key: key,
@@ -274,6 +275,28 @@ async fn post_batch(
         })
         .collect();
     Ok(Json(BatchResults { results }))
+}
+
+/// Stores submissions in a task of its own: a client that hangs up mid-request does not cancel the
+/// work between taking the idempotency leases and recording the answers (which would leave the keys
+/// leased, answering 409, until the lease expires).
+async fn submit_to_completion(
+    store: Shared,
+    kiosk: String,
+    items: Vec<(String, Submission)>,
+) -> Result<Vec<Answer>, ApiError> {
+    let task = tokio::spawn(async move { store.submit_batch(&kiosk, &items).await });
+    match task.await {
+        Ok(result) => Ok(result?),
+        Err(e) => {
+            tracing::error!("submission task failed: {e}");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                codes::INTERNAL,
+                "the platform could not finish the request; retry later",
+            ))
+        }
+    }
 }
 
 async fn get_submission(
