@@ -134,6 +134,18 @@ impl Lab {
             .unwrap()
     }
 
+    /// `sync --once`, which must exit with `code` (0: nothing waits, 3: entries wait).
+    fn sync_once(&self, code: i32) -> Output {
+        let out = self.kiosk(&["sync", "--once"]);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
     /// Queues `n` synthetic submissions; returns their tracking codes.
     fn submit(&self, n: u64) -> Vec<String> {
         let out = self.kiosk(&["outbox", "test-submit", "--count", &n.to_string()]);
@@ -255,13 +267,7 @@ fn every_submission_arrives_once_and_leaves_no_personal_data_behind() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let name = "测试样例".as_bytes();
-    let out = lab.kiosk(&["sync", "--once"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = lab.sync_once(0);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "waiting 0");
 
     let stored = lab.platform_codes();
@@ -317,7 +323,7 @@ fn every_submission_arrives_once_and_leaves_no_personal_data_behind() {
         &lab.db,
         &["review", "--kiosk", KIOSK, &sent[3], "approved"],
     );
-    assert_eq!(lab.kiosk(&["sync", "--once"]).status.code(), Some(0));
+    lab.sync_once(0);
     let list = lab.kiosk(&["outbox", "list", "--limit", "100", "--json"]);
     let entries: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     let e = entries
@@ -336,8 +342,7 @@ fn refusals_keep_the_submission() {
     // its token's: the platform refuses each for good (403), and the kiosk keeps them as rejected.
     let lab = Lab::new("K-OTHER", 10);
     lab.submit(3);
-    let out = lab.kiosk(&["sync", "--once"]);
-    assert_eq!(out.status.code(), Some(0), "nothing left waiting");
+    lab.sync_once(0); // nothing left waiting
     let stats = lab.stats();
     assert_eq!(stats["rejected"].as_i64(), Some(3), "{stats}");
     let list = lab.kiosk(&["outbox", "list", "--json"]);
@@ -355,8 +360,7 @@ fn refusals_keep_the_submission() {
     // Wrong credentials are a provisioning fault, not the submission's: entries stay queued.
     std::fs::write(lab.data().join("platform.token"), "not-the-right-token-000").unwrap();
     lab.submit(2);
-    let out = lab.kiosk(&["sync", "--once"]);
-    assert_eq!(out.status.code(), Some(3), "entries still wait");
+    lab.sync_once(3); // entries still wait
     let stats = lab.stats();
     assert_eq!(
         (stats["queued"].as_i64(), stats["rejected"].as_i64()),
@@ -750,10 +754,10 @@ fn mutual_tls_delivers_and_a_kiosk_without_its_certificate_cannot() {
     // Without its client certificate the handshake fails: nothing is delivered, nothing is lost.
     lab.configure_with(KIOSK, &url, 10, &trust);
     let sent = lab.submit(3);
-    assert_eq!(lab.kiosk(&["sync", "--once"]).status.code(), Some(3));
+    lab.sync_once(3);
     // Without trusting the lab CA the kiosk refuses the platform's certificate.
     lab.configure_with(KIOSK, &url, 10, &identity);
-    assert_eq!(lab.kiosk(&["sync", "--once"]).status.code(), Some(3));
+    lab.sync_once(3);
     assert!(lab.platform_codes().is_empty());
     let list = lab.kiosk(&["outbox", "list", "--json"]);
     let entries: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
@@ -767,13 +771,7 @@ fn mutual_tls_delivers_and_a_kiosk_without_its_certificate_cannot() {
 
     // With both: delivered over mutual TLS.
     lab.configure_with(KIOSK, &url, 10, &format!("{trust}{identity}"));
-    let out = lab.kiosk(&["sync", "--once"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    lab.sync_once(0);
     let stored = lab.platform_codes();
     assert_eq!(stored.len(), 3);
     assert!(sent.iter().all(|c| stored.get(c) == Some(&1)));
