@@ -1,4 +1,14 @@
 //! The document camera (V4L2: YUYV and MJPEG) and the QR decoder pipeline that runs on its frames.
 //!
-//! Capture, the frame-source trait and the decoder are added by the QR/camera work. Until then the
-//! kiosk has no camera; the materials step that uses it belongs to the apply flow.
+//! - [`decode`]: the decoder pipeline (grayscale image → payload), used on camera frames, files and
+//!   snapshots;
+//! - [`frame`]: frames as cameras deliver them (YUYV, MJPEG, grey) and their conversion to grayscale;
+//! - [`source`]: the [`source::FrameSource`] trait with a V4L2 camera and a file source (an image or a
+//!   folder of frames) for tests and the dev dock;
+//! - [`scan`]: the live scan loop that decodes frames from a source into scan events.
+
+pub mod decode;
+pub mod frame;
+
+pub use decode::{Attempt, Decode, QrDecoder};
+pub use frame::{Frame, FrameError, PixelFormat};

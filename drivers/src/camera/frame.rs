@@ -1,0 +1,349 @@
+//! Frames as cameras deliver them and their conversion to the grayscale image the decoder reads.
+
+use image::GrayImage;
+use std::fmt;
+use std::path::Path;
+
+/// The pixel formats the kiosk accepts from a camera. YUYV and MJPEG cover practically every UVC
+/// camera; GREY is what the file source and some industrial cameras deliver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PixelFormat {
+    /// 4:2:2 packed, Y0 U Y1 V: two bytes a pixel, luma at even offsets.
+    Yuyv,
+    /// One JPEG image a frame (some cameras leave out the Huffman tables).
+    Mjpeg,
+    /// 8-bit luma, one byte a pixel.
+    Grey,
+}
+
+impl PixelFormat {
+    /// The V4L2 FourCC.
+    pub fn fourcc(self) -> [u8; 4] {
+        match self {
+            PixelFormat::Yuyv => *b"YUYV",
+            PixelFormat::Mjpeg => *b"MJPG",
+            PixelFormat::Grey => *b"GREY",
+        }
+    }
+
+    pub fn from_fourcc(fourcc: [u8; 4]) -> Option<Self> {
+        match &fourcc {
+            b"YUYV" => Some(PixelFormat::Yuyv),
+            b"MJPG" => Some(PixelFormat::Mjpeg),
+            b"GREY" => Some(PixelFormat::Grey),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for PixelFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(std::str::from_utf8(&self.fourcc()).unwrap_or("????"))
+    }
+}
+
+/// One captured frame: the bytes as the device gave them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub format: PixelFormat,
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<u8>,
+}
+
+impl fmt::Debug for Frame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Frame({} {}x{}, {} bytes)",
+            self.format,
+            self.width,
+            self.height,
+            self.data.len()
+        )
+    }
+}
+
+/// Why a frame could not be turned into an image. Reported; the next frame is tried.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FrameError {
+    #[error("frame of {got} bytes is too short for {format} {width}x{height} (needs {needed})")]
+    Truncated {
+        format: PixelFormat,
+        width: u32,
+        height: u32,
+        got: usize,
+        needed: usize,
+    },
+    #[error("frame has no pixels ({width}x{height})")]
+    Empty { width: u32, height: u32 },
+    #[error("bad JPEG frame: {0}")]
+    BadJpeg(String),
+}
+
+impl Frame {
+    /// The luma plane.
+    pub fn to_gray(&self) -> Result<GrayImage, FrameError> {
+        let (width, height) = (self.width, self.height);
+        let pixels = width as usize * height as usize;
+        if pixels == 0 && self.format != PixelFormat::Mjpeg {
+            return Err(FrameError::Empty { width, height });
+        }
+        let truncated = |needed: usize| FrameError::Truncated {
+            format: self.format,
+            width,
+            height,
+            got: self.data.len(),
+            needed,
+        };
+        match self.format {
+            PixelFormat::Grey => {
+                let plane = self.data.get(..pixels).ok_or_else(|| truncated(pixels))?;
+                Ok(GrayImage::from_raw(width, height, plane.to_vec()).expect("sized plane"))
+            }
+            PixelFormat::Yuyv => {
+                let plane = self
+                    .data
+                    .get(..pixels * 2)
+                    .ok_or_else(|| truncated(pixels * 2))?;
+                let luma = plane.iter().step_by(2).copied().collect();
+                Ok(GrayImage::from_raw(width, height, luma).expect("sized plane"))
+            }
+            PixelFormat::Mjpeg => decode_jpeg(&self.data),
+        }
+    }
+}
+
+/// Decodes a JPEG (an MJPEG frame) to luma, supplying the standard Huffman tables when the frame
+/// has none (UVC cameras may leave them out and rely on the MJPEG convention).
+pub fn decode_jpeg(data: &[u8]) -> Result<GrayImage, FrameError> {
+    let with_tables;
+    let data = if needs_huffman_tables(data) {
+        with_tables = insert_huffman_tables(data)
+            .ok_or_else(|| FrameError::BadJpeg("no start-of-scan marker".into()))?;
+        &with_tables[..]
+    } else {
+        data
+    };
+    let image = image::load_from_memory_with_format(data, image::ImageFormat::Jpeg)
+        .map_err(|e| FrameError::BadJpeg(e.to_string()))?;
+    Ok(image.to_luma8())
+}
+
+/// Loads an image file (PNG, JPEG, WebP) as luma.
+pub fn load_gray(path: &Path) -> Result<GrayImage, image::ImageError> {
+    Ok(image::ImageReader::open(path)?
+        .with_guessed_format()?
+        .decode()?
+        .to_luma8())
+}
+
+/// Walks the JPEG marker segments before the scan; true when none is a DHT (FF C4).
+fn needs_huffman_tables(data: &[u8]) -> bool {
+    let mut at = 2; // after SOI
+    while at + 4 <= data.len() {
+        if data[at] != 0xFF {
+            return false; // not a marker stream we understand; let the decoder judge it
+        }
+        let marker = data[at + 1];
+        match marker {
+            0xC4 => return false,
+            0xDA => return true,
+            0xD8 | 0x01 | 0xD0..=0xD7 => at += 2,
+            0xFF => at += 1,
+            _ => {
+                let length = usize::from(u16::from_be_bytes([data[at + 2], data[at + 3]]));
+                at += 2 + length;
+            }
+        }
+    }
+    false
+}
+
+/// Inserts the standard tables (ITU-T T.81 Annex K.3) just before the start of scan.
+fn insert_huffman_tables(data: &[u8]) -> Option<Vec<u8>> {
+    let sos = data.windows(2).position(|w| w == [0xFF, 0xDA])?;
+    let mut out = Vec::with_capacity(data.len() + STANDARD_DHT.len());
+    out.extend_from_slice(&data[..sos]);
+    out.extend_from_slice(&STANDARD_DHT);
+    out.extend_from_slice(&data[sos..]);
+    Some(out)
+}
+
+/// One DHT segment holding the four standard tables: luma DC (class 0, id 0), luma AC (1, 0),
+/// chroma DC (0, 1), chroma AC (1, 1). Each: class/id byte, 16 code-length counts, the symbols.
+const STANDARD_DHT: [u8; 4 + (1 + 16 + 12) * 2 + (1 + 16 + 162) * 2] = {
+    const LEN: usize = 2 + (1 + 16 + 12) * 2 + (1 + 16 + 162) * 2;
+    let mut out = [0u8; 4 + (1 + 16 + 12) * 2 + (1 + 16 + 162) * 2];
+    out[0] = 0xFF;
+    out[1] = 0xC4;
+    out[2] = (LEN >> 8) as u8;
+    out[3] = LEN as u8;
+    let tables: [(u8, &[u8; 16], &[u8]); 4] = [
+        (0x00, &DC_LUMA_COUNTS, &DC_SYMBOLS),
+        (0x10, &AC_LUMA_COUNTS, &AC_LUMA_SYMBOLS),
+        (0x01, &DC_CHROMA_COUNTS, &DC_SYMBOLS),
+        (0x11, &AC_CHROMA_COUNTS, &AC_CHROMA_SYMBOLS),
+    ];
+    let mut at = 4;
+    let mut t = 0;
+    while t < 4 {
+        let (class_id, counts, symbols) = tables[t];
+        out[at] = class_id;
+        at += 1;
+        let mut i = 0;
+        while i < 16 {
+            out[at] = counts[i];
+            at += 1;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < symbols.len() {
+            out[at] = symbols[i];
+            at += 1;
+            i += 1;
+        }
+        t += 1;
+    }
+    out
+};
+
+const DC_LUMA_COUNTS: [u8; 16] = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
+const DC_CHROMA_COUNTS: [u8; 16] = [0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0];
+const DC_SYMBOLS: [u8; 12] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+const AC_LUMA_COUNTS: [u8; 16] = [0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d];
+const AC_LUMA_SYMBOLS: [u8; 162] = [
+    0x01, 0x02, 0x03, 0x00, 0x04, 0x11, 0x05, 0x12, 0x21, 0x31, 0x41, 0x06, 0x13, 0x51, 0x61, 0x07,
+    0x22, 0x71, 0x14, 0x32, 0x81, 0x91, 0xa1, 0x08, 0x23, 0x42, 0xb1, 0xc1, 0x15, 0x52, 0xd1, 0xf0,
+    0x24, 0x33, 0x62, 0x72, 0x82, 0x09, 0x0a, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x25, 0x26, 0x27, 0x28,
+    0x29, 0x2a, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49,
+    0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69,
+    0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89,
+    0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+    0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5,
+    0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe1, 0xe2,
+    0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8,
+    0xf9, 0xfa,
+];
+const AC_CHROMA_COUNTS: [u8; 16] = [0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77];
+const AC_CHROMA_SYMBOLS: [u8; 162] = [
+    0x00, 0x01, 0x02, 0x03, 0x11, 0x04, 0x05, 0x21, 0x31, 0x06, 0x12, 0x41, 0x51, 0x07, 0x61, 0x71,
+    0x13, 0x22, 0x32, 0x81, 0x08, 0x14, 0x42, 0x91, 0xa1, 0xb1, 0xc1, 0x09, 0x23, 0x33, 0x52, 0xf0,
+    0x15, 0x62, 0x72, 0xd1, 0x0a, 0x16, 0x24, 0x34, 0xe1, 0x25, 0xf1, 0x17, 0x18, 0x19, 0x1a, 0x26,
+    0x27, 0x28, 0x29, 0x2a, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48,
+    0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68,
+    0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87,
+    0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0xa2, 0xa3, 0xa4, 0xa5,
+    0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3,
+    0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda,
+    0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8,
+    0xf9, 0xfa,
+];
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use image::codecs::jpeg::JpegEncoder;
+
+    /// A JPEG of a gradient with a bar, as a camera would send it.
+    pub(crate) fn sample_jpeg(width: u32, height: u32) -> Vec<u8> {
+        let image = GrayImage::from_fn(width, height, |x, y| {
+            image::Luma([if (x / 8) % 2 == 0 { 30 } else { (x + y) as u8 }])
+        });
+        let rgb = image::DynamicImage::ImageLuma8(image).to_rgb8();
+        let mut out = Vec::new();
+        JpegEncoder::new_with_quality(&mut out, 90)
+            .encode_image(&rgb)
+            .unwrap();
+        out
+    }
+
+    /// Removes every DHT segment, like cameras that rely on the MJPEG default tables.
+    fn strip_huffman_tables(data: &[u8]) -> Vec<u8> {
+        let mut out = data[..2].to_vec();
+        let mut at = 2;
+        loop {
+            let marker = data[at + 1];
+            if marker == 0xDA {
+                out.extend_from_slice(&data[at..]);
+                return out;
+            }
+            let length = usize::from(u16::from_be_bytes([data[at + 2], data[at + 3]]));
+            if marker != 0xC4 {
+                out.extend_from_slice(&data[at..at + 2 + length]);
+            }
+            at += 2 + length;
+        }
+    }
+
+    #[test]
+    fn yuyv_luma_is_every_other_byte() {
+        let frame = Frame {
+            format: PixelFormat::Yuyv,
+            width: 2,
+            height: 2,
+            data: vec![10, 128, 20, 128, 30, 128, 40, 128],
+        };
+        assert_eq!(frame.to_gray().unwrap().into_raw(), vec![10, 20, 30, 40]);
+    }
+
+    #[test]
+    fn truncated_and_empty_frames_are_errors() {
+        let short = Frame {
+            format: PixelFormat::Yuyv,
+            width: 640,
+            height: 480,
+            data: vec![0; 1000],
+        };
+        assert!(matches!(
+            short.to_gray(),
+            Err(FrameError::Truncated { needed: 614400, .. })
+        ));
+        let empty = Frame {
+            format: PixelFormat::Grey,
+            width: 0,
+            height: 480,
+            data: vec![],
+        };
+        assert!(matches!(empty.to_gray(), Err(FrameError::Empty { .. })));
+        let garbage = Frame {
+            format: PixelFormat::Mjpeg,
+            width: 640,
+            height: 480,
+            data: vec![0xFF, 0xD8, 0xFF, 0xDB, 0, 4, 1, 2, 0xFF, 0xDA, 0, 0],
+        };
+        assert!(matches!(garbage.to_gray(), Err(FrameError::BadJpeg(_))));
+        let truncated_jpeg = Frame {
+            format: PixelFormat::Mjpeg,
+            width: 64,
+            height: 48,
+            data: sample_jpeg(64, 48)[..200].to_vec(),
+        };
+        assert!(truncated_jpeg.to_gray().is_err());
+    }
+
+    #[test]
+    fn mjpeg_without_huffman_tables_decodes_like_the_original() {
+        let original = sample_jpeg(64, 48);
+        let stripped = strip_huffman_tables(&original);
+        assert!(stripped.len() < original.len());
+        assert!(needs_huffman_tables(&stripped));
+        assert!(!needs_huffman_tables(&original));
+        let expected = decode_jpeg(&original).unwrap();
+        let frame = Frame {
+            format: PixelFormat::Mjpeg,
+            width: 64,
+            height: 48,
+            data: stripped,
+        };
+        assert_eq!(frame.to_gray().unwrap(), expected);
+    }
+
+    #[test]
+    fn fourcc_round_trips() {
+        for format in [PixelFormat::Yuyv, PixelFormat::Mjpeg, PixelFormat::Grey] {
+            assert_eq!(PixelFormat::from_fourcc(format.fourcc()), Some(format));
+        }
+        assert_eq!(PixelFormat::from_fourcc(*b"NV12"), None);
+    }
+}
