@@ -9,6 +9,9 @@
 
 pub mod decode;
 pub mod frame;
+pub mod scan;
+pub mod source;
 
 pub use decode::{Attempt, Decode, QrDecoder};
 pub use frame::{Frame, FrameError, PixelFormat};
+pub use source::{CameraError, FileSource, FrameSource, V4l2Source};

@@ -5,13 +5,15 @@
 //! the same [`DeviceEvent`]s a real device service emits, so the flows cannot tell the difference.
 //!
 //! The byte-level simulators speak the real devices' protocols with the drivers' own codecs:
-//! [`sam`] (ID-card reader on a pty) and [`printer`] (ESC/POS printer on loopback TCP or a pty).
+//! [`sam`] (ID-card reader on a pty), [`printer`] (ESC/POS printer on loopback TCP or a pty) and
+//! [`scanner`] (serial QR scanner on a pty).
 //! The app uses them when a device's address points at them (`hallkiosk idcard sim`,
-//! `hallkiosk print sim`); scanner and camera simulators come with their drivers.
+//! `hallkiosk print sim`, `hallkiosk scan sim`); the camera's stand-in is a file source.
 
 pub mod fixtures;
 pub mod printer;
 pub mod sam;
+pub mod scanner;
 
 use crate::event::DeviceEvent;
 use crate::printer::PrinterStatus;

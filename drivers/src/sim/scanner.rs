@@ -1,0 +1,171 @@
+//! A simulated serial/CDC QR scanner on a pty, speaking the bytes of the real thing with the
+//! driver's own codec ([`crate::scanner::serial`]): `prefix + payload + suffix` with inter-byte
+//! pacing; in host-trigger mode it reads only when the host sends the model's start command (and a
+//! GM-style engine acknowledges it with its 7 bytes first). Payloads can be sent as UTF-8 or GBK.
+
+use crate::scanner::serial::{Framing, Trigger, GM_ACK, GM_START, HONEYWELL_START};
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How the simulated scanner encodes text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Gbk,
+}
+
+/// The simulator's state: settings and the codes "held under" it.
+#[derive(Debug)]
+pub struct SimScanner {
+    pub framing: Framing,
+    pub trigger: Trigger,
+    pub encoding: Encoding,
+    /// Pause between bytes (real scanners at 9600 baud: about 1 ms a byte).
+    pub pacing: Duration,
+    queue: VecDeque<String>,
+    /// Trigger commands received, for tests.
+    pub triggers: u32,
+}
+
+impl SimScanner {
+    pub fn new(framing: Framing, trigger: Trigger) -> Self {
+        SimScanner {
+            framing,
+            trigger,
+            encoding: Encoding::Utf8,
+            pacing: Duration::from_micros(500),
+            queue: VecDeque::new(),
+            triggers: 0,
+        }
+    }
+
+    /// Presents a code: sent at once in continuous mode, at the next trigger otherwise.
+    pub fn present(&mut self, text: impl Into<String>) {
+        self.queue.push_back(text.into());
+    }
+
+    fn wire(&self, text: &str) -> Vec<u8> {
+        let bytes = match self.encoding {
+            Encoding::Utf8 => text.as_bytes().to_vec(),
+            Encoding::Gbk => encoding_rs::GBK.encode(text).0.into_owned(),
+        };
+        self.framing.encode(&bytes)
+    }
+}
+
+/// Serves the simulator on the master side of a pty until `stop` is set.
+pub fn serve(port: &mut (impl Read + Write), state: &Mutex<SimScanner>, stop: &AtomicBool) {
+    let mut inbox: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 64];
+    while !stop.load(Ordering::SeqCst) {
+        match port.read(&mut buf) {
+            Ok(n) => inbox.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+        let mut out = Vec::new();
+        let pacing;
+        {
+            let mut sim = state.lock().unwrap_or_else(|p| p.into_inner());
+            pacing = sim.pacing;
+            let triggered = match sim.trigger {
+                Trigger::Continuous => true,
+                Trigger::Honeywell => take_command(&mut inbox, &HONEYWELL_START),
+                Trigger::Gm => {
+                    let hit = take_command(&mut inbox, &GM_START);
+                    if hit {
+                        out.extend_from_slice(&GM_ACK);
+                    }
+                    hit
+                }
+            };
+            if sim.trigger != Trigger::Continuous && triggered {
+                sim.triggers += 1;
+            }
+            if triggered {
+                if let Some(text) = sim.queue.pop_front() {
+                    out.extend(sim.wire(&text));
+                }
+            }
+        }
+        for byte in out {
+            if port.write_all(&[byte]).is_err() {
+                break;
+            }
+            if !pacing.is_zero() {
+                std::thread::sleep(pacing);
+            }
+        }
+        let _ = port.flush();
+        if inbox.len() > 1024 {
+            inbox.drain(..inbox.len() - 64);
+        }
+    }
+}
+
+/// Removes the first occurrence of `command` from `inbox`; true if there was one.
+fn take_command(inbox: &mut Vec<u8>, command: &[u8]) -> bool {
+    match inbox.windows(command.len()).position(|w| w == command) {
+        Some(at) => {
+            inbox.drain(..at + command.len());
+            true
+        }
+        None => false,
+    }
+}
+
+/// Serves `sim` on a new pty; returns the running simulator and the port path the driver opens.
+pub fn on_pty(sim: SimScanner) -> std::io::Result<(super::Served<SimScanner>, String)> {
+    let (mut master, path) = super::open_pty()?;
+    let served = super::Served::start("scanner-sim", sim, move |state, stop| {
+        serve(&mut master, state, stop)
+    })?;
+    Ok((served, path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scanner::serial::{SerialCodec, SerialEvent};
+    use crate::transport::link::{Link, SerialLink};
+
+    fn read_events(
+        link: &mut SerialLink,
+        codec: &mut SerialCodec,
+        want: usize,
+        within: Duration,
+    ) -> Vec<SerialEvent> {
+        let mut events = Vec::new();
+        let mut buf = [0u8; 256];
+        let deadline = std::time::Instant::now() + within;
+        while events.len() < want && std::time::Instant::now() < deadline {
+            let n = link.recv(&mut buf, Duration::from_millis(50)).unwrap();
+            events.extend(codec.push(&buf[..n]));
+        }
+        events
+    }
+
+    #[test]
+    fn gm_engine_on_a_pty_acks_the_trigger_then_sends_gbk() {
+        let mut sim = SimScanner::new(Framing::default(), Trigger::Gm);
+        sim.encoding = Encoding::Gbk;
+        sim.present("回执 HK-1");
+        let (served, path) = on_pty(sim).unwrap();
+        let mut link = SerialLink::open(&path, 9600).unwrap();
+        let mut codec = SerialCodec::new(Framing::default());
+        // Nothing before the trigger.
+        assert!(read_events(&mut link, &mut codec, 1, Duration::from_millis(300)).is_empty());
+        link.send(&GM_START).unwrap();
+        let events = read_events(&mut link, &mut codec, 2, Duration::from_secs(5));
+        assert_eq!(events[0], SerialEvent::TriggerAcked);
+        let SerialEvent::Scan(bytes) = &events[1] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(crate::scanner::decode_text(bytes), "回执 HK-1");
+        assert_eq!(served.control().triggers, 1);
+    }
+}
