@@ -14,6 +14,7 @@ pub mod idcard_cli;
 pub mod logging;
 pub mod outbox;
 pub mod print_cli;
+pub mod scan_cli;
 pub mod sim_console;
 pub mod startup;
 pub mod sync;

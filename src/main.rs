@@ -48,6 +48,86 @@ enum Command {
     Outbox(OutboxCommand),
     /// Deliver the outbox to the platform, pull catalog and status changes, send heartbeats
     Sync(SyncArgs),
+    /// QR codes in image files
+    #[command(subcommand)]
+    Qr(QrCommand),
+    /// Read a QR scanner (serial/CDC or keyboard-wedge) and print its scans; `scan sim` serves a
+    /// simulated serial scanner
+    Scan(ScanArgs),
+    /// The document camera: list V4L2 devices, take a snapshot
+    #[command(subcommand)]
+    Camera(CameraCommand),
+}
+
+#[derive(Subcommand)]
+enum QrCommand {
+    /// Decode image files (PNG, JPEG, WebP): one line per file, FILE<TAB>TEXT or FILE<TAB>-
+    Decode {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// One JSON object per line (file, text, attempt, ms)
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct ScanArgs {
+    #[command(subcommand)]
+    sim: Option<ScanSimCommand>,
+    /// A serial/CDC scanner's port
+    #[arg(long, value_name = "PATH", conflicts_with = "evdev")]
+    port: Option<String>,
+    /// A keyboard-wedge scanner's evdev node (grabbed exclusively)
+    #[arg(long, value_name = "PATH")]
+    evdev: Option<String>,
+    #[arg(long, default_value_t = 9600)]
+    baud: u32,
+    /// Bytes before each scan: none, cr, lf, crlf, tab or hex (e.g. 02)
+    #[arg(long, default_value = "none")]
+    prefix: String,
+    /// Bytes that end a scan: cr, lf, crlf, tab, none (the line going quiet) or hex
+    #[arg(long, default_value = "cr")]
+    suffix: String,
+    /// continuous, honeywell (SYN T CR) or gm (7E 00 08 01 00 02 01 AB CD)
+    #[arg(long, default_value = "continuous")]
+    trigger: String,
+    /// Stop after this many scans
+    #[arg(long)]
+    count: Option<u64>,
+}
+
+#[derive(Subcommand)]
+enum ScanSimCommand {
+    /// Serve a simulated serial scanner on a pty; prints its address, then reads commands on stdin
+    Sim {
+        #[arg(long, default_value = "none")]
+        prefix: String,
+        #[arg(long, default_value = "cr")]
+        suffix: String,
+        #[arg(long, default_value = "continuous")]
+        trigger: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CameraCommand {
+    /// The V4L2 capture devices with their formats and sizes
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Save one frame as a grayscale PNG and print what it decodes
+    Snapshot {
+        #[arg(long, value_name = "PATH")]
+        device: String,
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        #[arg(long, default_value_t = 640)]
+        width: u32,
+        #[arg(long, default_value_t = 480)]
+        height: u32,
+    },
 }
 
 #[derive(clap::Args)]
@@ -238,6 +318,17 @@ fn main() -> ExitCode {
         Command::Idcard(c) => idcard_command(c),
         Command::Print(c) => print_command(cli.config.as_deref(), c),
         Command::Outbox(c) => outbox_command(cli.config.as_deref(), c),
+        Command::Qr(QrCommand::Decode { files, json }) => {
+            return hallkiosk::scan_cli::qr_decode(&files, json)
+        }
+        Command::Scan(a) => scan_command(a),
+        Command::Camera(CameraCommand::List { json }) => hallkiosk::scan_cli::camera_list(json),
+        Command::Camera(CameraCommand::Snapshot {
+            device,
+            output,
+            width,
+            height,
+        }) => hallkiosk::scan_cli::camera_snapshot(&device, &output, (width, height)),
         Command::Sync(a) => match sync_command(cli.config.as_deref(), a) {
             Ok(code) => return code,
             Err(e) => Err(e),
@@ -250,6 +341,26 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn scan_command(a: ScanArgs) -> Result<()> {
+    use hallkiosk::scan_cli;
+    if let Some(ScanSimCommand::Sim {
+        prefix,
+        suffix,
+        trigger,
+    }) = a.sim
+    {
+        return scan_cli::sim(&prefix, &suffix, &trigger);
+    }
+    let serial = a.port.as_deref().map(|port| scan_cli::SerialArgs {
+        port,
+        baud: a.baud,
+        prefix: &a.prefix,
+        suffix: &a.suffix,
+        trigger: &a.trigger,
+    });
+    scan_cli::scan(serial, a.evdev.as_deref(), a.count)
 }
 
 fn load_catalog(config: &Config) -> Result<Catalog> {
@@ -290,7 +401,8 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
         simulated = config.all_devices_simulated(),
         "starting kiosk"
     );
-    let kiosk = Kiosk::new(FlowSettings::from_config(&config), catalog);
+    let kiosk =
+        Kiosk::new(FlowSettings::from_config(&config), catalog).with_kiosk_id(&config.kiosk.id.0);
     let ui = KioskUi::new(
         kiosk,
         UiOptions {

@@ -410,7 +410,9 @@ fn dock_command(a: DockAction) -> DockCommand {
         DockAction::PlaceForeign => DockCommand::PlaceCard(CardFixture::Foreign2023),
         DockAction::RemoveCard => DockCommand::RemoveCard,
         DockAction::ScanEid => DockCommand::ScanCode("EID:SIM-7f3a9c2e".into()),
-        DockAction::ScanReceipt => DockCommand::ScanCode("HKR1:DEV-0001:SIM0000001".into()),
+        DockAction::ScanReceipt => {
+            DockCommand::ScanCode(format!("HKR1:{}", crate::outbox::tracking::code("SIM", 1)))
+        }
         DockAction::ScanUnknown => {
             DockCommand::ScanCode("https://example.org/not-a-kiosk-code".into())
         }

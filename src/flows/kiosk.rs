@@ -2,11 +2,13 @@
 //! elder mode and language, the idle countdown, and what to tell the citizen.
 
 use super::idle::{IdleSignal, IdleTimer};
+use super::route;
 use super::session::Session;
 use crate::catalog::{Catalog, Category, ServiceItem};
 use crate::config::{Config, Locale};
 use hallkiosk_drivers::event::{DeviceEvent, DeviceKind};
 use hallkiosk_drivers::printer::PrinterStatus;
+use hallkiosk_drivers::scanner::route::{Router, ScanKind};
 use std::time::Duration;
 
 /// The pages of the kiosk.
@@ -171,6 +173,7 @@ pub struct Kiosk {
     reader_fault: bool,
     paper: PaperState,
     notice: Option<(Notice, Duration)>,
+    router: Router,
 }
 
 impl Kiosk {
@@ -191,7 +194,14 @@ impl Kiosk {
             reader_fault: false,
             paper: PaperState::Ok,
             notice: None,
+            router: route::router(None),
         }
+    }
+
+    /// Sets this kiosk's id, so its own receipts are recognised as such.
+    pub fn with_kiosk_id(mut self, kiosk: &str) -> Self {
+        self.router = route::router(Some(kiosk));
+        self
     }
 
     // ---- what the screen shows ----
@@ -335,10 +345,10 @@ impl Kiosk {
             }
             DeviceEvent::CodeScanned(payload) => {
                 self.idle.activity();
-                match classify_code(&payload.text) {
-                    CodeKind::Eid => self.show_identify(IdentifyStatus::EidNeedsNetwork),
-                    CodeKind::Receipt => self.go(Page::Progress),
-                    CodeKind::Other => {
+                match self.router.classify(&payload.text) {
+                    ScanKind::Eid => self.show_identify(IdentifyStatus::EidNeedsNetwork),
+                    ScanKind::Receipt { .. } => self.go(Page::Progress),
+                    ScanKind::Url | ScanKind::Other => {
                         self.notice = Some((Notice::CodeNotUnderstood, Duration::ZERO))
                     }
                 }
@@ -474,26 +484,6 @@ impl Kiosk {
     }
 }
 
-/// What kind of code was scanned. The full routing (plug-ins, this kiosk's receipt verification)
-/// comes with the QR work; the prefixes here are the ones the simulators and receipts use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CodeKind {
-    Eid,
-    Receipt,
-    Other,
-}
-
-fn classify_code(text: &str) -> CodeKind {
-    let t = text.trim();
-    if t.starts_with("EID:") || t.starts_with("CTID:") {
-        CodeKind::Eid
-    } else if t.starts_with("HKR1:") {
-        CodeKind::Receipt
-    } else {
-        CodeKind::Other
-    }
-}
-
 fn paper_state(s: PrinterStatus) -> PaperState {
     if s.paper_end {
         PaperState::Out
@@ -599,7 +589,10 @@ mod tests {
         );
         k.intent(Intent::Home);
         k.device_event(
-            DeviceEvent::CodeScanned(ScanPayload::new("HKR1:DEV-0001:X")),
+            DeviceEvent::CodeScanned(ScanPayload::new(format!(
+                "HKR1:{}",
+                crate::outbox::tracking::code("DEV-0001", 7)
+            ))),
             TODAY,
         );
         assert_eq!(k.page(), Page::Progress);

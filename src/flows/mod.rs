@@ -7,4 +7,5 @@
 
 pub mod idle;
 pub mod kiosk;
+pub mod route;
 pub mod session;

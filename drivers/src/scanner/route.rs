@@ -75,6 +75,14 @@ pub struct Router {
     classifiers: Vec<Box<dyn Classifier>>,
 }
 
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.classifiers.iter().map(|c| c.name()))
+            .finish()
+    }
+}
+
 impl Default for Router {
     /// e-ID prefixes, then URLs.
     fn default() -> Self {

@@ -1,0 +1,242 @@
+//! `hallkiosk qr …`, `hallkiosk scan …` and `hallkiosk camera …`: the tools for codes, scanners
+//! and the camera.
+//!
+//! - `qr decode FILE...` runs the decoder pipeline on image files: one line per file,
+//!   `FILE<TAB>TEXT` or `FILE<TAB>-`; `--json` prints one object per line. Files without a code are
+//!   not errors; a file that cannot be read is (exit 2, after the other files).
+//! - `scan --port PATH | --evdev PATH` prints what a scanner reads, one scan a line, until stopped
+//!   (or `--count N` scans); `scan sim --pty` serves a simulated serial scanner.
+//! - `camera list` shows the V4L2 capture devices and formats; `camera snapshot` saves one frame as
+//!   PNG (and says what it decodes).
+
+use anyhow::{anyhow, bail, Context, Result};
+use hallkiosk_drivers::camera::frame::load_gray;
+use hallkiosk_drivers::camera::source::list_cameras;
+use hallkiosk_drivers::camera::{Decode, FrameSource, QrDecoder, V4l2Source};
+use hallkiosk_drivers::scanner::route::ScanKind;
+use hallkiosk_drivers::scanner::serial::{Framing, Trigger};
+use hallkiosk_drivers::scanner::service::{self, EvdevScanner, SerialScanner};
+use hallkiosk_drivers::sim::scanner::{on_pty, Encoding, SimScanner};
+use hallkiosk_drivers::DeviceEvent;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// `qr decode`: returns exit code 0, or 2 when a file could not be read.
+pub fn qr_decode(files: &[PathBuf], json_out: bool) -> ExitCode {
+    let decoder = QrDecoder::default();
+    let mut unreadable = 0;
+    for file in files {
+        let started = Instant::now();
+        let image = match load_gray(file) {
+            Ok(image) => image,
+            Err(e) => {
+                eprintln!("hallkiosk: cannot read {}: {e}", file.display());
+                unreadable += 1;
+                continue;
+            }
+        };
+        let outcome = decoder.decode(&image);
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        if json_out {
+            let object = match &outcome {
+                Decode::Code { text, attempt } => json!({
+                    "file": file, "text": text, "attempt": attempt.as_str(), "ms": ms,
+                }),
+                Decode::Part { index, attempt } => json!({
+                    "file": file, "text": null, "structured_append_part": index,
+                    "attempt": attempt.as_str(), "ms": ms,
+                }),
+                Decode::Nothing => json!({ "file": file, "text": null, "ms": ms }),
+            };
+            println!("{object}");
+        } else {
+            println!("{}\t{}", file.display(), outcome.text().unwrap_or("-"));
+        }
+    }
+    if unreadable > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Parses a prefix or suffix: `cr`, `lf`, `crlf`, `tab`, `none`, or hex bytes (`0d0a`).
+pub fn parse_affix(spec: &str) -> Result<Vec<u8>> {
+    Ok(match spec.to_ascii_lowercase().as_str() {
+        "cr" => vec![0x0D],
+        "lf" => vec![0x0A],
+        "crlf" => vec![0x0D, 0x0A],
+        "tab" => vec![0x09],
+        "none" | "" => vec![],
+        hex => {
+            if hex.len() % 2 != 0 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                bail!("`{spec}` is not cr, lf, crlf, tab, none or hex bytes like 0d0a");
+            }
+            (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex checked"))
+                .collect()
+        }
+    })
+}
+
+pub fn parse_trigger(name: &str) -> Result<Trigger> {
+    Trigger::parse(name).ok_or_else(|| anyhow!("trigger `{name}`: say continuous, honeywell or gm"))
+}
+
+/// Serial scanner settings from the command line.
+pub struct SerialArgs<'a> {
+    pub port: &'a str,
+    pub baud: u32,
+    pub prefix: &'a str,
+    pub suffix: &'a str,
+    pub trigger: &'a str,
+}
+
+fn framing(prefix: &str, suffix: &str) -> Result<Framing> {
+    Ok(Framing {
+        prefix: parse_affix(prefix)?,
+        suffix: parse_affix(suffix)?,
+        ..Framing::default()
+    })
+}
+
+/// `scan --port`/`--evdev`: prints scans (kind and text) until `count` scans or forever. Faults
+/// go to stderr; the scanner is reopened after an unplug.
+pub fn scan(serial: Option<SerialArgs<'_>>, evdev: Option<&str>, count: Option<u64>) -> Result<()> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    match (serial, evdev) {
+        (Some(args), None) => {
+            let mut config = SerialScanner::new(args.port, args.baud);
+            config.framing = framing(args.prefix, args.suffix)?;
+            config.trigger = parse_trigger(args.trigger)?;
+            let opener = service::serial_opener(args.port.to_string(), args.baud);
+            std::thread::spawn(move || service::run_serial(opener, config, tx));
+        }
+        (None, Some(path)) => {
+            let config = EvdevScanner::new(path);
+            std::thread::spawn(move || service::run_evdev(config, tx));
+        }
+        _ => bail!("say --port PATH or --evdev PATH"),
+    }
+    let router = crate::flows::route::router(None);
+    let mut seen = 0;
+    while let Some(event) = rx.blocking_recv() {
+        match event {
+            DeviceEvent::CodeScanned(payload) => {
+                println!(
+                    "{}\t{}",
+                    kind_name(&router.classify(&payload.text)),
+                    payload.text
+                );
+                seen += 1;
+                if count.is_some_and(|c| seen >= c) {
+                    return Ok(());
+                }
+            }
+            DeviceEvent::DeviceFault { reason, .. } => eprintln!("scanner fault: {reason}"),
+            DeviceEvent::DeviceRecovered { .. } => eprintln!("scanner working"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn kind_name(kind: &ScanKind) -> &'static str {
+    match kind {
+        ScanKind::Receipt {
+            this_kiosk: true, ..
+        } => "receipt",
+        ScanKind::Receipt {
+            this_kiosk: false, ..
+        } => "receipt-other-kiosk",
+        ScanKind::Eid => "eid",
+        ScanKind::Url => "url",
+        ScanKind::Other => "other",
+    }
+}
+
+/// `scan sim --pty`: a simulated serial scanner; prints its port, then presents each stdin line
+/// (`present TEXT`, or `gbk on|off`, `quit`).
+pub fn sim(prefix: &str, suffix: &str, trigger: &str) -> Result<()> {
+    let sim = SimScanner::new(framing(prefix, suffix)?, parse_trigger(trigger)?);
+    let (served, path) = on_pty(sim).context("cannot open a pty")?;
+    println!("serial:{path}");
+    eprintln!("simulated scanner on {path}; commands: present TEXT | gbk on|off | quit");
+    crate::sim_console::serve(|words| {
+        let mut sim = served.control();
+        match words {
+            [] => Ok(false),
+            ["quit"] => Ok(true),
+            ["present", rest @ ..] if !rest.is_empty() => {
+                sim.present(rest.join(" "));
+                Ok(false)
+            }
+            ["gbk", "on"] => {
+                sim.encoding = Encoding::Gbk;
+                Ok(false)
+            }
+            ["gbk", "off"] => {
+                sim.encoding = Encoding::Utf8;
+                Ok(false)
+            }
+            other => bail!("unknown command `{}`", other.join(" ")),
+        }
+    })
+}
+
+/// `camera list`.
+pub fn camera_list(json_out: bool) -> Result<()> {
+    let cameras = list_cameras().context("cannot list V4L2 devices")?;
+    if json_out {
+        let list: Vec<_> = cameras
+            .iter()
+            .map(|c| {
+                json!({
+                    "path": c.path, "card": c.card, "driver": c.driver,
+                    "formats": c.offers.iter().map(|o| json!({
+                        "format": o.format.to_string(),
+                        "sizes": o.sizes.iter().map(|(w, h)| format!("{w}x{h}")).collect::<Vec<_>>(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(());
+    }
+    if cameras.is_empty() {
+        println!("no capture devices (no /dev/video* answering as a camera)");
+    }
+    for c in cameras {
+        println!("{}\t{} ({})", c.path.display(), c.card, c.driver);
+        for o in c.offers {
+            let sizes: Vec<String> = o.sizes.iter().map(|(w, h)| format!("{w}x{h}")).collect();
+            println!("\t{}\t{}", o.format, sizes.join(" "));
+        }
+    }
+    Ok(())
+}
+
+/// `camera snapshot`: one frame from the camera as a grayscale PNG, and what it decodes.
+pub fn camera_snapshot(device: &str, out: &Path, size: (u32, u32)) -> Result<()> {
+    let mut camera = V4l2Source::open(device, size)?;
+    let (format, w, h) = camera.format();
+    // The first frames of a starting camera are often dark or half-exposed: keep the fifth.
+    let mut frame = camera.next_frame()?;
+    for _ in 0..4 {
+        frame = camera.next_frame()?;
+    }
+    let image = frame.to_gray()?;
+    image
+        .save(out)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    let decoded = QrDecoder::default().decode(&image);
+    println!(
+        "{}\t{format} {w}x{h}\t{}",
+        out.display(),
+        decoded.text().unwrap_or("-")
+    );
+    Ok(())
+}
