@@ -20,6 +20,7 @@ pub struct Config {
     pub timeouts: Timeouts,
     pub storage: Storage,
     pub devices: Devices,
+    pub scanner: ScannerSection,
     pub platform: Platform,
     pub catalog: CatalogSection,
 }
@@ -136,6 +137,76 @@ impl Default for Platform {
             heartbeat_secs: Ranged(60),
             pull_secs: Ranged(60),
             poll_ms: Ranged(1000),
+        }
+    }
+}
+
+/// How the QR scanner frames its scans and is triggered (serial/CDC scanners), and whether the
+/// camera reads codes too.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScannerSection {
+    /// Bytes before each scan: "none", "cr", "lf", "crlf", "tab" or hex such as "02".
+    pub prefix: Affix,
+    /// Bytes that end a scan; "none" ends it when the line goes quiet.
+    pub suffix: Affix,
+    /// "continuous", "honeywell" (SYN T CR) or "gm" (GM65-style register write).
+    pub trigger: TriggerName,
+    /// The same code read again within this time is one scan.
+    pub repeat_ms: Ranged<0, 60000>,
+    /// Decode codes from the camera's live frames as well (camera must be v4l2:PATH).
+    pub camera_reads_codes: bool,
+}
+
+impl Default for ScannerSection {
+    fn default() -> Self {
+        ScannerSection {
+            prefix: Affix("none".into()),
+            suffix: Affix("cr".into()),
+            trigger: TriggerName("continuous".into()),
+            repeat_ms: Ranged(1500),
+            camera_reads_codes: false,
+        }
+    }
+}
+
+/// A scanner prefix/suffix as written (`cr`, `crlf`, hex …), checked when the config is read.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Affix(pub String);
+
+impl Affix {
+    pub fn bytes(&self) -> Vec<u8> {
+        hallkiosk_drivers::scanner::serial::parse_affix(&self.0).unwrap_or_default()
+    }
+}
+
+impl<'de> Deserialize<'de> for Affix {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        hallkiosk_drivers::scanner::serial::parse_affix(&s).map_err(serde::de::Error::custom)?;
+        Ok(Affix(s))
+    }
+}
+
+/// A scanner trigger mode by name, checked when the config is read.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TriggerName(pub String);
+
+impl TriggerName {
+    pub fn trigger(&self) -> hallkiosk_drivers::scanner::serial::Trigger {
+        hallkiosk_drivers::scanner::serial::Trigger::parse(&self.0)
+            .unwrap_or(hallkiosk_drivers::scanner::serial::Trigger::Continuous)
+    }
+}
+
+impl<'de> Deserialize<'de> for TriggerName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match hallkiosk_drivers::scanner::serial::Trigger::parse(&s) {
+            Some(_) => Ok(TriggerName(s)),
+            None => Err(serde::de::Error::custom(format!(
+                "`{s}` is not a trigger mode: use continuous, honeywell or gm"
+            ))),
         }
     }
 }

@@ -3,17 +3,23 @@
 //! The UI thread never blocks on a device: each service runs on its own thread with a small tokio
 //! runtime and sends [`DeviceEvent`]s over a channel that the UI drains on a short timer.
 
+use crate::config::ScannerSection;
+use hallkiosk_drivers::camera::scan as camera_scan;
+use hallkiosk_drivers::camera::{FrameSource, V4l2Source};
 use hallkiosk_drivers::idcard::reader::SamLink;
 use hallkiosk_drivers::idcard::serial::{SerialLink, DEFAULT_BAUD};
 use hallkiosk_drivers::idcard::service::{self, ServiceConfig};
 use hallkiosk_drivers::idcard::usb;
 use hallkiosk_drivers::printer::job::FileLedger;
 use hallkiosk_drivers::printer::service::{self as printer_service, JobRequest};
+use hallkiosk_drivers::scanner::serial::Framing;
+use hallkiosk_drivers::scanner::service as scanner_service;
 use hallkiosk_drivers::transport::DeviceAddress;
 use hallkiosk_drivers::DeviceEvent;
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 /// Opens a link to the SAM reader at `address` (a serial port or a USB id).
@@ -69,6 +75,72 @@ pub fn spawn_printer_service(
         ),
     )?;
     Ok((rx, jobs_tx))
+}
+
+/// Starts the QR scanner service for `address` (a serial/CDC port or an evdev node) on its own
+/// thread. The service stops when the receiver is dropped.
+pub fn spawn_scanner_service(
+    address: &DeviceAddress,
+    settings: &ScannerSection,
+) -> io::Result<UnboundedReceiver<DeviceEvent>> {
+    let (tx, rx) = unbounded_channel();
+    let common = scanner_service::ScannerSettings {
+        dedup_window: Duration::from_millis(settings.repeat_ms.0),
+        ..scanner_service::ScannerSettings::default()
+    };
+    match address {
+        DeviceAddress::Serial { path, baud } => {
+            let baud = baud.unwrap_or(9600);
+            let mut config = scanner_service::SerialScanner::new(path.clone(), baud);
+            config.framing = Framing {
+                prefix: settings.prefix.bytes(),
+                suffix: settings.suffix.bytes(),
+                ..Framing::default()
+            };
+            config.trigger = settings.trigger.trigger();
+            config.common = common;
+            let opener = scanner_service::serial_opener(path.clone(), baud);
+            std::thread::Builder::new()
+                .name("scanner-service".into())
+                .spawn(move || scanner_service::run_serial(opener, config, tx))?;
+        }
+        DeviceAddress::Evdev { path } => {
+            let mut config = scanner_service::EvdevScanner::new(path.clone());
+            config.common = common;
+            std::thread::Builder::new()
+                .name("scanner-service".into())
+                .spawn(move || scanner_service::run_evdev(config, tx))?;
+        }
+        other => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("a QR scanner is on serial:PATH[@BAUD] or evdev:PATH, not {other}"),
+            ))
+        }
+    }
+    Ok(rx)
+}
+
+/// Starts the camera's live code scanning for a `v4l2:PATH` camera on its own thread.
+pub fn spawn_camera_scanner(address: &DeviceAddress) -> io::Result<UnboundedReceiver<DeviceEvent>> {
+    let DeviceAddress::V4l2 { path } = address else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("the camera is on v4l2:PATH, not {address}"),
+        ));
+    };
+    let (tx, rx) = unbounded_channel();
+    let path = path.clone();
+    let opener: camera_scan::SourceOpener =
+        Box::new(
+            move || Ok(Box::new(V4l2Source::open(&path, (640, 480))?) as Box<dyn FrameSource>),
+        );
+    std::thread::Builder::new()
+        .name("camera-scan".into())
+        .spawn(move || {
+            camera_scan::run(opener, tx);
+        })?;
+    Ok(rx)
 }
 
 /// Runs a device service on a thread of its own with a current-thread tokio runtime.

@@ -431,6 +431,21 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
         )?;
         Some(ui.pump_device_events(tap(events)))
     };
+    let _scanner_pump = if config.devices.scanner.is_sim() {
+        None
+    } else {
+        tracing::info!(scanner = %config.devices.scanner, "starting the QR scanner service");
+        let events =
+            hallkiosk::devices::spawn_scanner_service(&config.devices.scanner, &config.scanner)?;
+        Some(ui.pump_device_events(tap(events)))
+    };
+    let _camera_pump = if config.scanner.camera_reads_codes && !config.devices.camera.is_sim() {
+        tracing::info!(camera = %config.devices.camera, "reading codes from the camera");
+        let events = hallkiosk::devices::spawn_camera_scanner(&config.devices.camera)?;
+        Some(ui.pump_device_events(tap(events)))
+    } else {
+        None
+    };
     // Jobs go to the printer service once the apply flow prints receipts; its status reaches the
     // flow (paper banner) already.
     let (_printer_pump, _printer_jobs) = if config.devices.printer.is_sim() {

@@ -62,24 +62,8 @@ pub fn qr_decode(files: &[PathBuf], json_out: bool) -> ExitCode {
     }
 }
 
-/// Parses a prefix or suffix: `cr`, `lf`, `crlf`, `tab`, `none`, or hex bytes (`0d0a`).
 pub fn parse_affix(spec: &str) -> Result<Vec<u8>> {
-    Ok(match spec.to_ascii_lowercase().as_str() {
-        "cr" => vec![0x0D],
-        "lf" => vec![0x0A],
-        "crlf" => vec![0x0D, 0x0A],
-        "tab" => vec![0x09],
-        "none" | "" => vec![],
-        hex => {
-            if hex.len() % 2 != 0 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-                bail!("`{spec}` is not cr, lf, crlf, tab, none or hex bytes like 0d0a");
-            }
-            (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex checked"))
-                .collect()
-        }
-    })
+    hallkiosk_drivers::scanner::serial::parse_affix(spec).map_err(|e| anyhow!(e))
 }
 
 pub fn parse_trigger(name: &str) -> Result<Trigger> {

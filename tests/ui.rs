@@ -132,6 +132,36 @@ fn identify_with_the_reader_service_on_a_pty() {
     assert!(ui.with_kiosk(|k| k.session().is_none()));
 }
 
+/// Codes from the real scanner service reading the simulated serial scanner on a pty: an e-ID code
+/// goes to the identify screen, this kiosk's receipt to the progress page, anything else is told.
+fn scans_from_the_scanner_service_on_a_pty() {
+    use hallkiosk_drivers::scanner::serial::{Framing, Trigger};
+    use hallkiosk_drivers::sim::scanner::{on_pty, SimScanner};
+    let (sim, path) = on_pty(SimScanner::new(Framing::default(), Trigger::Continuous)).unwrap();
+    let events = hallkiosk::devices::spawn_scanner_service(
+        &format!("serial:{path}").parse().unwrap(),
+        &hallkiosk::config::ScannerSection::default(),
+    )
+    .unwrap();
+    let ui = new_ui(1920.0, 1080.0);
+    let _pump = ui.pump_device_events(events);
+    sim.control().present("EID:7f3a9c2e");
+    assert!(until(|| shows(
+        &ui,
+        "电子证照码需联网核验，暂不可用，请使用身份证"
+    )));
+    click(&ui, "首页");
+    let receipt = format!("HKR1:{}", hallkiosk::outbox::tracking::code("DEV-0001", 12));
+    sim.control().present(receipt);
+    assert!(until(|| ui.with_kiosk(Kiosk::page) == Page::Progress));
+    click(&ui, "首页");
+    sim.control().present("just some text");
+    assert!(until(|| shows(
+        &ui,
+        "无法识别该二维码，请出示电子证照码或办事回执"
+    )));
+}
+
 fn expired_card_and_unknown_code_say_what_to_do() {
     let ui = new_ui(1920.0, 1080.0);
     click(&ui, "放置过期身份证");
@@ -361,6 +391,7 @@ fn kiosk_ui_scenarios() {
     home_has_five_entries_and_prompt();
     apply_identifies_with_the_dock_and_greets_masked();
     identify_with_the_reader_service_on_a_pty();
+    scans_from_the_scanner_service_on_a_pty();
     expired_card_and_unknown_code_say_what_to_do();
     guide_browses_to_an_item();
     guide_searches_by_pinyin_initials_on_the_letter_pad();

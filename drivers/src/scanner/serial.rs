@@ -51,6 +51,29 @@ pub const HONEYWELL_STOP: [u8; 3] = [0x16, 0x55, 0x0D];
 pub const GM_START: [u8; 9] = [0x7E, 0x00, 0x08, 0x01, 0x00, 0x02, 0x01, 0xAB, 0xCD];
 pub const GM_ACK: [u8; 7] = [0x02, 0x00, 0x00, 0x01, 0x00, 0x33, 0x31];
 
+/// Parses a prefix or suffix as written in config and on the command line: `cr`, `lf`, `crlf`,
+/// `tab`, `none`, or hex bytes (`0d0a`).
+pub fn parse_affix(spec: &str) -> Result<Vec<u8>, String> {
+    Ok(match spec.to_ascii_lowercase().as_str() {
+        "cr" => vec![0x0D],
+        "lf" => vec![0x0A],
+        "crlf" => vec![0x0D, 0x0A],
+        "tab" => vec![0x09],
+        "none" | "" => vec![],
+        hex => {
+            if hex.len() % 2 != 0 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "`{spec}` is not cr, lf, crlf, tab, none or hex bytes like 0d0a"
+                ));
+            }
+            (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex checked"))
+                .collect()
+        }
+    })
+}
+
 /// Framing settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Framing {
@@ -309,6 +332,16 @@ mod tests {
         codec.push(b"HK-");
         assert!(codec.flush_idle().is_empty());
         assert_eq!(scans(codec.push(b"9\r")), vec![b"HK-9".to_vec()]);
+    }
+
+    #[test]
+    fn affixes_parse_by_name_or_hex() {
+        assert_eq!(parse_affix("crlf").unwrap(), [0x0D, 0x0A]);
+        assert_eq!(parse_affix("TAB").unwrap(), [0x09]);
+        assert_eq!(parse_affix("none").unwrap(), Vec::<u8>::new());
+        assert_eq!(parse_affix("020d").unwrap(), [0x02, 0x0D]);
+        assert!(parse_affix("0").is_err());
+        assert!(parse_affix("zz").is_err());
     }
 
     #[test]
