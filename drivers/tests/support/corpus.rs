@@ -7,8 +7,6 @@ pub struct Sample {
     pub path: PathBuf,
     /// `N.txt` beside `N.ext`, byte for byte; `None`: the image must decode to nothing.
     pub expected: Option<String>,
-    /// The folder, e.g. `qrcode-3` or `falsepositives-1`.
-    pub folder: String,
 }
 
 pub fn root() -> PathBuf {
@@ -24,7 +22,6 @@ pub fn samples() -> Vec<Sample> {
         .collect();
     folders.sort();
     for folder in folders {
-        let name = folder.file_name().unwrap().to_string_lossy().into_owned();
         let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -40,11 +37,7 @@ pub fn samples() -> Vec<Sample> {
             let expected = std::fs::read(path.with_extension("txt"))
                 .ok()
                 .map(|bytes| String::from_utf8(bytes).expect("expected texts are UTF-8"));
-            samples.push(Sample {
-                path,
-                expected,
-                folder: name.clone(),
-            });
+            samples.push(Sample { path, expected });
         }
     }
     samples
