@@ -5,7 +5,7 @@
 
 use crate::config::ScannerSection;
 use hallkiosk_drivers::camera::scan as camera_scan;
-use hallkiosk_drivers::camera::{FrameSource, V4l2Source};
+use hallkiosk_drivers::camera::{CameraError, FileSource, FrameSource, V4l2Source};
 use hallkiosk_drivers::idcard::reader::SamLink;
 use hallkiosk_drivers::idcard::serial::{SerialLink, DEFAULT_BAUD};
 use hallkiosk_drivers::idcard::service::{self, ServiceConfig};
@@ -121,20 +121,35 @@ pub fn spawn_scanner_service(
     Ok(rx)
 }
 
-/// Starts the camera's live code scanning for a `v4l2:PATH` camera on its own thread.
+/// Starts the camera's live code scanning for a `v4l2:PATH` camera (or `frames:PATH`, images
+/// played at 10 frames a second, looping) on its own thread.
 pub fn spawn_camera_scanner(address: &DeviceAddress) -> io::Result<UnboundedReceiver<DeviceEvent>> {
-    let DeviceAddress::V4l2 { path } = address else {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("the camera is on v4l2:PATH, not {address}"),
-        ));
+    let opener: camera_scan::SourceOpener = match address {
+        DeviceAddress::V4l2 { path } => {
+            let path = path.clone();
+            Box::new(move || {
+                Ok(Box::new(V4l2Source::open(&path, (640, 480))?) as Box<dyn FrameSource>)
+            })
+        }
+        DeviceAddress::Frames { path } => {
+            let path = std::path::PathBuf::from(path);
+            Box::new(move || {
+                FileSource::open(&path, true, Some(10.0))
+                    .map(|s| Box::new(s) as Box<dyn FrameSource>)
+                    .map_err(|e| CameraError::Io {
+                        device: path.display().to_string(),
+                        source: e,
+                    })
+            })
+        }
+        other => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("the camera is on v4l2:PATH or frames:PATH, not {other}"),
+            ))
+        }
     };
     let (tx, rx) = unbounded_channel();
-    let path = path.clone();
-    let opener: camera_scan::SourceOpener =
-        Box::new(
-            move || Ok(Box::new(V4l2Source::open(&path, (640, 480))?) as Box<dyn FrameSource>),
-        );
     std::thread::Builder::new()
         .name("camera-scan".into())
         .spawn(move || {

@@ -162,6 +162,36 @@ fn scans_from_the_scanner_service_on_a_pty() {
     )));
 }
 
+/// A code held in front of the camera: the kiosk's camera scan loop over a `frames:` source (a
+/// folder with one photo of an e-ID code) reaches the identify screen like a scanner's code.
+fn code_from_the_camera_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = qrcode::QrCode::new(b"EID:from-camera").unwrap();
+    let width = code.width() as u32;
+    let colors = code.to_colors();
+    let photo = image::GrayImage::from_fn(640, 480, |x, y| {
+        let (mx, my) = (
+            (x as i64 - 200).div_euclid(6),
+            (y as i64 - 120).div_euclid(6),
+        );
+        let dark = (0..width as i64).contains(&mx)
+            && (0..width as i64).contains(&my)
+            && colors[(my * width as i64 + mx) as usize] == qrcode::Color::Dark;
+        image::Luma([if dark { 20 } else { 225 }])
+    });
+    photo.save(dir.path().join("frame-0001.png")).unwrap();
+    let events = hallkiosk::devices::spawn_camera_scanner(
+        &format!("frames:{}", dir.path().display()).parse().unwrap(),
+    )
+    .unwrap();
+    let ui = new_ui(1920.0, 1080.0);
+    let _pump = ui.pump_device_events(events);
+    assert!(until(|| shows(
+        &ui,
+        "电子证照码需联网核验，暂不可用，请使用身份证"
+    )));
+}
+
 fn expired_card_and_unknown_code_say_what_to_do() {
     let ui = new_ui(1920.0, 1080.0);
     click(&ui, "放置过期身份证");
@@ -392,6 +422,7 @@ fn kiosk_ui_scenarios() {
     apply_identifies_with_the_dock_and_greets_masked();
     identify_with_the_reader_service_on_a_pty();
     scans_from_the_scanner_service_on_a_pty();
+    code_from_the_camera_frames();
     expired_card_and_unknown_code_say_what_to_do();
     guide_browses_to_an_item();
     guide_searches_by_pinyin_initials_on_the_letter_pad();

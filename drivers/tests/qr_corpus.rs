@@ -47,3 +47,64 @@ fn corpus_decodes_at_least_the_baseline_with_no_misreads_or_false_positives() {
     // qrcode-7 holds the four symbols of one structured-append message: each is a part, not a code.
     assert_eq!(parts, 4);
 }
+
+/// Adversarial images (noise, checkerboards, stripes, the repeating two-byte pattern the fuzzer
+/// found slowest) at the largest live size and beyond the cap: none may panic or take a second.
+#[test]
+fn adversarial_images_decode_to_nothing_within_a_second() {
+    use image::GrayImage;
+    use std::time::{Duration, Instant};
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut noise = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 24) as u8
+    };
+    let mut images: Vec<(String, GrayImage)> = vec![
+        (
+            "noise 640".into(),
+            GrayImage::from_fn(640, 640, |_, _| image::Luma([noise()])),
+        ),
+        ("fuzz pattern 308".into(), {
+            let raw = [0xb2u8, 0x7e]
+                .iter()
+                .copied()
+                .cycle()
+                .take(308 * 308)
+                .collect();
+            GrayImage::from_raw(308, 308, raw).unwrap()
+        }),
+        (
+            "stripes 640".into(),
+            GrayImage::from_fn(640, 640, |x, _| {
+                image::Luma([if x % 6 < 3 { 0 } else { 255 }])
+            }),
+        ),
+        (
+            "huge noise".into(),
+            GrayImage::from_fn(3000, 2200, |x, y| {
+                image::Luma([((x * 7 + y * 13) % 251) as u8])
+            }),
+        ),
+    ];
+    for period in [1, 2, 3, 7] {
+        images.push((
+            format!("checkerboard {period}"),
+            GrayImage::from_fn(640, 640, |x, y| {
+                image::Luma([if (x / period + y / period) % 2 == 0 {
+                    0
+                } else {
+                    255
+                }])
+            }),
+        ));
+    }
+    let decoder = QrDecoder::default();
+    for (name, image) in images {
+        let started = Instant::now();
+        assert_eq!(decoder.decode(&image), Decode::Nothing, "{name}");
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(1), "{name} took {took:?}");
+    }
+}

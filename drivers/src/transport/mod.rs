@@ -23,12 +23,31 @@ use std::str::FromStr;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceAddress {
     Sim,
-    Serial { path: String, baud: Option<u32> },
-    Tcp { host: String, port: u16 },
-    Usb { vid: u16, pid: u16 },
-    UsbLp { path: String },
-    Evdev { path: String },
-    V4l2 { path: String },
+    Serial {
+        path: String,
+        baud: Option<u32>,
+    },
+    Tcp {
+        host: String,
+        port: u16,
+    },
+    Usb {
+        vid: u16,
+        pid: u16,
+    },
+    UsbLp {
+        path: String,
+    },
+    Evdev {
+        path: String,
+    },
+    V4l2 {
+        path: String,
+    },
+    /// Camera frames from an image or a folder of images (tests, demos, the dev dock).
+    Frames {
+        path: String,
+    },
 }
 
 impl DeviceAddress {
@@ -39,7 +58,7 @@ impl DeviceAddress {
 
 /// Why an address string was not understood; the message says what the accepted forms are.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not a device address: {reason} (expected sim, serial:PATH[@BAUD], tcp:HOST:PORT, usb:VID:PID, usblp:PATH, evdev:PATH or v4l2:PATH)")]
+#[error("`{input}` is not a device address: {reason} (expected sim, serial:PATH[@BAUD], tcp:HOST:PORT, usb:VID:PID, usblp:PATH, evdev:PATH, v4l2:PATH or frames:PATH)")]
 pub struct AddressError {
     pub input: String,
     pub reason: &'static str,
@@ -127,6 +146,9 @@ impl FromStr for DeviceAddress {
             "v4l2" => Ok(DeviceAddress::V4l2 {
                 path: nonempty(rest)?,
             }),
+            "frames" => Ok(DeviceAddress::Frames {
+                path: nonempty(rest)?,
+            }),
             _ => Err(err("unknown scheme")),
         }
     }
@@ -149,6 +171,7 @@ impl fmt::Display for DeviceAddress {
             DeviceAddress::UsbLp { path } => write!(f, "usblp:{path}"),
             DeviceAddress::Evdev { path } => write!(f, "evdev:{path}"),
             DeviceAddress::V4l2 { path } => write!(f, "v4l2:{path}"),
+            DeviceAddress::Frames { path } => write!(f, "frames:{path}"),
         }
     }
 }
@@ -182,6 +205,7 @@ mod tests {
             "usblp:/dev/usb/lp0",
             "evdev:/dev/input/by-id/scanner",
             "v4l2:/dev/video0",
+            "frames:/var/lib/hallkiosk/frames",
         ] {
             let a: DeviceAddress = s.parse().unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(a.to_string(), s);
