@@ -19,3 +19,4 @@ pub mod sim_console;
 pub mod startup;
 pub mod sync;
 pub mod ui;
+pub mod watchdog;

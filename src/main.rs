@@ -472,6 +472,7 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
             exit: args.exit_after_first_frame,
         },
     );
+    let _keepalive = hallkiosk::watchdog::start();
     ui.window().run()?;
     tracing::info!("kiosk stopped");
     Ok(())

@@ -11,7 +11,7 @@ use hallkiosk_drivers::camera::{Decode, QrDecoder};
 
 /// Codes decoded when this baseline was recorded (of 137; zbarimg 0.23.92 decodes 94). Raise it when
 /// the decoder gets better; never lower it to make the test pass.
-const BASELINE_DECODED: usize = 128;
+const BASELINE_DECODED: usize = 129;
 
 #[test]
 fn corpus_decodes_at_least_the_baseline_with_no_misreads_or_false_positives() {

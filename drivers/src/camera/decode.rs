@@ -1,7 +1,7 @@
 //! The QR decoder pipeline: one grayscale image in, at most one payload out.
 //!
-//! Two decoders are used: rxing (a Rust port of ZXing, with a hybrid local binarizer) first, rqrr
-//! second. Each attempt runs on a variant of the image — as it is (normal and inverted contrast),
+//! Two decoders are used: rxing (its port of zxing-cpp's QR reader, with a hybrid local binarizer)
+//! first, rqrr second. Each attempt runs on a variant of the image — as it is (normal and inverted contrast),
 //! scaled down, scaled up, or treated as a clean, centred code — and the pipeline stops at the first
 //! valid decode or when its time budget is spent. A QR symbol carries Reed–Solomon error correction,
 //! so a decode that passes it is taken as valid; a symbol that is only one part of a structured-append
@@ -16,7 +16,12 @@
 //!   next frame is the retry.
 
 use image::{imageops, GrayImage};
-use rxing::{BarcodeFormat, DecodeHints, RXingResultMetadataType, RXingResultMetadataValue};
+use rxing::common::HybridBinarizer;
+use rxing::qrcode::cpp_port::QrReader;
+use rxing::{
+    BinaryBitmap, DecodeHints, Luma8Source, RXingResultMetadataType, RXingResultMetadataValue,
+    Reader,
+};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
@@ -48,7 +53,7 @@ pub enum Attempt {
 
 impl Attempt {
     /// The order of the full pipeline: cheapest and most productive first. Measured on the corpus
-    /// (`hallkiosk qr decode --json` reports the attempt): direct 125, half 5, rqrr 2; the others
+    /// (`hallkiosk qr decode --json` reports the attempt): direct 121, half 6, rqrr 2; the others
     /// rescue nothing there and stay as cheap last resorts for other kinds of damage. Tried and
     /// dropped: rxing at 0.75 and 1.5 (1.5 found the same 2 codes as rqrr at 3x its cost), at 2 for
     /// larger images, rqrr on inverted images (rxing already tries inverted contrast) — together
@@ -217,23 +222,30 @@ fn scale_to(image: &GrayImage, factor: f32) -> GrayImage {
 
 fn with_rxing(image: &GrayImage, pure: bool) -> Option<Found> {
     let (width, height) = image.dimensions();
+    let hints = DecodeHints {
+        TryHarder: Some(true),
+        PureBarcode: Some(pure),
+        ..DecodeHints::default()
+    };
+    // rxing's port of zxing-cpp's QR reader only: rxing's older ZXing-Java finder (which its
+    // MultiFormatReader falls back to) takes seconds on periodic patterns (found by fuzzing).
+    let decode = |luma: &[u8]| {
+        let source = Luma8Source::new_with_slice(luma, width, height).ok()?;
+        let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
+        QrReader.decode_with_hints(&mut bitmap, &hints).ok()
+    };
     let decoded = catch_unwind(AssertUnwindSafe(|| {
-        let mut hints = DecodeHints {
-            AlsoInverted: Some(true),
-            PureBarcode: Some(pure),
-            ..DecodeHints::default()
-        };
-        rxing::helpers::detect_in_luma_slice_with_hints(
-            image.as_raw(),
-            width,
-            height,
-            Some(BarcodeFormat::QR_CODE),
-            &mut hints,
-        )
+        decode(image.as_raw()).or_else(|| {
+            if pure {
+                return None;
+            }
+            let inverted: Vec<u8> = image.as_raw().iter().map(|v| 255 - v).collect();
+            decode(&inverted)
+        })
     }));
     let result = match decoded {
-        Ok(Ok(result)) => result,
-        Ok(Err(_)) => return None,
+        Ok(Some(result)) => result,
+        Ok(None) => return None,
         Err(_) => {
             tracing::debug!("rxing panicked on a {width}x{height} image; treated as no code");
             return None;
