@@ -264,3 +264,67 @@ fn home_screen_in_both_orientations_shows_real_chinese_text() {
     check_orientation("landscape");
     check_orientation("portrait");
 }
+
+/// Under systemd (`Type=notify`, `WatchdogSec=`) the real kiosk says READY=1 once its event loop
+/// runs and then WATCHDOG=1 at half the interval, from the UI loop; with the watchdog meant for
+/// another process (WATCHDOG_PID) it sends no keep-alives. The notify socket is a real Unix
+/// datagram socket, as systemd's.
+#[test]
+fn tells_systemd_ready_and_keeps_the_watchdog_alive() {
+    use std::os::unix::net::UnixDatagram;
+    let x = Xvfb::start(1920, 1080);
+    for (watchdog_pid, want_pings) in [(None, true), (Some("1"), false)] {
+        let work = tempfile::tempdir().unwrap();
+        let socket_path = work.path().join("notify");
+        let socket = UnixDatagram::bind(&socket_path).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hallkiosk"));
+        cmd.arg("run")
+            .env("DISPLAY", &x.display)
+            .env("XDG_DATA_HOME", work.path())
+            .env("RUST_LOG", "warn")
+            .env("NOTIFY_SOCKET", &socket_path)
+            .env("WATCHDOG_USEC", "400000")
+            .stderr(Stdio::null());
+        if let Some(pid) = watchdog_pid {
+            cmd.env("WATCHDOG_PID", pid);
+        }
+        let mut kiosk = cmd.spawn().unwrap();
+        let mut messages = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut ready_at = None;
+        let mut buf = [0u8; 256];
+        while Instant::now() < deadline {
+            if let Ok(n) = socket.recv(&mut buf) {
+                let text = String::from_utf8_lossy(&buf[..n]).trim().to_string();
+                if text == "READY=1" {
+                    ready_at = Some(Instant::now());
+                }
+                messages.push(text);
+            }
+            // After READY, watch two watchdog intervals.
+            if ready_at.is_some_and(|t| t.elapsed() > Duration::from_millis(900)) {
+                break;
+            }
+            if let Some(status) = kiosk.try_wait().unwrap() {
+                panic!("hallkiosk exited: {status}");
+            }
+        }
+        let _ = kiosk.kill();
+        let _ = kiosk.wait();
+        assert_eq!(
+            messages.first().map(String::as_str),
+            Some("READY=1"),
+            "{messages:?}"
+        );
+        let pings = messages.iter().filter(|m| *m == "WATCHDOG=1").count();
+        if want_pings {
+            // 900 ms at one ping per 200 ms.
+            assert!(pings >= 3, "{messages:?}");
+        } else {
+            assert_eq!(pings, 0, "{messages:?}");
+        }
+    }
+}
