@@ -40,6 +40,12 @@ fn connect(
 
 /// `hallkiosk print test`.
 pub fn test(address: &DeviceAddress, profile: &Profile, kiosk: &str) -> Result<()> {
+    println!("{}", test_page(address, profile, kiosk)?);
+    Ok(())
+}
+
+/// Prints the test page; says what was printed, or why not.
+pub fn test_page(address: &DeviceAddress, profile: &Profile, kiosk: &str) -> Result<String> {
     let marker = format!(
         "HALLKIOSK-TEST-{}",
         chrono::Local::now().format("%Y%m%d-%H%M%S")
@@ -58,10 +64,10 @@ pub fn test(address: &DeviceAddress, profile: &Profile, kiosk: &str) -> Result<(
         Duration::from_secs(20),
     )?;
     match outcome {
-        JobOutcome::Printed => {
-            println!("printed test page {marker} ({} bytes)", bytes.len());
-            Ok(())
-        }
+        JobOutcome::Printed => Ok(format!(
+            "printed test page {marker} ({} bytes)",
+            bytes.len()
+        )),
         JobOutcome::NotPrinted(s) => bail!("not printed: {}", reason(&s)),
         JobOutcome::PartlyPrinted(s) => bail!("partly printed: {}", reason(&s)),
         other => bail!("not printed: {other:?}"),

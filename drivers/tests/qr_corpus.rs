@@ -100,6 +100,25 @@ fn adversarial_images_decode_to_nothing_within_a_second() {
             }),
         ));
     }
+    // Inputs the fuzzer found slow (tests/data/qr-adversarial, in the fuzz target's format).
+    let found =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/qr-adversarial");
+    for entry in std::fs::read_dir(found).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "bin") {
+            let data = std::fs::read(&path).unwrap();
+            let width = u32::from(u16::from_le_bytes([data[0], data[1]])) % 641;
+            let height = u32::from(u16::from_le_bytes([data[2], data[3]])) % 641;
+            let raw = data[4..]
+                .iter()
+                .copied()
+                .cycle()
+                .take((width * height) as usize)
+                .collect();
+            let image = GrayImage::from_raw(width, height, raw).unwrap();
+            images.push((path.display().to_string(), image));
+        }
+    }
     let decoder = QrDecoder::default();
     for (name, image) in images {
         let started = Instant::now();
