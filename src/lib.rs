@@ -10,6 +10,7 @@ pub mod config;
 pub mod devices;
 pub mod flows;
 pub mod health;
+pub mod hil;
 pub mod idcard_cli;
 pub mod logging;
 pub mod outbox;

@@ -57,6 +57,19 @@ enum Command {
     /// The document camera: list V4L2 devices, take a snapshot
     #[command(subcommand)]
     Camera(CameraCommand),
+    /// Run a rig's hardware-in-the-loop checklist (reader, printer, scanner, camera, UI); exit 0
+    /// all passed, 1 a product failure, 3 only infrastructure errors (docs/hil.md)
+    Hil {
+        /// The rig file (TOML)
+        #[arg(long, value_name = "FILE")]
+        rig: PathBuf,
+        /// Write JUnit XML here
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Write JSON here
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -322,6 +335,12 @@ fn main() -> ExitCode {
             return hallkiosk::scan_cli::qr_decode(&files, json)
         }
         Command::Scan(a) => scan_command(a),
+        Command::Hil { rig, junit, json } => {
+            match hallkiosk::hil::command(&rig, junit.as_ref(), json.as_ref()) {
+                Ok(code) => return code,
+                Err(e) => Err(e),
+            }
+        }
         Command::Camera(CameraCommand::List { json }) => hallkiosk::scan_cli::camera_list(json),
         Command::Camera(CameraCommand::Snapshot {
             device,

@@ -10,51 +10,13 @@
 //! Needs Xvfb and ImageMagick (`scripts/setup`). Screenshots are kept in target/screenshots/.
 
 use image::RgbImage;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Xvfb {
-    child: Child,
-    display: String,
-}
-
-impl Xvfb {
-    fn start(width: u32, height: u32) -> Xvfb {
-        let mut child = Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-nolisten",
-                "tcp",
-                "-screen",
-                "0",
-                &format!("{width}x{height}x24"),
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb is installed (scripts/setup installs it)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let display = format!(":{}", line.trim());
-        assert!(
-            line.trim().parse::<u32>().is_ok(),
-            "Xvfb did not report a display: {line:?}"
-        );
-        Xvfb { child, display }
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+#[path = "common/xvfb.rs"]
+mod xvfb;
+use xvfb::Xvfb;
 
 fn out_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
