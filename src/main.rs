@@ -96,15 +96,8 @@ struct ScanArgs {
     evdev: Option<String>,
     #[arg(long, default_value_t = 9600)]
     baud: u32,
-    /// Bytes before each scan: none, cr, lf, crlf, tab or hex (e.g. 02)
-    #[arg(long, default_value = "none")]
-    prefix: String,
-    /// Bytes that end a scan: cr, lf, crlf, tab, none (the line going quiet) or hex
-    #[arg(long, default_value = "cr")]
-    suffix: String,
-    /// continuous, honeywell (SYN T CR) or gm (7E 00 08 01 00 02 01 AB CD)
-    #[arg(long, default_value = "continuous")]
-    trigger: String,
+    #[command(flatten)]
+    framing: FramingArgs,
     /// Stop after this many scans
     #[arg(long)]
     count: Option<u64>,
@@ -114,13 +107,23 @@ struct ScanArgs {
 enum ScanSimCommand {
     /// Serve a simulated serial scanner on a pty; prints its address, then reads commands on stdin
     Sim {
-        #[arg(long, default_value = "none")]
-        prefix: String,
-        #[arg(long, default_value = "cr")]
-        suffix: String,
-        #[arg(long, default_value = "continuous")]
-        trigger: String,
+        #[command(flatten)]
+        framing: FramingArgs,
     },
+}
+
+/// How a serial scanner frames scans and is triggered (the reader and the simulator share them).
+#[derive(clap::Args)]
+struct FramingArgs {
+    /// Bytes before each scan: none, cr, lf, crlf, tab or hex (e.g. 02)
+    #[arg(long, default_value = "none")]
+    prefix: String,
+    /// Bytes that end a scan: cr, lf, crlf, tab, none (the line going quiet) or hex
+    #[arg(long, default_value = "cr")]
+    suffix: String,
+    /// continuous, honeywell (SYN T CR) or gm (7E 00 08 01 00 02 01 AB CD)
+    #[arg(long, default_value = "continuous")]
+    trigger: String,
 }
 
 #[derive(Subcommand)]
@@ -364,20 +367,15 @@ fn main() -> ExitCode {
 
 fn scan_command(a: ScanArgs) -> Result<()> {
     use hallkiosk::scan_cli;
-    if let Some(ScanSimCommand::Sim {
-        prefix,
-        suffix,
-        trigger,
-    }) = a.sim
-    {
-        return scan_cli::sim(&prefix, &suffix, &trigger);
+    if let Some(ScanSimCommand::Sim { framing: f }) = a.sim {
+        return scan_cli::sim(&f.prefix, &f.suffix, &f.trigger);
     }
     let serial = a.port.as_deref().map(|port| scan_cli::SerialArgs {
         port,
         baud: a.baud,
-        prefix: &a.prefix,
-        suffix: &a.suffix,
-        trigger: &a.trigger,
+        prefix: &a.framing.prefix,
+        suffix: &a.framing.suffix,
+        trigger: &a.framing.trigger,
     });
     scan_cli::scan(serial, a.evdev.as_deref(), a.count)
 }
