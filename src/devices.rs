@@ -123,7 +123,10 @@ pub fn spawn_scanner_service(
 
 /// Starts the camera's live code scanning for a `v4l2:PATH` camera (or `frames:PATH`, images
 /// played at 10 frames a second, looping) on its own thread.
-pub fn spawn_camera_scanner(address: &DeviceAddress) -> io::Result<UnboundedReceiver<DeviceEvent>> {
+pub fn spawn_camera_scanner(
+    address: &DeviceAddress,
+    settings: &ScannerSection,
+) -> io::Result<UnboundedReceiver<DeviceEvent>> {
     let opener: camera_scan::SourceOpener = match address {
         DeviceAddress::V4l2 { path } => {
             let path = path.clone();
@@ -150,10 +153,11 @@ pub fn spawn_camera_scanner(address: &DeviceAddress) -> io::Result<UnboundedRece
         }
     };
     let (tx, rx) = unbounded_channel();
+    let repeat = Duration::from_millis(settings.repeat_ms.0);
     std::thread::Builder::new()
         .name("camera-scan".into())
         .spawn(move || {
-            camera_scan::run(opener, tx);
+            camera_scan::run(opener, tx, repeat);
         })?;
     Ok(rx)
 }

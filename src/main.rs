@@ -458,7 +458,8 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
     };
     let _camera_pump = if config.scanner.camera_reads_codes && !config.devices.camera.is_sim() {
         tracing::info!(camera = %config.devices.camera, "reading codes from the camera");
-        let events = hallkiosk::devices::spawn_camera_scanner(&config.devices.camera)?;
+        let events =
+            hallkiosk::devices::spawn_camera_scanner(&config.devices.camera, &config.scanner)?;
         Some(ui.pump_device_events(tap(events)))
     } else {
         None

@@ -182,6 +182,7 @@ fn code_from_the_camera_frames() {
     photo.save(dir.path().join("frame-0001.png")).unwrap();
     let events = hallkiosk::devices::spawn_camera_scanner(
         &format!("frames:{}", dir.path().display()).parse().unwrap(),
+        &hallkiosk::config::ScannerSection::default(),
     )
     .unwrap();
     let ui = new_ui(1920.0, 1080.0);

@@ -14,6 +14,7 @@
 
 pub mod camera;
 pub mod event;
+pub mod fault;
 pub mod idcard;
 pub mod printer;
 pub mod scanner;

@@ -6,6 +6,7 @@
 use super::decode::{Decode, QrDecoder};
 use super::source::{CameraError, FrameSource};
 use crate::event::{DeviceEvent, DeviceKind};
+use crate::fault::FaultReporter;
 use crate::scanner::{Dedup, ScanPayload};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
@@ -21,30 +22,27 @@ pub struct ScanStats {
     pub codes: u64,
 }
 
-/// Runs the loop until `events` has no receiver or the source ends.
-pub fn run(mut open: SourceOpener, events: UnboundedSender<DeviceEvent>) -> ScanStats {
+/// Runs the loop until `events` has no receiver or the source ends. The same code again within
+/// `repeat` is one scan (the kiosk passes `[scanner] repeat_ms`).
+pub fn run(
+    mut open: SourceOpener,
+    events: UnboundedSender<DeviceEvent>,
+    repeat: Duration,
+) -> ScanStats {
     let decoder = QrDecoder::default();
-    let mut dedup = Dedup::new(Duration::from_millis(1500));
+    let mut dedup = Dedup::new(repeat);
     let mut stats = ScanStats::default();
-    let mut fault: Option<String> = None;
-    let mut backoff = Duration::from_millis(500);
-    let report = |fault: &mut Option<String>, reason: String| {
-        if fault.as_deref() != Some(reason.as_str()) {
-            tracing::warn!("camera: {reason}");
-            let _ = events.send(DeviceEvent::DeviceFault {
-                device: DeviceKind::Camera,
-                reason: reason.clone(),
-            });
-            *fault = Some(reason);
-        }
-    };
+    let mut health = FaultReporter::new(
+        &events,
+        DeviceKind::Camera,
+        Duration::from_millis(500),
+        Duration::from_secs(10),
+    );
     while !events.is_closed() {
         let mut source = match open() {
             Ok(source) => source,
             Err(e) => {
-                report(&mut fault, e.to_string());
-                std::thread::sleep(backoff);
-                backoff = (backoff * 2).min(Duration::from_secs(10));
+                health.failed(e.to_string());
                 continue;
             }
         };
@@ -58,17 +56,12 @@ pub fn run(mut open: SourceOpener, events: UnboundedSender<DeviceEvent>) -> Scan
                     continue;
                 }
                 Err(e) => {
-                    report(&mut fault, e.to_string());
+                    health.failed(e.to_string());
                     break;
                 }
             };
             stats.frames += 1;
-            if fault.take().is_some() {
-                backoff = Duration::from_millis(500);
-                let _ = events.send(DeviceEvent::DeviceRecovered {
-                    device: DeviceKind::Camera,
-                });
-            }
+            health.working();
             let image = match frame.to_gray() {
                 Ok(image) => image,
                 Err(e) => {
@@ -157,7 +150,7 @@ mod tests {
             Ok(Box::new(Scripted(script.into())) as Box<dyn FrameSource>)
         });
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let stats = run(opener, tx);
+        let stats = run(opener, tx, Duration::from_millis(1500));
         let mut seen = Vec::new();
         while let Ok(event) = rx.try_recv() {
             seen.push(match event {

@@ -6,6 +6,7 @@ use super::keymap::{KeyDecoder, KeyOutcome, KeymapSettings};
 use super::serial::{Framing, SerialCodec, SerialEvent, Trigger};
 use super::{decode_text, Dedup, ScanPayload};
 use crate::event::{DeviceEvent, DeviceKind};
+use crate::fault::FaultReporter;
 use crate::transport::link::{Link, SerialLink};
 use std::io;
 use std::time::{Duration, Instant};
@@ -67,54 +68,16 @@ pub fn serial_opener(path: String, baud: u32) -> SerialOpener {
     Box::new(move || Ok(Box::new(SerialLink::open(&path, baud)?) as Box<dyn Link>))
 }
 
-/// Fault bookkeeping shared by both services: one `DeviceFault` per distinct problem, one
-/// `DeviceRecovered` when it works again, and growing waits between attempts.
-struct Health<'a> {
+fn reporter<'a>(
     events: &'a UnboundedSender<DeviceEvent>,
-    fault: Option<String>,
-    backoff: Duration,
-    settings: &'a ScannerSettings,
-}
-
-impl<'a> Health<'a> {
-    fn new(events: &'a UnboundedSender<DeviceEvent>, settings: &'a ScannerSettings) -> Self {
-        Health {
-            events,
-            fault: None,
-            backoff: settings.backoff_min,
-            settings,
-        }
-    }
-
-    fn failed(&mut self, reason: String) {
-        if self.fault.as_deref() != Some(reason.as_str()) {
-            tracing::warn!("scanner: {reason}");
-            let _ = self.events.send(DeviceEvent::DeviceFault {
-                device: DeviceKind::Scanner,
-                reason: reason.clone(),
-            });
-            self.fault = Some(reason);
-        }
-        sleep_unless_closed(self.events, self.backoff);
-        self.backoff = (self.backoff * 2).min(self.settings.backoff_max);
-    }
-
-    fn working(&mut self) {
-        self.backoff = self.settings.backoff_min;
-        if self.fault.take().is_some() {
-            tracing::info!("scanner: working again");
-            let _ = self.events.send(DeviceEvent::DeviceRecovered {
-                device: DeviceKind::Scanner,
-            });
-        }
-    }
-}
-
-fn sleep_unless_closed(events: &UnboundedSender<DeviceEvent>, total: Duration) {
-    let until = Instant::now() + total;
-    while !events.is_closed() && Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(50).min(until - Instant::now()));
-    }
+    settings: &ScannerSettings,
+) -> FaultReporter<'a> {
+    FaultReporter::new(
+        events,
+        DeviceKind::Scanner,
+        settings.backoff_min,
+        settings.backoff_max,
+    )
 }
 
 fn deliver(events: &UnboundedSender<DeviceEvent>, dedup: &mut Dedup, text: String) {
@@ -134,7 +97,7 @@ pub fn run_serial(
     config: SerialScanner,
     events: UnboundedSender<DeviceEvent>,
 ) {
-    let mut health = Health::new(&events, &config.common);
+    let mut health = reporter(&events, &config.common);
     let mut dedup = Dedup::new(config.common.dedup_window);
     while !events.is_closed() {
         let mut link = match open() {
@@ -155,7 +118,7 @@ fn serve_serial(
     link: &mut dyn Link,
     config: &SerialScanner,
     events: &UnboundedSender<DeviceEvent>,
-    health: &mut Health<'_>,
+    health: &mut FaultReporter<'_>,
     dedup: &mut Dedup,
 ) -> io::Result<()> {
     let mut codec = SerialCodec::new(config.framing.clone());
@@ -258,7 +221,7 @@ pub fn open_grabbed(path: &str) -> io::Result<evdev::Device> {
 
 /// Runs a keyboard-wedge scanner until `events` has no receiver.
 pub fn run_evdev(config: EvdevScanner, events: UnboundedSender<DeviceEvent>) {
-    let mut health = Health::new(&events, &config.common);
+    let mut health = reporter(&events, &config.common);
     let mut dedup = Dedup::new(config.common.dedup_window);
     while !events.is_closed() {
         let device = match open_grabbed(&config.path) {
