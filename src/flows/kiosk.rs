@@ -1,6 +1,7 @@
 //! The kiosk's top-level flow: which page shows, who is identified, the service guide's position,
 //! elder mode and language, the idle countdown, and what to tell the citizen.
 
+use super::apply::{Application, ApplyStep, Done, Effect};
 use super::idle::{IdleSignal, IdleTimer};
 use super::route;
 use super::session::Session;
@@ -107,6 +108,28 @@ pub enum Intent {
     ContinueAfterRemoval,
     /// End the session now (from the card-removed question).
     EndSession,
+    /// Apply: a theme on the choose step.
+    ApplyTheme(String),
+    /// Apply for this item (from the apply page's list or the guide's 在此办理).
+    ApplyFor(String),
+    /// Apply: put the keyboard on this form field.
+    FocusField(usize),
+    /// A key of the on-screen keyboard (digit or pinyin letter).
+    Key(char),
+    /// A pinyin candidate character.
+    Pick(char),
+    Backspace,
+    ClearField,
+    /// 下一步 in the application.
+    Next,
+    /// 拍照 / 重拍 / 到窗口补交 on a material step.
+    Capture,
+    Retake,
+    DeferMaterial,
+    SetConsent(bool),
+    Submit,
+    /// Print the receipt again after a printer fault.
+    Reprint,
     /// A touch that is not any of the above (scrolling, typing).
     Activity,
 }
@@ -174,6 +197,10 @@ pub struct Kiosk {
     paper: PaperState,
     notice: Option<(Notice, Duration)>,
     router: Router,
+    apply: Option<Application>,
+    /// An item chosen in the guide before the citizen identified.
+    pending_item: Option<String>,
+    effects: Vec<Effect>,
 }
 
 impl Kiosk {
@@ -195,6 +222,9 @@ impl Kiosk {
             paper: PaperState::Ok,
             notice: None,
             router: route::router(None),
+            apply: None,
+            pending_item: None,
+            effects: Vec::new(),
         }
     }
 
@@ -245,6 +275,44 @@ impl Kiosk {
     }
     pub fn notice(&self) -> Option<Notice> {
         self.notice.map(|(n, _)| n)
+    }
+
+    /// The application in progress, if the citizen is applying.
+    pub fn application(&self) -> Option<&Application> {
+        self.apply.as_ref()
+    }
+
+    /// Work for the bridge (photos, saving, printing), oldest first.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// Themes that have items a citizen can complete at the kiosk, for the apply page.
+    pub fn apply_themes(&self) -> Vec<&crate::catalog::Theme> {
+        self.catalog
+            .themes
+            .iter()
+            .filter(|t| {
+                self.catalog
+                    .items
+                    .iter()
+                    .any(|i| i.kiosk_complete && i.theme == t.code)
+            })
+            .collect()
+    }
+
+    /// Items of the chosen theme that can be completed at the kiosk.
+    pub fn apply_items(&self) -> Vec<&ServiceItem> {
+        let theme = self.apply.as_ref().and_then(|a| a.theme.as_deref());
+        match theme {
+            Some(t) => self
+                .catalog
+                .items
+                .iter()
+                .filter(|i| i.kiosk_complete && i.theme == t)
+                .collect(),
+            None => Vec::new(),
+        }
     }
 
     /// Items the guide lists now: a search's results, or the chosen theme's items.
@@ -306,10 +374,34 @@ impl Kiosk {
             }
             Intent::IdentifyContinue => {
                 if self.page == Page::Identify && self.session.is_some() {
-                    self.page = self.identify_target.page();
+                    let target = self.identify_target;
+                    self.page = target.page();
+                    if target == Entry::Apply {
+                        self.begin_application();
+                    }
                 }
             }
             Intent::StillHere | Intent::Activity => {}
+            Intent::ApplyTheme(code) => {
+                if self.catalog.theme(&code).is_some() {
+                    if let Some(a) = self.apply.as_mut().filter(|a| a.step == ApplyStep::Choose) {
+                        a.theme = Some(code);
+                    }
+                }
+            }
+            Intent::ApplyFor(id) => self.apply_for(id),
+            Intent::FocusField(i) => self.with_apply(|a| a.focus(i)),
+            Intent::Key(c) => self.with_apply(|a| a.key(c)),
+            Intent::Pick(c) => self.with_apply(|a| a.pick(c)),
+            Intent::Backspace => self.with_apply(Application::backspace),
+            Intent::ClearField => self.with_apply(Application::clear_field),
+            Intent::Next => self.with_apply(Application::next),
+            Intent::Capture => self.apply_effect(Application::capture),
+            Intent::Retake => self.with_apply(Application::retake),
+            Intent::DeferMaterial => self.with_apply(Application::defer_material),
+            Intent::SetConsent(on) => self.with_apply(|a| a.set_consent(on)),
+            Intent::Submit => self.apply_effect(Application::submit),
+            Intent::Reprint => self.apply_effect(Application::reprint),
             Intent::ContinueAfterRemoval => self.card_removed_prompt = false,
             Intent::EndSession => self.end_session(),
         }
@@ -326,8 +418,20 @@ impl Kiosk {
                     self.show_identify(IdentifyStatus::Expired);
                     return;
                 }
-                // A new card is a new person: the previous session is wiped first.
+                // A new card is a new person: the previous session is wiped first, and with it
+                // any application in progress (unless it is saved and only its receipt shows).
                 self.session = Some(Session::with_card(*card));
+                if self
+                    .apply
+                    .as_ref()
+                    .is_some_and(|a| a.step != ApplyStep::Submitted)
+                {
+                    self.apply = None;
+                    if self.page == Page::Apply {
+                        self.page = Page::Home;
+                        self.history.clear();
+                    }
+                }
                 match self.page {
                     Page::Home | Page::Identify => self.show_identify(IdentifyStatus::Greeting),
                     _ => self.notice = Some((Notice::Identified, Duration::ZERO)),
@@ -397,7 +501,79 @@ impl Kiosk {
         }
     }
 
+    /// The result of an effect the bridge ran.
+    pub fn done(&mut self, done: Done) {
+        let locale = self.locale;
+        if let Some(a) = self.apply.as_mut() {
+            if let Some(next) = a.done(done, locale) {
+                self.effects.push(next);
+            }
+        }
+    }
+
     // ---- internals ----
+
+    fn with_apply(&mut self, f: impl FnOnce(&mut Application)) {
+        if self.page == Page::Apply {
+            if let Some(a) = self.apply.as_mut() {
+                f(a);
+            }
+        }
+    }
+
+    fn apply_effect(&mut self, f: impl FnOnce(&mut Application) -> Option<Effect>) {
+        if self.page == Page::Apply {
+            if let Some(effect) = self.apply.as_mut().and_then(f) {
+                self.effects.push(effect);
+            }
+        }
+    }
+
+    /// A fresh application (or the one in progress), started at a guide item if one was chosen.
+    fn begin_application(&mut self) {
+        if self
+            .apply
+            .as_ref()
+            .is_none_or(|a| a.step == ApplyStep::Submitted)
+        {
+            self.apply = Some(Application::new());
+        }
+        if let Some(id) = self.pending_item.take() {
+            self.start_item(&id);
+        }
+    }
+
+    fn apply_for(&mut self, id: String) {
+        let Some(item) = self.catalog.item(&id) else {
+            return;
+        };
+        if !item.kiosk_complete {
+            return;
+        }
+        if self.session.is_none() {
+            self.pending_item = Some(id);
+            self.open(Entry::Apply);
+            return;
+        }
+        if self.page != Page::Apply {
+            self.go(Page::Apply);
+            self.apply = Some(Application::new());
+        }
+        self.start_item(&id);
+    }
+
+    fn start_item(&mut self, id: &str) {
+        let (Some(item), Some(card), Some(a)) = (
+            self.catalog.item(id),
+            self.session.as_ref().and_then(Session::card),
+            self.apply.as_mut(),
+        ) else {
+            return;
+        };
+        if item.kiosk_complete && matches!(a.step, ApplyStep::Choose) {
+            a.start(item, card);
+        }
+    }
 
     /// Anything a next citizen should not inherit: a page, a session, a changed language or mode.
     fn has_something_to_wipe(&self) -> bool {
@@ -421,6 +597,9 @@ impl Kiosk {
             self.guide = GuideState::default();
         }
         self.go(entry.page());
+        if entry == Entry::Apply {
+            self.begin_application();
+        }
     }
 
     fn show_identify(&mut self, status: IdentifyStatus) {
@@ -438,6 +617,13 @@ impl Kiosk {
     }
 
     fn back(&mut self) {
+        if self.page == Page::Apply {
+            if let Some(a) = self.apply.as_mut() {
+                if a.back() {
+                    return;
+                }
+            }
+        }
         if self.page == Page::Guide {
             let g = &mut self.guide;
             if g.item.take().is_some() {
@@ -459,8 +645,11 @@ impl Kiosk {
 
     /// Ends the session: personal data zeroized, every mode back to the hall's default, home.
     fn end_session(&mut self) {
-        // Dropping the session zeroizes the card (ZeroizeOnDrop).
+        // Dropping the session zeroizes the card (ZeroizeOnDrop), dropping the application
+        // everything typed and photographed.
         self.session = None;
+        self.apply = None;
+        self.pending_item = None;
         self.page = Page::Home;
         self.history.clear();
         self.guide = GuideState::default();
@@ -741,5 +930,85 @@ mod tests {
         place(&mut k, CardFixture::Resident);
         place(&mut k, CardFixture::ResidentLongTerm);
         assert_eq!(k.greeting_name(), "李*");
+    }
+
+    #[test]
+    fn a_whole_application_through_the_kiosk_flow() {
+        use crate::flows::apply::{Photo, Saved};
+        let mut k = kiosk();
+        k.intent(Intent::Open(Entry::Apply));
+        place(&mut k, CardFixture::Resident);
+        k.intent(Intent::IdentifyContinue);
+        assert_eq!(k.page(), Page::Apply);
+        assert!(k.apply_themes().iter().any(|t| t.code == "marriage"));
+        k.intent(Intent::ApplyTheme("marriage".into()));
+        assert!(k.apply_items().iter().all(|i| i.kiosk_complete));
+        k.intent(Intent::ApplyFor("P-MARRIA-003".into()));
+        assert_eq!(k.application().unwrap().step, ApplyStep::Form);
+        for c in "13812345678".chars() {
+            k.intent(Intent::Key(c));
+        }
+        k.intent(Intent::Next);
+        k.intent(Intent::Capture);
+        let effects = k.take_effects();
+        assert!(matches!(effects[..], [Effect::Capture { material: 0 }]));
+        k.done(Done::Captured {
+            material: 0,
+            result: Ok(Photo {
+                jpeg: vec![1, 2, 3],
+                width: 1,
+                height: 1,
+            }),
+        });
+        k.intent(Intent::Next);
+        k.intent(Intent::SetConsent(true));
+        k.intent(Intent::Submit);
+        assert!(matches!(k.take_effects()[..], [Effect::Save(_)]));
+        k.done(Done::Saved(Ok(Saved {
+            tracking_code: crate::outbox::tracking::code("T-1", 1),
+            idempotency_key: "k".into(),
+            saved_at_ms: 0,
+            platform_reachable: true,
+        })));
+        assert!(matches!(k.take_effects()[..], [Effect::Print(_)]));
+        assert_eq!(k.application().unwrap().step, ApplyStep::Submitted);
+        k.intent(Intent::Home);
+        assert!(k.application().is_none() && k.session().is_none());
+    }
+
+    #[test]
+    fn a_guide_item_leads_to_identify_then_straight_to_its_form() {
+        let mut k = kiosk();
+        k.intent(Intent::Open(Entry::Guide));
+        k.intent(Intent::ApplyFor("P-MARRIA-003".into()));
+        assert_eq!(k.page(), Page::Identify);
+        place(&mut k, CardFixture::Resident);
+        k.intent(Intent::IdentifyContinue);
+        assert_eq!(k.page(), Page::Apply);
+        assert_eq!(k.application().unwrap().step, ApplyStep::Form);
+        // An item that cannot be done at the kiosk is not started.
+        k.intent(Intent::Home);
+        let window_only = k
+            .catalog()
+            .items
+            .iter()
+            .find(|i| !i.kiosk_complete)
+            .unwrap()
+            .id
+            .clone();
+        k.intent(Intent::ApplyFor(window_only));
+        assert_eq!(k.page(), Page::Home);
+    }
+
+    #[test]
+    fn a_new_card_mid_application_drops_the_old_persons_form() {
+        let mut k = kiosk();
+        k.intent(Intent::Open(Entry::Apply));
+        place(&mut k, CardFixture::Resident);
+        k.intent(Intent::IdentifyContinue);
+        k.intent(Intent::ApplyFor("P-MARRIA-003".into()));
+        place(&mut k, CardFixture::ResidentLongTerm);
+        assert!(k.application().is_none());
+        assert_ne!(k.page(), Page::Apply);
     }
 }

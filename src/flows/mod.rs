@@ -5,7 +5,9 @@
 //! and holds what the screen shows. The Slint bridge (`crate::ui`) only forwards input and copies
 //! state to properties, so every rule here is tested without a window.
 
+pub mod apply;
 pub mod idle;
 pub mod kiosk;
+pub mod pinyin_input;
 pub mod route;
 pub mod session;

@@ -50,9 +50,34 @@ pub fn is_valid(code: &str) -> bool {
     }
 }
 
+/// The verification digest printed in a receipt's QR code (`HKR1:<code>:<digest>`): the first 8 hex
+/// digits of SHA-256 over the tracking code and the submission's idempotency key. The key is known
+/// only to the kiosk and the platform, so the platform can tell a genuine receipt from a code
+/// somebody made up (the check character only catches typing errors).
+pub fn receipt_digest(code: &str, idempotency_key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"HKR1|");
+    h.update(code.to_ascii_uppercase().as_bytes());
+    h.update(b"|");
+    h.update(idempotency_key.as_bytes());
+    h.finalize()[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn receipt_digests_bind_code_and_key() {
+        let c = code("K1", 7);
+        let d = receipt_digest(&c, "8d0f6f5e-0000-4000-8000-000000000001");
+        assert_eq!(d.len(), 8);
+        assert!(d.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(d, receipt_digest(&c.to_lowercase(), "8d0f6f5e-0000-4000-8000-000000000001"));
+        assert_ne!(d, receipt_digest(&c, "8d0f6f5e-0000-4000-8000-000000000002"));
+        assert_ne!(d, receipt_digest(&code("K1", 8), "8d0f6f5e-0000-4000-8000-000000000001"));
+    }
 
     #[test]
     fn codes_check_themselves() {
