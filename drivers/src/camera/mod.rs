@@ -9,6 +9,7 @@
 
 pub mod decode;
 pub mod frame;
+pub mod page;
 pub mod scan;
 pub mod source;
 
