@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod config;
 pub mod devices;
+pub mod effects;
 pub mod flows;
 pub mod health;
 pub mod hil;
@@ -15,6 +16,7 @@ pub mod idcard_cli;
 pub mod logging;
 pub mod outbox;
 pub mod print_cli;
+pub mod receipt;
 pub mod scan_cli;
 pub mod sim_console;
 pub mod startup;

@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use hallkiosk::catalog::Catalog;
 use hallkiosk::config::{Config, ConfigSource, Locale, Orientation};
+use hallkiosk::effects::{EffectRunner, PrinterTarget};
 use hallkiosk::flows::kiosk::{FlowSettings, Kiosk};
 use hallkiosk::startup::{watch_first_frame, FirstFrame};
 use hallkiosk::ui::{local_today, KioskUi, UiOptions};
@@ -420,6 +421,21 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
     );
     let kiosk =
         Kiosk::new(FlowSettings::from_config(&config), catalog).with_kiosk_id(&config.kiosk.id.0);
+    // The printer service starts first: receipts go to it from the apply flow's effects.
+    let printer = if config.devices.printer.is_sim() {
+        None
+    } else {
+        tracing::info!(printer = %config.devices.printer, "starting the printer service");
+        Some(hallkiosk::devices::spawn_printer_service(
+            config.devices.printer.clone(),
+            &data_dir.join("print-jobs.jsonl"),
+        )?)
+    };
+    let target = match &printer {
+        Some((_, jobs)) => PrinterTarget::Service(jobs.clone()),
+        None => PrinterTarget::Rendered(data_dir.join("receipts")),
+    };
+    let effects = EffectRunner::start(&config, target);
     let ui = KioskUi::new(
         kiosk,
         UiOptions {
@@ -428,6 +444,7 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
             kiosk_id: config.kiosk.id.to_string(),
             dev_dock: config.show_dev_dock(),
             today: Box::new(local_today),
+            effects: Some(effects),
         },
     )?;
     // Configured devices: their services run on their own threads; events reach the flow through
@@ -464,17 +481,10 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
     } else {
         None
     };
-    // Jobs go to the printer service once the apply flow prints receipts; its status reaches the
-    // flow (paper banner) already.
-    let (_printer_pump, _printer_jobs) = if config.devices.printer.is_sim() {
-        (None, None)
-    } else {
-        tracing::info!(printer = %config.devices.printer, "starting the printer service");
-        let (events, jobs) = hallkiosk::devices::spawn_printer_service(
-            config.devices.printer.clone(),
-            &data_dir.join("print-jobs.jsonl"),
-        )?;
-        (Some(ui.pump_device_events(tap(events))), Some(jobs))
+    // The printer's status reaches the flow (paper banner, print outcome) through the pump.
+    let (_printer_pump, _printer_jobs) = match printer {
+        Some((events, jobs)) => (Some(ui.pump_device_events(tap(events))), Some(jobs)),
+        None => (None, None),
     };
     let window = ui.window().window();
     let (w, h) = config.kiosk.orientation.size();

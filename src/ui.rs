@@ -4,6 +4,10 @@
 
 use crate::catalog::{Category, ServiceItem};
 use crate::config::Locale;
+use crate::effects::EffectRunner;
+use crate::flows::apply::{
+    ApplyStep, Done, Keyboard, PrintProblem, PrintState, CONSENT_TEXT, CONSENT_VERSION,
+};
 use crate::flows::kiosk::{
     Entry as FlowEntry, IdentifyStatus as FlowIdentify, Intent, Kiosk, Notice, Page as FlowPage,
     PaperState as FlowPaper,
@@ -37,6 +41,10 @@ struct BridgeState {
     hall_names: (String, String),
     today: Box<dyn Fn() -> String>,
     _tick: Option<slint::Timer>,
+    effects: Option<EffectRunner>,
+    /// Which photo the window shows (material index and size), so it is decoded once.
+    photo_key: Option<(usize, usize)>,
+    _done_pump: Option<slint::Timer>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -57,6 +65,9 @@ pub struct UiOptions {
     pub dev_dock: bool,
     /// Today's date `YYYY-MM-DD`, for card expiry.
     pub today: Box<dyn Fn() -> String>,
+    /// Runs photos, saving and printing for the flows; without it those requests are dropped
+    /// (windows in tests that do not apply).
+    pub effects: Option<(EffectRunner, std::sync::mpsc::Receiver<Done>)>,
 }
 
 /// Today's local date as `YYYY-MM-DD`.
@@ -70,6 +81,10 @@ impl KioskUi {
         let app = AppWindow::new()?;
         app.set_kiosk_id(options.kiosk_id.into());
         app.set_dock_visible(options.dev_dock);
+        let (runner, done_rx) = match options.effects {
+            Some((r, d)) => (Some(r), Some(d)),
+            None => (None, None),
+        };
         let state = Rc::new(RefCell::new(BridgeState {
             kiosk,
             sim: options.dev_dock.then(SimDevices::new),
@@ -78,6 +93,9 @@ impl KioskUi {
             hall_names: (options.hall_name, options.hall_name_en),
             today: options.today,
             _tick: None,
+            effects: runner,
+            photo_key: None,
+            _done_pump: None,
         }));
         let ui = KioskUi { app, state };
         ui.wire();
@@ -90,6 +108,21 @@ impl KioskUi {
             }
         });
         ui.state.borrow_mut()._tick = Some(timer);
+        if let Some(done_rx) = done_rx {
+            let pump = slint::Timer::default();
+            let weak = ui.downgrade();
+            pump.start(
+                slint::TimerMode::Repeated,
+                Duration::from_millis(50),
+                move || {
+                    let Some(ui) = weak.upgrade() else { return };
+                    while let Ok(done) = done_rx.try_recv() {
+                        ui.done(done);
+                    }
+                },
+            );
+            ui.state.borrow_mut()._done_pump = Some(pump);
+        }
         Ok(ui)
     }
 
@@ -105,7 +138,33 @@ impl KioskUi {
     /// A citizen's action.
     pub fn intent(&self, intent: Intent) {
         self.state.borrow_mut().kiosk.intent(intent);
+        self.run_effects();
         self.refresh();
+    }
+
+    /// The result of a photo, a save or a print.
+    pub fn done(&self, done: Done) {
+        self.state.borrow_mut().kiosk.done(done);
+        self.run_effects();
+        self.refresh();
+    }
+
+    fn run_effects(&self) {
+        let mut s = self.state.borrow_mut();
+        let effects = s.kiosk.take_effects();
+        let paper_out = s.kiosk.paper() == FlowPaper::Out;
+        match &s.effects {
+            Some(runner) => {
+                for e in effects {
+                    runner.run(e, paper_out);
+                }
+            }
+            None => {
+                if !effects.is_empty() {
+                    tracing::warn!("no effect runner: {} requests dropped", effects.len());
+                }
+            }
+        }
     }
 
     /// An event from a device service.
@@ -216,6 +275,34 @@ impl KioskUi {
                 ui.intent(Intent::Search(q));
             }
         });
+        let w = weak.clone();
+        app.on_apply_theme(move |t| w.send(Intent::ApplyTheme(t.into())));
+        let w = weak.clone();
+        app.on_apply_for(move |id| w.send(Intent::ApplyFor(id.into())));
+        let w = weak.clone();
+        app.on_focus_field(move |i| w.send(Intent::FocusField(i.max(0) as usize)));
+        let w = weak.clone();
+        app.on_key(move |k| {
+            if let Some(c) = k.chars().next() {
+                w.send(Intent::Key(c))
+            }
+        });
+        let w = weak.clone();
+        app.on_pick(move |k| {
+            if let Some(c) = k.chars().next() {
+                w.send(Intent::Pick(c))
+            }
+        });
+        app.on_backspace(send(Intent::Backspace));
+        app.on_clear_field(send(Intent::ClearField));
+        app.on_next(send(Intent::Next));
+        app.on_capture(send(Intent::Capture));
+        app.on_retake(send(Intent::Retake));
+        app.on_defer_material(send(Intent::DeferMaterial));
+        let w = weak.clone();
+        app.on_set_consent(move |on| w.send(Intent::SetConsent(on)));
+        app.on_submit(send(Intent::Submit));
+        app.on_reprint(send(Intent::Reprint));
         let w = weak;
         app.on_dock(move |action| {
             if let Some(ui) = w.upgrade() {
@@ -270,6 +357,7 @@ impl KioskUi {
             self.refresh_guide(&s.kiosk, locale);
             s.guide_key = Some(key);
         }
+        self.refresh_apply(&mut s, locale);
         if s.applied_locale != Some(locale) {
             let language = match locale {
                 Locale::ZhCn => "",
@@ -282,6 +370,161 @@ impl KioskUi {
             app.set_hall_name(if locale == Locale::En { en } else { zh }.as_str().into());
             s.applied_locale = Some(locale);
         }
+    }
+
+    fn refresh_apply(&self, s: &mut BridgeState, locale: Locale) {
+        let app = &self.app;
+        let k = &s.kiosk;
+        let Some(a) = k.application() else {
+            s.photo_key = None;
+            return;
+        };
+        let mut view = app.get_apply_view();
+        view.step = match a.step {
+            ApplyStep::Choose => ApplyStepKind::Choose,
+            ApplyStep::Form => ApplyStepKind::Form,
+            ApplyStep::Material(_) => ApplyStepKind::Material,
+            ApplyStep::Review => ApplyStepKind::Review,
+            ApplyStep::Saving => ApplyStepKind::Saving,
+            ApplyStep::Submitted => ApplyStepKind::Submitted,
+        };
+        view.service = a
+            .service
+            .as_ref()
+            .map(|t| t.get(locale).into())
+            .unwrap_or_default();
+        view.theme_chosen = a.theme.is_some();
+        if a.step == ApplyStep::Choose {
+            let themes: Vec<ThemeTile> = k
+                .apply_themes()
+                .into_iter()
+                .map(|t| ThemeTile {
+                    code: t.code.as_str().into(),
+                    name: t.name.get(locale).into(),
+                })
+                .collect();
+            app.set_apply_themes(model(themes));
+            let rows: Vec<ServiceRow> = k
+                .apply_items()
+                .into_iter()
+                .map(|i| ServiceRow {
+                    id: i.id.as_str().into(),
+                    name: i.name.get(locale).into(),
+                    department: i.department.get(locale).into(),
+                })
+                .collect();
+            app.set_apply_items(model(rows));
+        }
+        view.keyboard = match a.keyboard() {
+            Keyboard::None => KeyboardKind::None,
+            Keyboard::Digits => KeyboardKind::Digits,
+            Keyboard::Pinyin => KeyboardKind::Pinyin,
+        };
+        view.pinyin = a.pinyin.as_str().into();
+        let fields: Vec<FormRow> = a
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| FormRow {
+                label: f.key.label().get(locale).into(),
+                value: f.shown().into(),
+                editable: f.key.keyboard() != Keyboard::None,
+                focused: a.focus == Some(i),
+                problem: f
+                    .problem
+                    .map(|p| p.text().get(locale).into())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        app.set_apply_fields(model(fields));
+        let candidates: Vec<SharedString> = a
+            .candidates()
+            .into_iter()
+            .map(|c| SharedString::from(c.to_string()))
+            .collect();
+        app.set_apply_candidates(model(candidates));
+        view.material_count = a.materials.len() as i32;
+        view.has_photo = false;
+        view.capture_problem = SharedString::default();
+        view.can_defer = false;
+        if let ApplyStep::Material(n) = a.step {
+            let m = &a.materials[n];
+            view.material_number = n as i32 + 1;
+            view.material_name = m.name.get(locale).into();
+            view.capturing = a.capturing;
+            view.capture_problem = m
+                .problem
+                .map(|p| p.text().get(locale).into())
+                .unwrap_or_default();
+            view.can_defer =
+                m.problem == Some(crate::flows::apply::CaptureProblem::CameraUnavailable);
+            if let Some(photo) = &m.photo {
+                view.has_photo = true;
+                let key = (n, photo.jpeg.len());
+                if s.photo_key != Some(key) {
+                    view.photo = photo_image(&photo.jpeg);
+                    s.photo_key = Some(key);
+                }
+            } else {
+                s.photo_key = None;
+            }
+        }
+        view.covered_by_card = a
+            .covered_by_card
+            .iter()
+            .map(|t| t.get(locale))
+            .collect::<Vec<_>>()
+            .join(if locale == Locale::En { ", " } else { "、" })
+            .into();
+        let review: Vec<SharedString> = a
+            .materials
+            .iter()
+            .map(|m| {
+                let name = m.name.get(locale);
+                let state = match (m.photo.is_some(), m.deferred, locale) {
+                    (true, _, Locale::ZhCn) => "已拍摄",
+                    (true, _, Locale::En) => "photographed",
+                    (false, true, Locale::ZhCn) => "到窗口补交",
+                    (false, true, Locale::En) => "to hand in at a window",
+                    (false, false, Locale::ZhCn) => "未拍摄",
+                    (false, false, Locale::En) => "not taken",
+                };
+                match locale {
+                    Locale::ZhCn => format!("材料：{name}（{state}）").into(),
+                    Locale::En => format!("Material: {name} ({state})").into(),
+                }
+            })
+            .collect();
+        app.set_apply_review_materials(model(review));
+        view.consent = a.consent;
+        view.consent_missing = a.consent_missing;
+        view.consent_text = CONSENT_TEXT.get(locale).into();
+        view.consent_version = CONSENT_VERSION.into();
+        view.save_problem = match (&a.save_problem, locale) {
+            (None, _) => SharedString::default(),
+            (Some(_), Locale::ZhCn) => {
+                "暂时无法保存您的申请，请稍后再点“提交”；如仍不行，请联系工作人员。您填写的内容仍在。"
+                    .into()
+            }
+            (Some(_), Locale::En) => {
+                "Your application could not be saved just now. Tap “Submit” again in a moment, or ask \
+                 the staff. Nothing you entered is lost."
+                    .into()
+            }
+        };
+        if let Some(sub) = &a.submitted {
+            view.tracking_code = sub.tracking_code.as_str().into();
+            view.offline = sub.queued_offline;
+            view.print = match sub.print {
+                PrintState::Printing => PrintStatus::Printing,
+                PrintState::Printed => PrintStatus::Printed,
+                PrintState::Failed(PrintProblem::PaperOut) => PrintStatus::PaperOut,
+                PrintState::Failed(PrintProblem::PrinterUnavailable) => {
+                    PrintStatus::PrinterUnavailable
+                }
+            };
+        }
+        app.set_apply_view(view);
     }
 
     fn refresh_guide(&self, k: &Kiosk, locale: Locale) {
@@ -367,6 +610,7 @@ fn detail_of(item: &ServiceItem, locale: Locale) -> ServiceDetail {
         .map(|m| m.get(locale).into())
         .collect();
     ServiceDetail {
+        id: item.id.as_str().into(),
         name: item.name.get(locale).into(),
         department: item.department.get(locale).into(),
         materials: model(materials),
@@ -376,6 +620,25 @@ fn detail_of(item: &ServiceItem, locale: Locale) -> ServiceDetail {
         location: item.location.get(locale).into(),
         kiosk_complete: item.kiosk_complete,
         online_level: i32::from(item.online_level),
+    }
+}
+
+/// A photographed page as a window image (grayscale JPEG → RGB pixels).
+fn photo_image(jpeg: &[u8]) -> slint::Image {
+    match image::load_from_memory(jpeg) {
+        Ok(img) => {
+            let rgb = img.to_rgb8();
+            let buffer = slint::SharedPixelBuffer::<slint::Rgb8Pixel>::clone_from_slice(
+                rgb.as_raw(),
+                rgb.width(),
+                rgb.height(),
+            );
+            slint::Image::from_rgb8(buffer)
+        }
+        Err(e) => {
+            tracing::warn!("cannot show the photo: {e}");
+            slint::Image::default()
+        }
     }
 }
 

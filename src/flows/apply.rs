@@ -836,7 +836,11 @@ mod tests {
         );
         assert!(get(FieldKey::Nation).value.ends_with('族'));
         assert_eq!(get(FieldKey::MailingAddress).value, card.address);
-        assert_eq!(a.materials.len(), 1, "居民身份证原件 is covered by the card");
+        assert_eq!(
+            a.materials.len(),
+            1,
+            "居民身份证原件 is covered by the card"
+        );
         assert_eq!(a.materials[0].name.zh, "结婚证");
         assert_eq!(a.covered_by_card.len(), 1);
         assert_eq!(a.keyboard(), Keyboard::Digits, "the phone is focused first");
@@ -944,7 +948,7 @@ mod tests {
         assert_eq!(f["phone"], "13812345678");
         assert_eq!(s.payload.materials.len(), 1);
         assert_eq!(s.payload.materials[0].mime, "image/jpeg");
-        assert_eq!(a.back(), true);
+        assert!(a.back());
         assert_eq!(a.step, ApplyStep::Saving, "saving cannot be undone");
     }
 
@@ -1009,7 +1013,11 @@ mod tests {
         type_phone(&mut a, "13812345678");
         a.next();
         a.defer_material();
-        assert_eq!(a.step, ApplyStep::Material(0), "no deferring without a fault");
+        assert_eq!(
+            a.step,
+            ApplyStep::Material(0),
+            "no deferring without a fault"
+        );
         a.capture();
         a.done(
             Done::Captured {

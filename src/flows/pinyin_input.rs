@@ -193,7 +193,13 @@ mod tests {
 
     #[test]
     fn address_words_are_near_the_top() {
-        for (py, c) in [("lu", '路'), ("hao", '号'), ("shi", '市'), ("qu", '区'), ("lou", '楼')] {
+        for (py, c) in [
+            ("lu", '路'),
+            ("hao", '号'),
+            ("shi", '市'),
+            ("qu", '区'),
+            ("lou", '楼'),
+        ] {
             let got = candidates(py, 5);
             assert!(got.contains(&c), "{py}: {got:?}");
         }

@@ -29,6 +29,9 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 pub const DB_FILE: &str = "outbox.db";
 /// The payload key file in the data directory (when no systemd credential is passed).
 pub const KEY_FILE: &str = "outbox.key";
+/// The `sync_state` value where the sync daemon records its last successful exchange with the
+/// platform (milliseconds since the epoch).
+pub const LAST_CONTACT: &str = "last_contact_ms";
 /// An entry the platform has not acknowledged for this long raises the maintenance alarm.
 pub const AGE_ALARM_SECS: i64 = 24 * 3600;
 
@@ -597,6 +600,19 @@ impl Outbox {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Whether the sync daemon talked to the platform within `window_ms` before `now_ms`.
+    pub async fn platform_reached_within(
+        &self,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, OutboxError> {
+        Ok(self
+            .sync_value(LAST_CONTACT)
+            .await?
+            .and_then(|v| v.parse::<i64>().ok())
+            .is_some_and(|t| now_ms - t <= window_ms && t <= now_ms + 60_000))
     }
 
     /// The kiosk process reports a device's health (kept only when it changed).

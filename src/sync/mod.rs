@@ -132,6 +132,9 @@ pub async fn deliver_once<A: PlatformAdapter>(
     outbox.record_outcomes(&outcomes, now_ms()).await?;
     if !pass.failed {
         *last_error = None;
+        outbox
+            .set_sync_value(crate::outbox::LAST_CONTACT, &now_ms().to_string())
+            .await?;
     }
     Ok(pass)
 }
@@ -153,6 +156,10 @@ pub async fn heartbeat<A: PlatformAdapter>(
         sent_at_ms: now_ms(),
     };
     adapter.heartbeat(&hb).await?;
+    // The kiosk process has no network: this is how it knows whether to print the offline note.
+    outbox
+        .set_sync_value(crate::outbox::LAST_CONTACT, &now_ms().to_string())
+        .await?;
     Ok(())
 }
 

@@ -136,9 +136,7 @@ pub fn find_page(img: &GrayImage) -> Result<(u32, u32, u32, u32), PageError> {
     close_gaps(&mut rows, sh as usize / 12);
     let (y0, y1) = longest_run(&rows).ok_or(PageError::NoPage)?;
     let mut cols: Vec<bool> = (0..sw)
-        .map(|x| {
-            (y0 as u32..y1 as u32).filter(|&y| bright(x, y)).count() * 10 >= (y1 - y0) * 6
-        })
+        .map(|x| (y0 as u32..y1 as u32).filter(|&y| bright(x, y)).count() * 10 >= (y1 - y0) * 6)
         .collect();
     close_gaps(&mut cols, sw as usize / 12);
     let (x0, x1) = longest_run(&cols).ok_or(PageError::NoPage)?;

@@ -61,7 +61,10 @@ pub fn receipt_digest(code: &str, idempotency_key: &str) -> String {
     h.update(code.to_ascii_uppercase().as_bytes());
     h.update(b"|");
     h.update(idempotency_key.as_bytes());
-    h.finalize()[..4].iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize()[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -74,9 +77,18 @@ mod tests {
         let d = receipt_digest(&c, "8d0f6f5e-0000-4000-8000-000000000001");
         assert_eq!(d.len(), 8);
         assert!(d.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_eq!(d, receipt_digest(&c.to_lowercase(), "8d0f6f5e-0000-4000-8000-000000000001"));
-        assert_ne!(d, receipt_digest(&c, "8d0f6f5e-0000-4000-8000-000000000002"));
-        assert_ne!(d, receipt_digest(&code("K1", 8), "8d0f6f5e-0000-4000-8000-000000000001"));
+        assert_eq!(
+            d,
+            receipt_digest(&c.to_lowercase(), "8d0f6f5e-0000-4000-8000-000000000001")
+        );
+        assert_ne!(
+            d,
+            receipt_digest(&c, "8d0f6f5e-0000-4000-8000-000000000002")
+        );
+        assert_ne!(
+            d,
+            receipt_digest(&code("K1", 8), "8d0f6f5e-0000-4000-8000-000000000001")
+        );
     }
 
     #[test]

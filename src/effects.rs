@@ -1,0 +1,306 @@
+//! Runs the flows' [`Effect`]s off the UI thread and reports each result as a [`Done`]:
+//!
+//! - **Save**: a store thread owns the outbox (SQLite, its own small tokio runtime) and answers
+//!   only after the submission is durable. It also says whether the sync daemon reached the
+//!   platform lately, which decides the receipt's offline note.
+//! - **Capture**: a picture from the document camera (V4L2, a `frames:` folder, or the simulated
+//!   camera), the page found and cropped, a JPEG under 300 KB.
+//! - **Print**: the receipt rendered to ESC/POS for the configured profile and handed to the printer
+//!   service (job id = tracking code, so it prints once). With the simulated printer of the dev dock
+//!   the receipt is rendered to `<data_dir>/receipts/<tracking code>.png` instead.
+//!
+//! Nothing here decides what the citizen sees; the flow does, from the `Done` it gets.
+
+use crate::config::Config;
+use crate::flows::apply::{
+    CaptureProblem, Done, Effect, Photo, PrintProblem, ReceiptInfo, SaveProblem, Saved,
+};
+use crate::outbox::{self, NewSubmission};
+use crate::receipt::{application_receipt, local_time, ReceiptPlace};
+use hallkiosk_drivers::camera::page::{capture_page, simulated_document, MAX_BYTES};
+use hallkiosk_drivers::camera::{FileSource, FrameSource, V4l2Source};
+use hallkiosk_drivers::printer::job::JobOutcome;
+use hallkiosk_drivers::printer::raster::TextRaster;
+use hallkiosk_drivers::printer::receipt::{encode, Profile};
+use hallkiosk_drivers::printer::service::JobRequest;
+use hallkiosk_drivers::transport::DeviceAddress;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Arc;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Where receipts go.
+#[derive(Clone)]
+pub enum PrinterTarget {
+    /// The printer service of a configured printer.
+    Service(UnboundedSender<JobRequest>),
+    /// The dev dock's simulated printer: receipts become PNG files in this folder.
+    Rendered(PathBuf),
+}
+
+/// Runs effects; cheap to clone.
+#[derive(Clone)]
+pub struct EffectRunner {
+    store: mpsc::Sender<NewSubmission>,
+    camera: DeviceAddress,
+    printer: PrinterTarget,
+    profile: Profile,
+    hall: Arc<(String, String)>,
+    kiosk: Arc<str>,
+    done: mpsc::Sender<Done>,
+}
+
+impl EffectRunner {
+    /// Starts the store thread. Results arrive on the returned receiver.
+    pub fn start(config: &Config, printer: PrinterTarget) -> (EffectRunner, mpsc::Receiver<Done>) {
+        let (done_tx, done_rx) = mpsc::channel();
+        let (store_tx, store_rx) = mpsc::channel::<NewSubmission>();
+        let store_done = done_tx.clone();
+        let store_config = config.clone();
+        let spawned = std::thread::Builder::new()
+            .name("outbox-store".into())
+            .spawn(move || store_thread(&store_config, store_rx, store_done));
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the outbox store thread: {e}");
+        }
+        let runner = EffectRunner {
+            store: store_tx,
+            camera: config.devices.camera.clone(),
+            printer,
+            profile: config.devices.printer_profile.profile(),
+            hall: Arc::new((
+                config.kiosk.hall_name.clone(),
+                config.kiosk.hall_name_en.clone(),
+            )),
+            kiosk: config.kiosk.id.to_string().into(),
+            done: done_tx,
+        };
+        (runner, done_rx)
+    }
+
+    /// Runs `effect`; `sim_paper_out` is the dev dock's paper state (ignored for a real printer).
+    pub fn run(&self, effect: Effect, sim_paper_out: bool) {
+        match effect {
+            Effect::Save(s) => {
+                if self.store.send(s).is_err() {
+                    let _ = self.done.send(Done::Saved(Err(SaveProblem(
+                        "the outbox store is not running".into(),
+                    ))));
+                }
+            }
+            Effect::Capture { material } => {
+                let camera = self.camera.clone();
+                let done = self.done.clone();
+                self.spawn("capture", move || {
+                    let result = capture(&camera, material as u32);
+                    let _ = done.send(Done::Captured { material, result });
+                });
+            }
+            Effect::Print(info) => {
+                let me = self.clone();
+                self.spawn("print-receipt", move || {
+                    let result = me.print(&info, sim_paper_out);
+                    let _ = me.done.send(Done::Printed(result));
+                });
+            }
+        }
+    }
+
+    fn spawn(&self, name: &str, f: impl FnOnce() + Send + 'static) {
+        if let Err(e) = std::thread::Builder::new().name(name.into()).spawn(f) {
+            tracing::error!("cannot start a {name} thread: {e}");
+        }
+    }
+
+    fn print(&self, info: &ReceiptInfo, sim_paper_out: bool) -> Result<(), PrintProblem> {
+        let hall = if info.locale == crate::config::Locale::En {
+            &self.hall.1
+        } else {
+            &self.hall.0
+        };
+        let time = local_time(info.saved_at_ms);
+        let receipt = application_receipt(
+            info,
+            &ReceiptPlace {
+                hall,
+                kiosk: &self.kiosk,
+                time: &time,
+            },
+        );
+        // The system CJK font only draws characters outside GBK; without it those print as boxes.
+        let font = TextRaster::system().ok();
+        let bytes = encode(&receipt, &self.profile, font.as_ref()).map_err(|e| {
+            tracing::error!("cannot encode the receipt: {e}");
+            PrintProblem::PrinterUnavailable
+        })?;
+        match &self.printer {
+            PrinterTarget::Rendered(dir) => {
+                if sim_paper_out {
+                    return Err(PrintProblem::PaperOut);
+                }
+                render_to_png(
+                    &bytes,
+                    &self.profile,
+                    dir,
+                    &info.tracking_code,
+                    font.as_ref(),
+                )
+            }
+            PrinterTarget::Service(jobs) => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let job = JobRequest {
+                    id: info.tracking_code.clone(),
+                    bytes,
+                    // A receipt that stopped half way is printed again only when the citizen asks
+                    // (the flow's 重新打印 sends the same job again).
+                    reprint: true,
+                    reply,
+                };
+                if jobs.send(job).is_err() {
+                    return Err(PrintProblem::PrinterUnavailable);
+                }
+                match answer.blocking_recv() {
+                    Ok(Ok(JobOutcome::Printed | JobOutcome::AlreadyPrinted)) => Ok(()),
+                    Ok(Ok(JobOutcome::NotPrinted(s) | JobOutcome::PartlyPrinted(s)))
+                        if s.paper_end || s.stopped_by_paper_end =>
+                    {
+                        Err(PrintProblem::PaperOut)
+                    }
+                    Ok(Ok(other)) => {
+                        tracing::warn!("receipt not printed: {other:?}");
+                        Err(PrintProblem::PrinterUnavailable)
+                    }
+                    Ok(Err(e)) => {
+                        tracing::warn!("receipt not printed: {e}");
+                        Err(PrintProblem::PrinterUnavailable)
+                    }
+                    Err(_) => Err(PrintProblem::PrinterUnavailable),
+                }
+            }
+        }
+    }
+}
+
+fn render_to_png(
+    bytes: &[u8],
+    profile: &Profile,
+    dir: &std::path::Path,
+    code: &str,
+    font: Option<&TextRaster>,
+) -> Result<(), PrintProblem> {
+    use hallkiosk_drivers::printer::page::Page;
+    use hallkiosk_drivers::printer::parse::Parser;
+    let mut page = Page::new(profile.width_dots, profile.chinese_on_power_up);
+    for op in Parser::new(profile.chinese_on_power_up).push(bytes) {
+        page.apply(&op);
+    }
+    let file = dir.join(format!("{code}.png"));
+    std::fs::create_dir_all(dir)
+        .and_then(|()| {
+            page.render(font)
+                .save(&file)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        })
+        .map_err(|e| {
+            tracing::warn!("cannot write the simulated receipt {}: {e}", file.display());
+            PrintProblem::PrinterUnavailable
+        })?;
+    tracing::info!(file = %file.display(), "simulated printer: receipt rendered");
+    Ok(())
+}
+
+/// One picture from the document camera, its page cropped and compressed.
+fn capture(camera: &DeviceAddress, seed: u32) -> Result<Photo, CaptureProblem> {
+    let gray = match camera {
+        DeviceAddress::Sim => simulated_document(1280, 960, seed + 1),
+        DeviceAddress::Frames { path } => {
+            let mut source = FileSource::open(std::path::Path::new(path), true, None)
+                .map_err(|_| CaptureProblem::CameraUnavailable)?;
+            grab(&mut source, 0)?
+        }
+        DeviceAddress::V4l2 { path } => {
+            let mut source = V4l2Source::open(path, (1920, 1080))
+                .map_err(|_| CaptureProblem::CameraUnavailable)?;
+            // The first frames after opening are often dark while exposure settles.
+            grab(&mut source, 3)?
+        }
+        other => {
+            tracing::warn!("a document camera cannot be at {other}");
+            return Err(CaptureProblem::CameraUnavailable);
+        }
+    };
+    let page = capture_page(&gray, MAX_BYTES).map_err(|_| CaptureProblem::NoPage)?;
+    Ok(Photo {
+        jpeg: page.jpeg,
+        width: page.width,
+        height: page.height,
+    })
+}
+
+fn grab(source: &mut dyn FrameSource, skip: usize) -> Result<image::GrayImage, CaptureProblem> {
+    for _ in 0..skip {
+        let _ = source.next_frame();
+    }
+    let frame = source
+        .next_frame()
+        .map_err(|_| CaptureProblem::CameraUnavailable)?;
+    frame
+        .to_gray()
+        .map_err(|_| CaptureProblem::CameraUnavailable)
+}
+
+fn store_thread(config: &Config, jobs: mpsc::Receiver<NewSubmission>, done: mpsc::Sender<Done>) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("outbox store: no runtime: {e}");
+            return;
+        }
+    };
+    let reachable_window_ms = config.platform.heartbeat_secs.0 as i64 * 3 * 1000;
+    let mut outbox: Option<outbox::Outbox> = None;
+    while let Ok(submission) = jobs.recv() {
+        let result: Result<Saved, SaveProblem> = runtime.block_on(async {
+            if outbox.is_none() {
+                // Opened on first use (and again after a failure): a kiosk whose storage is
+                // broken still starts and shows the citizen a plain message instead of dying.
+                outbox = Some(
+                    outbox::open_configured(config)
+                        .await
+                        .map_err(|e| SaveProblem(format!("{e:#}")))?,
+                );
+            }
+            let ob = outbox
+                .as_ref()
+                .ok_or_else(|| SaveProblem("no outbox".into()))?;
+            let now = outbox::now_ms();
+            let enqueued = ob
+                .enqueue(&submission, now)
+                .await
+                .map_err(|e| SaveProblem(e.to_string()))?;
+            let platform_reachable = ob
+                .platform_reached_within(reachable_window_ms, now)
+                .await
+                .unwrap_or(false);
+            Ok(Saved {
+                tracking_code: enqueued.tracking_code,
+                idempotency_key: enqueued.idempotency_key,
+                saved_at_ms: now,
+                platform_reachable,
+            })
+        });
+        match &result {
+            Ok(s) => tracing::info!(code = %s.tracking_code, "submission saved to the outbox"),
+            Err(e) => {
+                tracing::error!("submission not saved: {}", e.0);
+                outbox = None;
+            }
+        }
+        if done.send(Done::Saved(result)).is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The citizen's receipt (受理回执) as a printer document: service, tracking code, time, hall,
+//! kiosk, a QR code with the tracking code and its verification digest, and a plain note when the
+//! submission waits offline.
+
+use crate::config::Locale;
+use crate::flows::apply::ReceiptInfo;
+use hallkiosk_drivers::printer::receipt::{Align, Receipt};
+
+/// Where and when, as the receipt prints them.
+pub struct ReceiptPlace<'a> {
+    pub hall: &'a str,
+    pub kiosk: &'a str,
+    /// Local time of saving, `YYYY-MM-DD HH:MM`.
+    pub time: &'a str,
+}
+
+/// The receipt for a saved application. Chinese always; English lines too when the citizen used
+/// the kiosk in English.
+pub fn application_receipt(info: &ReceiptInfo, place: &ReceiptPlace<'_>) -> Receipt {
+    let en = info.locale == Locale::En;
+    let mut r = Receipt::new()
+        .styled("受理回执", Align::Centre, (2, 2), true)
+        .feed(1)
+        .text(format!("办理事项：{}", info.service.zh));
+    if en {
+        r = r.text(format!("Service: {}", info.service.en));
+    }
+    r = r
+        .text("受理编号 Tracking code:")
+        .styled(info.tracking_code.clone(), Align::Centre, (1, 2), true)
+        .text(format!("时间：{}", place.time))
+        .text(format!("大厅：{}", place.hall))
+        .text(format!("终端：{}", place.kiosk))
+        .feed(1)
+        .qr(info.qr.clone(), 6)
+        .feed(1);
+    if info.queued_offline {
+        r = r.text("网络恢复后自动提交，无需再次办理。");
+        if en {
+            r = r.text("Saved; it is sent automatically when the network is back.");
+        }
+    }
+    r = r.text("凭此回执可在本机扫码查询办理进度。");
+    if en {
+        r = r.text("Scan this receipt at the kiosk to check progress.");
+    }
+    r.feed(3)
+}
+
+/// Milliseconds since the epoch as local `YYYY-MM-DD HH:MM`.
+pub fn local_time(ms: i64) -> String {
+    use chrono::TimeZone;
+    chrono::Local
+        .timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Text;
+    use hallkiosk_drivers::printer::receipt::Block;
+
+    fn info(offline: bool, locale: Locale) -> ReceiptInfo {
+        ReceiptInfo {
+            service: Text {
+                zh: "生育登记".into(),
+                en: "Birth registration".into(),
+            },
+            tracking_code: "K1-000001-X".into(),
+            qr: "HKR1:K1-000001-X:0011aabb".into(),
+            saved_at_ms: 0,
+            queued_offline: offline,
+            locale,
+        }
+    }
+
+    fn texts(r: &Receipt) -> Vec<String> {
+        r.blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Text { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_receipt_carries_code_qr_place_and_the_offline_note() {
+        let place = ReceiptPlace {
+            hall: "测试大厅",
+            kiosk: "K1",
+            time: "2026-11-23 09:30",
+        };
+        let r = application_receipt(&info(true, Locale::ZhCn), &place);
+        let t = texts(&r);
+        assert!(t.iter().any(|l| l == "K1-000001-X"));
+        assert!(t.iter().any(|l| l.contains("生育登记")));
+        assert!(t.iter().any(|l| l.contains("测试大厅")));
+        assert!(t.iter().any(|l| l.contains("2026-11-23 09:30")));
+        assert!(t.iter().any(|l| l.contains("网络恢复后自动提交")));
+        assert!(!t.iter().any(|l| l.contains("Birth registration")));
+        assert!(r
+            .blocks
+            .iter()
+            .any(|b| matches!(b, Block::Qr { data, .. } if data == "HKR1:K1-000001-X:0011aabb")));
+        let online = texts(&application_receipt(&info(false, Locale::En), &place));
+        assert!(!online.iter().any(|l| l.contains("网络恢复")));
+        assert!(online.iter().any(|l| l.contains("Birth registration")));
+    }
+}
