@@ -23,7 +23,101 @@ pub struct Config {
     pub scanner: ScannerSection,
     pub platform: Platform,
     pub catalog: CatalogSection,
+    pub hall: HallSection,
 }
+
+/// The hall's queue categories and who may open the maintenance screen.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HallSection {
+    /// Business categories for queue tickets (取号), each with its letter.
+    pub queue_categories: Vec<QueueCategory>,
+    /// SHA-256 (hex) of the maintenance PIN; none: no PIN (the dev dock's kiosk uses 246810).
+    pub admin_pin_sha256: Option<Sha256Hex>,
+    /// SHA-256 (hex) of the ID numbers of technicians whose card opens the maintenance screen.
+    pub admin_cards_sha256: Vec<Sha256Hex>,
+}
+
+/// One queue category: `{ code = "A", zh = "综合受理", en = "General services" }`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct QueueCategory {
+    pub code: QueueCode,
+    pub zh: String,
+    pub en: String,
+}
+
+/// A queue category's letter: one ASCII capital.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct QueueCode(pub String);
+
+impl<'de> Deserialize<'de> for QueueCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.len() == 1 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(QueueCode(s))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "a queue category code is one capital letter A–Z, not {s:?}"
+            )))
+        }
+    }
+}
+
+/// A SHA-256 digest in lower-case hex (64 characters).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Sha256Hex(pub String);
+
+impl Sha256Hex {
+    /// The digest of `text` (a PIN or an ID number, trimmed, letters upper-cased).
+    pub fn of(text: &str) -> Sha256Hex {
+        use sha2::{Digest, Sha256};
+        let d = Sha256::digest(text.trim().to_ascii_uppercase().as_bytes());
+        Sha256Hex(d.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub fn matches(&self, text: &str) -> bool {
+        Sha256Hex::of(text).0 == self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Sha256Hex {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?.to_ascii_lowercase();
+        if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(Sha256Hex(s))
+        } else {
+            Err(serde::de::Error::custom(
+                "expected a SHA-256 digest: 64 hex digits (e.g. `printf %s PIN | sha256sum`)",
+            ))
+        }
+    }
+}
+
+impl Default for HallSection {
+    fn default() -> Self {
+        let c = |code: &str, zh: &str, en: &str| QueueCategory {
+            code: QueueCode(code.into()),
+            zh: zh.into(),
+            en: en.into(),
+        };
+        HallSection {
+            queue_categories: vec![
+                c("A", "综合受理", "General services"),
+                c("B", "社保医保", "Social and medical insurance"),
+                c("C", "税务", "Taxes"),
+                c("D", "不动产登记", "Real estate registration"),
+                c("E", "公安户籍", "Household registration and IDs"),
+                c("F", "企业开办", "Starting a business"),
+            ],
+            admin_pin_sha256: None,
+            admin_cards_sha256: Vec::new(),
+        }
+    }
+}
+
+/// The maintenance PIN of the dev dock's kiosk (all devices simulated), documented in README.
+pub const DEV_ADMIN_PIN: &str = "246810";
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -282,6 +376,23 @@ impl Config {
 
     pub fn show_dev_dock(&self) -> bool {
         self.kiosk.dev_dock && self.all_devices_simulated()
+    }
+
+    /// Whether `pin` opens the maintenance screen: the configured PIN, or with every device
+    /// simulated and none configured, [`DEV_ADMIN_PIN`].
+    pub fn admin_pin_ok(&self, pin: &str) -> bool {
+        match &self.hall.admin_pin_sha256 {
+            Some(h) => h.matches(pin),
+            None => self.all_devices_simulated() && pin == DEV_ADMIN_PIN,
+        }
+    }
+
+    /// Whether the card with `id_number` belongs to a technician.
+    pub fn admin_card(&self, id_number: &str) -> bool {
+        self.hall
+            .admin_cards_sha256
+            .iter()
+            .any(|h| h.matches(id_number))
     }
 
     /// The data directory, resolving the default from the environment.

@@ -11,12 +11,15 @@
 //!
 //! Nothing here decides what the citizen sees; the flow does, from the `Done` it gets.
 
-use crate::config::Config;
+use crate::config::{Config, Locale, QueueCategory};
+use crate::flows::hall::{MaintenanceStats, ProgressLookup, Ticket};
 use crate::flows::apply::{
     CaptureProblem, Done, Effect, Photo, PrintProblem, ReceiptInfo, SaveProblem, Saved,
 };
-use crate::outbox::{self, NewSubmission};
-use crate::receipt::{application_receipt, local_time, ReceiptPlace};
+use crate::outbox::{self, NewRating, NewSubmission};
+use crate::receipt::{
+    application_receipt, local_time, status_receipt, ticket_receipt, ReceiptPlace,
+};
 use hallkiosk_drivers::camera::page::{capture_page, simulated_document, MAX_BYTES};
 use hallkiosk_drivers::camera::{FileSource, FrameSource, V4l2Source};
 use hallkiosk_drivers::printer::job::JobOutcome;
@@ -38,10 +41,22 @@ pub enum PrinterTarget {
     Rendered(PathBuf),
 }
 
+/// Work for the store thread (everything that touches the outbox database).
+enum StoreJob {
+    Save(NewSubmission),
+    Ticket {
+        category: QueueCategory,
+        locale: Locale,
+    },
+    Progress(ProgressLookup),
+    Rating(NewRating),
+    Stats,
+}
+
 /// Runs effects; cheap to clone.
 #[derive(Clone)]
 pub struct EffectRunner {
-    store: mpsc::Sender<NewSubmission>,
+    store: mpsc::Sender<StoreJob>,
     camera: DeviceAddress,
     printer: PrinterTarget,
     profile: Profile,
@@ -54,7 +69,7 @@ impl EffectRunner {
     /// Starts the store thread. Results arrive on the returned receiver.
     pub fn start(config: &Config, printer: PrinterTarget) -> (EffectRunner, mpsc::Receiver<Done>) {
         let (done_tx, done_rx) = mpsc::channel();
-        let (store_tx, store_rx) = mpsc::channel::<NewSubmission>();
+        let (store_tx, store_rx) = mpsc::channel::<StoreJob>();
         let store_done = done_tx.clone();
         let store_config = config.clone();
         let spawned = std::thread::Builder::new()
@@ -80,13 +95,43 @@ impl EffectRunner {
 
     /// Runs `effect`; `sim_paper_out` is the dev dock's paper state (ignored for a real printer).
     pub fn run(&self, effect: Effect, sim_paper_out: bool) {
+        let to_store = |job: StoreJob, fail: fn(String) -> Done| {
+            if self.store.send(job).is_err() {
+                let _ = self
+                    .done
+                    .send(fail("the outbox store is not running".into()));
+            }
+        };
         match effect {
-            Effect::Save(s) => {
-                if self.store.send(s).is_err() {
-                    let _ = self.done.send(Done::Saved(Err(SaveProblem(
-                        "the outbox store is not running".into(),
-                    ))));
-                }
+            Effect::Save(s) => to_store(StoreJob::Save(s), |e| Done::Saved(Err(SaveProblem(e)))),
+            Effect::IssueTicket { category, locale } => to_store(
+                StoreJob::Ticket { category, locale },
+                |e| Done::TicketIssued(Err(e)),
+            ),
+            Effect::LookupProgress(l) => {
+                to_store(StoreJob::Progress(l), |e| Done::ProgressFound(Err(e)))
+            }
+            Effect::SaveRating(r) => to_store(StoreJob::Rating(r), |e| Done::RatingSaved(Err(e))),
+            Effect::MaintenanceStats => to_store(StoreJob::Stats, |e| Done::Stats(Err(e))),
+            Effect::PrintTicket(t) => {
+                let me = self.clone();
+                self.spawn("print-ticket", move || {
+                    let time = local_time(t.issued_at_ms);
+                    let receipt = ticket_receipt(&t, &me.place(t.locale, &time));
+                    let result = me.print_document(&receipt, &t.number, sim_paper_out);
+                    let _ = me.done.send(Done::TicketPrinted(result));
+                });
+            }
+            Effect::PrintStatusPage(lines) => {
+                let me = self.clone();
+                self.spawn("print-status", move || {
+                    let now = outbox::now_ms();
+                    let time = local_time(now);
+                    let receipt = status_receipt(&lines, &me.place(Locale::ZhCn, &time));
+                    let id = format!("status-{now}");
+                    let result = me.print_document(&receipt, &id, sim_paper_out);
+                    let _ = me.done.send(Done::StatusPrinted(result));
+                });
             }
             Effect::Capture { material } => {
                 let camera = self.camera.clone();
@@ -112,24 +157,34 @@ impl EffectRunner {
         }
     }
 
-    fn print(&self, info: &ReceiptInfo, sim_paper_out: bool) -> Result<(), PrintProblem> {
-        let hall = if info.locale == crate::config::Locale::En {
-            &self.hall.1
-        } else {
-            &self.hall.0
-        };
-        let time = local_time(info.saved_at_ms);
-        let receipt = application_receipt(
-            info,
-            &ReceiptPlace {
-                hall,
-                kiosk: &self.kiosk,
-                time: &time,
+    fn place<'a>(&'a self, locale: Locale, time: &'a str) -> ReceiptPlace<'a> {
+        ReceiptPlace {
+            hall: if locale == Locale::En {
+                &self.hall.1
+            } else {
+                &self.hall.0
             },
-        );
+            kiosk: &self.kiosk,
+            time,
+        }
+    }
+
+    fn print(&self, info: &ReceiptInfo, sim_paper_out: bool) -> Result<(), PrintProblem> {
+        let time = local_time(info.saved_at_ms);
+        let receipt = application_receipt(info, &self.place(info.locale, &time));
+        self.print_document(&receipt, &info.tracking_code, sim_paper_out)
+    }
+
+    /// Prints `receipt` as job `id` (printed once even if asked again).
+    fn print_document(
+        &self,
+        receipt: &hallkiosk_drivers::printer::receipt::Receipt,
+        id: &str,
+        sim_paper_out: bool,
+    ) -> Result<(), PrintProblem> {
         // The system CJK font only draws characters outside GBK; without it those print as boxes.
         let font = TextRaster::system().ok();
-        let bytes = encode(&receipt, &self.profile, font.as_ref()).map_err(|e| {
+        let bytes = encode(receipt, &self.profile, font.as_ref()).map_err(|e| {
             tracing::error!("cannot encode the receipt: {e}");
             PrintProblem::PrinterUnavailable
         })?;
@@ -142,14 +197,14 @@ impl EffectRunner {
                     &bytes,
                     &self.profile,
                     dir,
-                    &info.tracking_code,
+                    id,
                     font.as_ref(),
                 )
             }
             PrinterTarget::Service(jobs) => {
                 let (reply, answer) = tokio::sync::oneshot::channel();
                 let job = JobRequest {
-                    id: info.tracking_code.clone(),
+                    id: id.to_string(),
                     bytes,
                     // A receipt that stopped half way is printed again only when the citizen asks
                     // (the flow's 重新打印 sends the same job again).
@@ -249,7 +304,7 @@ fn grab(source: &mut dyn FrameSource, skip: usize) -> Result<image::GrayImage, C
         .map_err(|_| CaptureProblem::CameraUnavailable)
 }
 
-fn store_thread(config: &Config, jobs: mpsc::Receiver<NewSubmission>, done: mpsc::Sender<Done>) {
+fn store_thread(config: &Config, jobs: mpsc::Receiver<StoreJob>, done: mpsc::Sender<Done>) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -261,46 +316,127 @@ fn store_thread(config: &Config, jobs: mpsc::Receiver<NewSubmission>, done: mpsc
         }
     };
     let reachable_window_ms = config.platform.heartbeat_secs.0 as i64 * 3 * 1000;
+    let kiosk = config.kiosk.id.to_string();
     let mut outbox: Option<outbox::Outbox> = None;
-    while let Ok(submission) = jobs.recv() {
-        let result: Result<Saved, SaveProblem> = runtime.block_on(async {
-            if outbox.is_none() {
-                // Opened on first use (and again after a failure): a kiosk whose storage is
-                // broken still starts and shows the citizen a plain message instead of dying.
-                outbox = Some(
-                    outbox::open_configured(config)
-                        .await
-                        .map_err(|e| SaveProblem(format!("{e:#}")))?,
-                );
-            }
-            let ob = outbox
-                .as_ref()
-                .ok_or_else(|| SaveProblem("no outbox".into()))?;
-            let now = outbox::now_ms();
-            let enqueued = ob
-                .enqueue(&submission, now)
-                .await
-                .map_err(|e| SaveProblem(e.to_string()))?;
-            let platform_reachable = ob
-                .platform_reached_within(reachable_window_ms, now)
-                .await
-                .unwrap_or(false);
-            Ok(Saved {
-                tracking_code: enqueued.tracking_code,
-                idempotency_key: enqueued.idempotency_key,
-                saved_at_ms: now,
-                platform_reachable,
-            })
-        });
-        match &result {
-            Ok(s) => tracing::info!(code = %s.tracking_code, "submission saved to the outbox"),
-            Err(e) => {
-                tracing::error!("submission not saved: {}", e.0);
-                outbox = None;
+    while let Ok(job) = jobs.recv() {
+        // Opened on first use (and again after a failure): a kiosk whose storage is broken still
+        // starts and shows the citizen a plain message instead of dying.
+        if outbox.is_none() {
+            match runtime.block_on(outbox::open_configured(config)) {
+                Ok(ob) => outbox = Some(ob),
+                Err(e) => {
+                    let e = format!("{e:#}");
+                    tracing::error!("outbox store unavailable: {e}");
+                    if done.send(failed(job, e)).is_err() {
+                        return;
+                    }
+                    continue;
+                }
             }
         }
-        if done.send(Done::Saved(result)).is_err() {
+        let Some(ob) = outbox.as_ref() else { continue };
+        let answer = runtime.block_on(store_job(ob, job, reachable_window_ms, &kiosk));
+        if let Done::Saved(Err(_)) = &answer {
+            // Open afresh next time (the file may have been restored or the disk freed).
+            outbox = None;
+        }
+        if done.send(answer).is_err() {
             return;
+        }
+    }
+}
+
+/// The answer to a job that could not run.
+fn failed(job: StoreJob, e: String) -> Done {
+    match job {
+        StoreJob::Save(_) => Done::Saved(Err(SaveProblem(e))),
+        StoreJob::Ticket { .. } => Done::TicketIssued(Err(e)),
+        StoreJob::Progress(_) => Done::ProgressFound(Err(e)),
+        StoreJob::Rating(_) => Done::RatingSaved(Err(e)),
+        StoreJob::Stats => Done::Stats(Err(e)),
+    }
+}
+
+async fn store_job(
+    ob: &outbox::Outbox,
+    job: StoreJob,
+    reachable_window_ms: i64,
+    kiosk: &str,
+) -> Done {
+    let now = outbox::now_ms();
+    match job {
+        StoreJob::Save(submission) => {
+            let result = async {
+                let enqueued = ob.enqueue(&submission, now).await?;
+                let platform_reachable = ob
+                    .platform_reached_within(reachable_window_ms, now)
+                    .await
+                    .unwrap_or(false);
+                Ok::<_, outbox::OutboxError>(Saved {
+                    tracking_code: enqueued.tracking_code,
+                    idempotency_key: enqueued.idempotency_key,
+                    saved_at_ms: now,
+                    platform_reachable,
+                })
+            }
+            .await;
+            match &result {
+                Ok(s) => tracing::info!(code = %s.tracking_code, "submission saved to the outbox"),
+                Err(e) => tracing::error!("submission not saved: {e}"),
+            }
+            Done::Saved(result.map_err(|e| SaveProblem(e.to_string())))
+        }
+        StoreJob::Ticket { category, locale } => {
+            // The hall's queue system is to be reached through the sync daemon; until that path
+            // exists the kiosk numbers tickets itself, with its own prefix, and says so.
+            let day = crate::ui::local_today();
+            let result = ob
+                .next_local_ticket(&day, &category.code.0)
+                .await
+                .map(|seq| Ticket {
+                    number: format!("{kiosk}-{}{seq:03}", category.code.0),
+                    category,
+                    ahead: None,
+                    issued_at_ms: now,
+                    local: true,
+                    locale,
+                })
+                .map_err(|e| e.to_string());
+            Done::TicketIssued(result)
+        }
+        StoreJob::Progress(lookup) => {
+            let query = match &lookup {
+                ProgressLookup::Code(c) => outbox::ProgressQuery::Code(c),
+                ProgressLookup::Person(n) => outbox::ProgressQuery::Person(n),
+            };
+            Done::ProgressFound(ob.progress(&query).await.map_err(|e| e.to_string()))
+        }
+        StoreJob::Rating(r) => Done::RatingSaved(
+            ob.add_rating(&r, now)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        ),
+        StoreJob::Stats => {
+            let result = async {
+                let stats = ob.stats(now).await?;
+                let last_contact_ms = ob
+                    .sync_value(outbox::LAST_CONTACT)
+                    .await?
+                    .and_then(|v| v.parse().ok());
+                Ok::<_, outbox::OutboxError>(MaintenanceStats {
+                    outbox_depth: stats.depth(),
+                    oldest_unacknowledged_secs: stats.oldest_unacknowledged_secs,
+                    rejected: stats.rejected,
+                    ratings_waiting: ob.unsent_rating_count().await?,
+                    last_contact_ms,
+                    platform_reachable: ob
+                        .platform_reached_within(reachable_window_ms, now)
+                        .await?,
+                })
+            }
+            .await;
+            Done::Stats(result.map_err(|e| e.to_string()))
         }
     }
 }

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use hallkiosk::catalog::Catalog;
 use hallkiosk::config::{Config, ConfigSource, Locale, Orientation};
 use hallkiosk::effects::{EffectRunner, PrinterTarget};
-use hallkiosk::flows::kiosk::{FlowSettings, Kiosk};
+use hallkiosk::flows::kiosk::{FlowSettings, HallSetup, Kiosk};
 use hallkiosk::startup::{watch_first_frame, FirstFrame};
 use hallkiosk::ui::{local_today, KioskUi, UiOptions};
 use slint::ComponentHandle;
@@ -420,7 +420,9 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
         "starting kiosk"
     );
     let kiosk =
-        Kiosk::new(FlowSettings::from_config(&config), catalog).with_kiosk_id(&config.kiosk.id.0);
+        Kiosk::new(FlowSettings::from_config(&config), catalog)
+            .with_kiosk_id(&config.kiosk.id.0)
+            .with_hall(HallSetup::from_config(&config));
     // The printer service starts first: receipts go to it from the apply flow's effects.
     let printer = if config.devices.printer.is_sim() {
         None

@@ -47,6 +47,46 @@ pub fn application_receipt(info: &ReceiptInfo, place: &ReceiptPlace<'_>) -> Rece
     r.feed(3)
 }
 
+/// A queue ticket (取号凭条): number big, category, people ahead, time; a note when the kiosk
+/// numbered it itself.
+pub fn ticket_receipt(t: &crate::flows::hall::Ticket, place: &ReceiptPlace<'_>) -> Receipt {
+    let en = t.locale == Locale::En;
+    let mut r = Receipt::new()
+        .styled("排队取号", Align::Centre, (1, 1), true)
+        .styled(t.number.clone(), Align::Centre, (3, 3), true)
+        .styled(t.category.zh.clone(), Align::Centre, (1, 2), false);
+    if en {
+        r = r.styled(t.category.en.clone(), Align::Centre, (1, 1), false);
+    }
+    r = match t.ahead {
+        Some(n) => r.text(format!("前面等候：{n} 人")),
+        None => r.text("前面等候人数请以大厅叫号屏为准"),
+    };
+    r = r
+        .text(format!("时间：{}", place.time))
+        .text(format!("大厅：{}", place.hall))
+        .text(format!("终端：{}", place.kiosk));
+    if t.local {
+        r = r.text("大厅排队系统暂时无法连接，本号由本机编号，请留意叫号。");
+        if en {
+            r = r.text("Numbered by this kiosk while the hall's queue system is unreachable.");
+        }
+    }
+    r.feed(3)
+}
+
+/// The maintenance status page: the kiosk's own words and numbers, nothing personal.
+pub fn status_receipt(lines: &[String], place: &ReceiptPlace<'_>) -> Receipt {
+    let mut r = Receipt::new()
+        .styled("终端状态页", Align::Centre, (1, 2), true)
+        .text(format!("时间：{}", place.time))
+        .text(format!("终端：{}", place.kiosk));
+    for l in lines {
+        r = r.text(l.clone());
+    }
+    r.feed(3)
+}
+
 /// Milliseconds since the epoch as local `YYYY-MM-DD HH:MM`.
 pub fn local_time(ms: i64) -> String {
     use chrono::TimeZone;

@@ -303,6 +303,16 @@ impl KioskUi {
         app.on_set_consent(move |on| w.send(Intent::SetConsent(on)));
         app.on_submit(send(Intent::Submit));
         app.on_reprint(send(Intent::Reprint));
+        let w = weak.clone();
+        app.on_choose_queue(move |c| w.send(Intent::ChooseQueue(c.into())));
+        let w = weak.clone();
+        app.on_rate_level(move |i| w.send(Intent::RateLevel(i.max(0) as usize)));
+        let w = weak.clone();
+        app.on_rate_reason(move |i| w.send(Intent::RateReason(i.max(0) as usize)));
+        app.on_open_maintenance(send(Intent::OpenMaintenance));
+        app.on_enter_pin(send(Intent::EnterPin));
+        app.on_refresh_stats(send(Intent::RefreshStats));
+        app.on_print_status(send(Intent::PrintStatus));
         let w = weak;
         app.on_dock(move |action| {
             if let Some(ui) = w.upgrade() {
@@ -358,6 +368,7 @@ impl KioskUi {
             s.guide_key = Some(key);
         }
         self.refresh_apply(&mut s, locale);
+        self.refresh_hall(&s.kiosk, locale);
         if s.applied_locale != Some(locale) {
             let language = match locale {
                 Locale::ZhCn => "",
@@ -527,6 +538,166 @@ impl KioskUi {
         app.set_apply_view(view);
     }
 
+    fn refresh_hall(&self, k: &Kiosk, locale: Locale) {
+        use crate::flows::hall::{
+            local_state_text, platform_state_text, ProgressStep, RatingStep, TicketStep, LEVELS,
+            REASONS,
+        };
+        let app = &self.app;
+        let en = locale == Locale::En;
+        match k.page() {
+            FlowPage::Ticket => {
+                let tiles: Vec<QueueTile> = k
+                    .queue_categories()
+                    .iter()
+                    .map(|c| QueueTile {
+                        code: c.code.0.as_str().into(),
+                        name: if en { &c.en } else { &c.zh }.as_str().into(),
+                    })
+                    .collect();
+                app.set_queue_categories(model(tiles));
+                let mut v = TicketView::default();
+                if let Some(t) = k.ticket() {
+                    v.step = match &t.step {
+                        TicketStep::Choose => TicketStepKind::Choose,
+                        TicketStep::Issuing => TicketStepKind::Issuing,
+                        TicketStep::Failed => TicketStepKind::Failed,
+                        TicketStep::Issued { ticket, print } => {
+                            v.number = ticket.number.as_str().into();
+                            v.category = if en {
+                                &ticket.category.en
+                            } else {
+                                &ticket.category.zh
+                            }
+                            .as_str()
+                            .into();
+                            v.ahead = ticket.ahead.map_or(-1, |n| n.min(i32::MAX as u32) as i32);
+                            v.local = ticket.local;
+                            v.time = crate::receipt::local_time(ticket.issued_at_ms).into();
+                            v.print = print_outcome(print.as_ref());
+                            TicketStepKind::Issued
+                        }
+                    };
+                }
+                app.set_ticket_view(v);
+            }
+            FlowPage::Progress => {
+                let step = k.progress().cloned().unwrap_or(ProgressStep::Waiting);
+                app.set_progress_step(match &step {
+                    ProgressStep::Waiting => ProgressStepKind::Waiting,
+                    ProgressStep::Looking => ProgressStepKind::Looking,
+                    ProgressStep::Found(_) => ProgressStepKind::Found,
+                    ProgressStep::Failed => ProgressStepKind::Failed,
+                });
+                let rows: Vec<ProgressRow> = match &step {
+                    ProgressStep::Found(rows) => rows
+                        .iter()
+                        .map(|p| ProgressRow {
+                            tracking_code: p.tracking_code.as_str().into(),
+                            service: k
+                                .catalog()
+                                .item(&p.service_item)
+                                .map(|i| i.name.get(locale).to_string())
+                                .unwrap_or_else(|| p.service_item.clone())
+                                .into(),
+                            submitted: crate::receipt::local_time(p.created_at_ms).into(),
+                            local_state: local_state_text(&p.state).get(locale).into(),
+                            platform_state: match p.platform_state.as_deref() {
+                                None => if en { "not known yet" } else { "暂无" }.into(),
+                                Some(s) => platform_state_text(s)
+                                    .map(|t| t.get(locale).to_string())
+                                    .unwrap_or_else(|| s.to_string())
+                                    .into(),
+                            },
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                app.set_progress_rows(model(rows));
+            }
+            FlowPage::Rate => {
+                let levels: Vec<SharedString> =
+                    LEVELS.iter().map(|l| l.get(locale).into()).collect();
+                app.set_rating_levels(model(levels));
+                let reasons: Vec<SharedString> =
+                    REASONS.iter().map(|(_, t)| t.get(locale).into()).collect();
+                app.set_rating_reasons(model(reasons));
+                if let Some(r) = k.rating() {
+                    app.set_rating_step(match r.step {
+                        RatingStep::Choose => RatingStepKind::Choose,
+                        RatingStep::Reason { .. } => RatingStepKind::Reason,
+                        RatingStep::Saving => RatingStepKind::Saving,
+                        RatingStep::Thanks => RatingStepKind::Thanks,
+                        RatingStep::Failed => RatingStepKind::Failed,
+                    });
+                    app.set_rating_subject(
+                        r.service_item
+                            .as_deref()
+                            .and_then(|id| k.catalog().item(id))
+                            .map(|i| i.name.get(locale).into())
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+            FlowPage::Maintenance => {
+                let mut v = MaintenanceView::default();
+                if let Some(m) = k.maintenance() {
+                    v.unlocked = m.unlocked;
+                    v.pin_length = m.pin.len() as i32;
+                    v.wrong_pin = m.wrong_pin;
+                    match &m.stats {
+                        Some(Ok(st)) => {
+                            v.stats_ready = true;
+                            v.outbox_depth = st.outbox_depth as i32;
+                            v.oldest = st
+                                .oldest_unacknowledged_secs
+                                .map(|s| format!("{} min", s / 60))
+                                .unwrap_or_else(|| "—".into())
+                                .into();
+                            v.rejected = st.rejected as i32;
+                            v.ratings_waiting = st.ratings_waiting as i32;
+                            v.last_sync = st
+                                .last_contact_ms
+                                .map(crate::receipt::local_time)
+                                .unwrap_or_else(|| "—".into())
+                                .into();
+                            v.network = st.platform_reachable;
+                        }
+                        Some(Err(e)) => v.stats_error = e.as_str().into(),
+                        None => {}
+                    }
+                    v.printed_once = m.status_print.is_some();
+                    v.print = print_outcome(m.status_print.as_ref());
+                }
+                app.set_maintenance_view(v);
+                let devices: Vec<DeviceLine> = [
+                    ("reader", "读卡器", "ID reader"),
+                    ("printer", "打印机", "Printer"),
+                    ("scanner", "扫码器", "Scanner"),
+                    ("camera", "高拍仪", "Document camera"),
+                ]
+                .into_iter()
+                .map(|(key, zh, en_name)| {
+                    let fault = k.faults().get(key);
+                    DeviceLine {
+                        device: if en { en_name } else { zh }.into(),
+                        state: match fault {
+                            Some(why) => why.as_str().into(),
+                            None if key == "printer" && k.paper() == FlowPaper::NearEnd => {
+                                "paper near end".into()
+                            }
+                            None => "ok".into(),
+                        },
+                        ok: fault.is_none(),
+                    }
+                })
+                .collect();
+                app.set_maintenance_devices(model(devices));
+            }
+            _ => {}
+        }
+    }
+
     fn refresh_guide(&self, k: &Kiosk, locale: Locale) {
         let app = &self.app;
         let g = k.guide();
@@ -623,6 +794,15 @@ fn detail_of(item: &ServiceItem, locale: Locale) -> ServiceDetail {
     }
 }
 
+fn print_outcome(p: Option<&Result<(), PrintProblem>>) -> PrintOutcome {
+    match p {
+        None => PrintOutcome::Pending,
+        Some(Ok(())) => PrintOutcome::Printed,
+        Some(Err(PrintProblem::PaperOut)) => PrintOutcome::PaperOut,
+        Some(Err(PrintProblem::PrinterUnavailable)) => PrintOutcome::Unavailable,
+    }
+}
+
 /// A photographed page as a window image (grayscale JPEG → RGB pixels).
 fn photo_image(jpeg: &[u8]) -> slint::Image {
     match image::load_from_memory(jpeg) {
@@ -651,6 +831,7 @@ fn page_of(page: FlowPage) -> Page {
         FlowPage::Progress => Page::Progress,
         FlowPage::Ticket => Page::Ticket,
         FlowPage::Rate => Page::Rate,
+        FlowPage::Maintenance => Page::Maintenance,
     }
 }
 

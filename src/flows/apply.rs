@@ -314,6 +314,19 @@ pub enum Effect {
     Save(NewSubmission),
     /// Print the receipt and report [`Done::Printed`].
     Print(ReceiptInfo),
+    /// A queue ticket from the hall's queue system, else numbered locally: [`Done::TicketIssued`].
+    IssueTicket {
+        category: crate::config::QueueCategory,
+        locale: Locale,
+    },
+    PrintTicket(super::hall::Ticket),
+    /// This person's or this receipt's submissions: [`Done::ProgressFound`].
+    LookupProgress(super::hall::ProgressLookup),
+    SaveRating(crate::outbox::NewRating),
+    /// Outbox and sync numbers for the maintenance screen: [`Done::Stats`].
+    MaintenanceStats,
+    /// The maintenance screen's status page (lines of text, nothing personal).
+    PrintStatusPage(Vec<String>),
 }
 
 /// A saved submission, as the outbox reports it.
@@ -335,6 +348,12 @@ pub enum Done {
     },
     Saved(Result<Saved, SaveProblem>),
     Printed(Result<(), PrintProblem>),
+    TicketIssued(Result<super::hall::Ticket, String>),
+    TicketPrinted(Result<(), PrintProblem>),
+    ProgressFound(Result<Vec<crate::outbox::Progress>, String>),
+    RatingSaved(Result<(), String>),
+    Stats(Result<super::hall::MaintenanceStats, String>),
+    StatusPrinted(Result<(), PrintProblem>),
 }
 
 /// One citizen's application in progress.
@@ -761,6 +780,12 @@ impl Application {
                 self.receipt = Some(receipt.clone());
                 Some(Effect::Print(receipt))
             }
+            Done::TicketIssued(_)
+            | Done::TicketPrinted(_)
+            | Done::ProgressFound(_)
+            | Done::RatingSaved(_)
+            | Done::Stats(_)
+            | Done::StatusPrinted(_) => None,
             Done::Printed(result) => {
                 if let Some(s) = &mut self.submitted {
                     s.print = match result {

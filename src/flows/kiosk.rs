@@ -2,6 +2,10 @@
 //! elder mode and language, the idle countdown, and what to tell the citizen.
 
 use super::apply::{Application, ApplyStep, Done, Effect};
+use super::hall::{
+    Maintenance, ProgressLookup, ProgressStep, RatingDesk, TicketDesk,
+};
+use crate::config::{QueueCategory, Sha256Hex};
 use super::idle::{IdleSignal, IdleTimer};
 use super::route;
 use super::session::Session;
@@ -22,6 +26,8 @@ pub enum Page {
     Progress,
     Ticket,
     Rate,
+    /// Technicians only: PIN pad, then device states and outbox numbers.
+    Maintenance,
 }
 
 /// The five entries on the home page.
@@ -45,9 +51,10 @@ impl Entry {
         }
     }
 
-    /// Entries that act on the citizen's own data need an identified citizen.
+    /// Applying needs an identified citizen, and so does a ticket (实名取号). Progress does not: a
+    /// scanned receipt is enough, and the progress page takes a card itself.
     fn needs_identity(self) -> bool {
-        matches!(self, Entry::Apply | Entry::Progress)
+        matches!(self, Entry::Apply | Entry::Ticket)
     }
 }
 
@@ -130,6 +137,18 @@ pub enum Intent {
     Submit,
     /// Print the receipt again after a printer fault.
     Reprint,
+    /// A queue category (by its letter).
+    ChooseQueue(String),
+    /// A rating level (0 非常满意 … 4 非常不满意) and, below 满意, a reason.
+    RateLevel(usize),
+    RateReason(usize),
+    /// The hidden way to the maintenance screen (a tap on the kiosk id).
+    OpenMaintenance,
+    /// 确定 on the maintenance PIN pad.
+    EnterPin,
+    /// Refresh the maintenance numbers / print the status page.
+    RefreshStats,
+    PrintStatus,
     /// A touch that is not any of the above (scrolling, typing).
     Activity,
 }
@@ -201,6 +220,45 @@ pub struct Kiosk {
     /// An item chosen in the guide before the citizen identified.
     pending_item: Option<String>,
     effects: Vec<Effect>,
+    hall: HallSetup,
+    ticket: Option<TicketDesk>,
+    progress: Option<ProgressStep>,
+    rating: Option<RatingDesk>,
+    maintenance: Option<Maintenance>,
+    /// Devices' last fault reasons (device words only), for the maintenance screen.
+    faults: std::collections::BTreeMap<&'static str, String>,
+}
+
+/// What the flows need from the `[hall]` configuration.
+#[derive(Debug, Clone, Default)]
+pub struct HallSetup {
+    pub queue_categories: Vec<QueueCategory>,
+    pub admin_pin: Option<Sha256Hex>,
+    /// Accept the dev dock's PIN (every device simulated, no PIN configured).
+    pub dev_pin: bool,
+    pub admin_cards: Vec<Sha256Hex>,
+}
+
+impl HallSetup {
+    pub fn from_config(config: &Config) -> Self {
+        HallSetup {
+            queue_categories: config.hall.queue_categories.clone(),
+            admin_pin: config.hall.admin_pin_sha256.clone(),
+            dev_pin: config.hall.admin_pin_sha256.is_none() && config.all_devices_simulated(),
+            admin_cards: config.hall.admin_cards_sha256.clone(),
+        }
+    }
+
+    fn pin_ok(&self, pin: &str) -> bool {
+        match &self.admin_pin {
+            Some(h) => h.matches(pin),
+            None => self.dev_pin && pin == crate::config::DEV_ADMIN_PIN,
+        }
+    }
+
+    fn admin_card(&self, id_number: &str) -> bool {
+        self.admin_cards.iter().any(|h| h.matches(id_number))
+    }
 }
 
 impl Kiosk {
@@ -225,7 +283,22 @@ impl Kiosk {
             apply: None,
             pending_item: None,
             effects: Vec::new(),
+            hall: HallSetup {
+                queue_categories: crate::config::HallSection::default().queue_categories,
+                ..HallSetup::default()
+            },
+            ticket: None,
+            progress: None,
+            rating: None,
+            maintenance: None,
+            faults: Default::default(),
         }
+    }
+
+    /// Sets the hall's queue categories and maintenance access.
+    pub fn with_hall(mut self, hall: HallSetup) -> Self {
+        self.hall = hall;
+        self
     }
 
     /// Sets this kiosk's id, so its own receipts are recognised as such.
@@ -275,6 +348,26 @@ impl Kiosk {
     }
     pub fn notice(&self) -> Option<Notice> {
         self.notice.map(|(n, _)| n)
+    }
+
+    pub fn queue_categories(&self) -> &[QueueCategory] {
+        &self.hall.queue_categories
+    }
+    pub fn ticket(&self) -> Option<&TicketDesk> {
+        self.ticket.as_ref()
+    }
+    pub fn progress(&self) -> Option<&ProgressStep> {
+        self.progress.as_ref()
+    }
+    pub fn rating(&self) -> Option<&RatingDesk> {
+        self.rating.as_ref()
+    }
+    pub fn maintenance(&self) -> Option<&Maintenance> {
+        self.maintenance.as_ref()
+    }
+    /// Devices with a fault now: (device, reason in device words).
+    pub fn faults(&self) -> &std::collections::BTreeMap<&'static str, String> {
+        &self.faults
     }
 
     /// The application in progress, if the citizen is applying.
@@ -376,8 +469,10 @@ impl Kiosk {
                 if self.page == Page::Identify && self.session.is_some() {
                     let target = self.identify_target;
                     self.page = target.page();
-                    if target == Entry::Apply {
-                        self.begin_application();
+                    match target {
+                        Entry::Apply => self.begin_application(),
+                        Entry::Ticket => self.ticket = Some(TicketDesk::new()),
+                        _ => {}
                     }
                 }
             }
@@ -391,6 +486,21 @@ impl Kiosk {
             }
             Intent::ApplyFor(id) => self.apply_for(id),
             Intent::FocusField(i) => self.with_apply(|a| a.focus(i)),
+            Intent::Key(c) if self.page == Page::Maintenance => {
+                if let Some(m) = self.maintenance.as_mut() {
+                    m.key(c);
+                }
+            }
+            Intent::Backspace if self.page == Page::Maintenance => {
+                if let Some(m) = self.maintenance.as_mut() {
+                    m.backspace();
+                }
+            }
+            Intent::ClearField if self.page == Page::Maintenance => {
+                if let Some(m) = self.maintenance.as_mut() {
+                    m.clear();
+                }
+            }
             Intent::Key(c) => self.with_apply(|a| a.key(c)),
             Intent::Pick(c) => self.with_apply(|a| a.pick(c)),
             Intent::Backspace => self.with_apply(Application::backspace),
@@ -402,6 +512,61 @@ impl Kiosk {
             Intent::SetConsent(on) => self.with_apply(|a| a.set_consent(on)),
             Intent::Submit => self.apply_effect(Application::submit),
             Intent::Reprint => self.apply_effect(Application::reprint),
+            Intent::ChooseQueue(code) => {
+                let category = self
+                    .hall
+                    .queue_categories
+                    .iter()
+                    .find(|c| c.code.0 == code)
+                    .cloned();
+                let locale = self.locale;
+                if let (Page::Ticket, Some(c), Some(desk)) =
+                    (self.page, category, self.ticket.as_mut())
+                {
+                    if let Some(e) = desk.choose(c, locale) {
+                        self.effects.push(e);
+                    }
+                }
+            }
+            Intent::RateLevel(i) => {
+                if let Some(e) = self.rating.as_mut().and_then(|r| r.level(i)) {
+                    self.effects.push(e);
+                }
+            }
+            Intent::RateReason(i) => {
+                if let Some(e) = self.rating.as_mut().and_then(|r| r.reason(i)) {
+                    self.effects.push(e);
+                }
+            }
+            Intent::OpenMaintenance => {
+                if self.maintenance.is_none() {
+                    self.maintenance = Some(Maintenance::locked());
+                }
+                self.go(Page::Maintenance);
+            }
+            Intent::EnterPin => {
+                let hall = &self.hall;
+                if let Some(e) = self
+                    .maintenance
+                    .as_mut()
+                    .and_then(|m| m.enter(|p| hall.pin_ok(p)))
+                {
+                    self.effects.push(e);
+                }
+            }
+            Intent::RefreshStats => {
+                if self.maintenance.as_ref().is_some_and(|m| m.unlocked) {
+                    self.effects.push(Effect::MaintenanceStats);
+                }
+            }
+            Intent::PrintStatus => {
+                if let Some(lines) = self.status_lines() {
+                    if let Some(m) = self.maintenance.as_mut() {
+                        m.status_print = None;
+                    }
+                    self.effects.push(Effect::PrintStatusPage(lines));
+                }
+            }
             Intent::ContinueAfterRemoval => self.card_removed_prompt = false,
             Intent::EndSession => self.end_session(),
         }
@@ -413,6 +578,14 @@ impl Kiosk {
             DeviceEvent::CardPresented(card) => {
                 self.idle.activity();
                 self.card_removed_prompt = false;
+                if self.hall.admin_card(&card.id_number) {
+                    // A technician's card opens maintenance and identifies nobody.
+                    self.end_session();
+                    self.maintenance = Some(Maintenance::unlocked());
+                    self.go(Page::Maintenance);
+                    self.effects.push(Effect::MaintenanceStats);
+                    return;
+                }
                 if card.is_expired_on(today) {
                     // An expired card identifies nobody; whatever session there was stays as it was.
                     self.show_identify(IdentifyStatus::Expired);
@@ -434,6 +607,7 @@ impl Kiosk {
                 }
                 match self.page {
                     Page::Home | Page::Identify => self.show_identify(IdentifyStatus::Greeting),
+                    Page::Progress => self.lookup_person(),
                     _ => self.notice = Some((Notice::Identified, Duration::ZERO)),
                 }
             }
@@ -451,17 +625,39 @@ impl Kiosk {
                 self.idle.activity();
                 match self.router.classify(&payload.text) {
                     ScanKind::Eid => self.show_identify(IdentifyStatus::EidNeedsNetwork),
-                    ScanKind::Receipt { .. } => self.go(Page::Progress),
+                    ScanKind::Receipt { tracking_code, .. } => {
+                        self.go(Page::Progress);
+                        self.progress = Some(ProgressStep::Looking);
+                        self.effects
+                            .push(Effect::LookupProgress(ProgressLookup::Code(tracking_code)));
+                    }
                     ScanKind::Url | ScanKind::Other => {
                         self.notice = Some((Notice::CodeNotUnderstood, Duration::ZERO))
                     }
                 }
             }
-            DeviceEvent::PrinterStatus(status) => self.paper = paper_state(status),
+            DeviceEvent::PrinterStatus(status) => {
+                self.paper = paper_state(status);
+                match crate::health::health_of(&DeviceEvent::PrinterStatus(status)) {
+                    Some((_, crate::outbox::HealthLevel::Fault, why)) => {
+                        self.faults.insert("printer", why);
+                    }
+                    _ => {
+                        self.faults.remove("printer");
+                    }
+                }
+            }
+            DeviceEvent::DeviceFault { device, ref reason } if device != DeviceKind::IdCardReader => {
+                self.faults.insert(device_name(device), reason.clone());
+            }
+            DeviceEvent::DeviceRecovered { device } if device != DeviceKind::IdCardReader => {
+                self.faults.remove(device_name(device));
+            }
             DeviceEvent::DeviceFault {
                 device: DeviceKind::IdCardReader,
-                ..
+                ref reason,
             } => {
+                self.faults.insert("reader", reason.clone());
                 self.reader_fault = true;
                 if self.page == Page::Identify {
                     self.identify_status = IdentifyStatus::ReaderFault;
@@ -470,6 +666,7 @@ impl Kiosk {
             DeviceEvent::DeviceRecovered {
                 device: DeviceKind::IdCardReader,
             } => {
+                self.faults.remove("reader");
                 self.reader_fault = false;
                 if self.identify_status == IdentifyStatus::ReaderFault {
                     self.identify_status = IdentifyStatus::Waiting;
@@ -504,11 +701,98 @@ impl Kiosk {
     /// The result of an effect the bridge ran.
     pub fn done(&mut self, done: Done) {
         let locale = self.locale;
-        if let Some(a) = self.apply.as_mut() {
-            if let Some(next) = a.done(done, locale) {
-                self.effects.push(next);
+        match done {
+            Done::TicketIssued(r) => {
+                if let Some(e) = self.ticket.as_mut().and_then(|t| t.issued(r)) {
+                    self.effects.push(e);
+                }
+            }
+            Done::TicketPrinted(r) => {
+                if let Some(t) = self.ticket.as_mut() {
+                    t.printed(r);
+                }
+            }
+            Done::ProgressFound(r) => {
+                if self.progress == Some(ProgressStep::Looking) {
+                    self.progress = Some(match r {
+                        Ok(rows) => ProgressStep::Found(rows),
+                        Err(e) => {
+                            tracing::error!("progress lookup failed: {e}");
+                            ProgressStep::Failed
+                        }
+                    });
+                }
+            }
+            Done::RatingSaved(r) => {
+                if let Some(d) = self.rating.as_mut() {
+                    d.saved(r);
+                }
+            }
+            Done::Stats(r) => {
+                if let Some(m) = self.maintenance.as_mut().filter(|m| m.unlocked) {
+                    m.stats = Some(r);
+                }
+            }
+            Done::StatusPrinted(r) => {
+                if let Some(m) = self.maintenance.as_mut() {
+                    m.status_print = Some(r);
+                }
+            }
+            other => {
+                if let Some(a) = self.apply.as_mut() {
+                    if let Some(next) = a.done(other, locale) {
+                        self.effects.push(next);
+                    }
+                }
             }
         }
+    }
+
+    /// The maintenance status page's lines (device words and numbers only).
+    fn status_lines(&self) -> Option<Vec<String>> {
+        let m = self.maintenance.as_ref().filter(|m| m.unlocked)?;
+        let mut lines = vec!["终端状态 Kiosk status".to_string()];
+        for dev in ["reader", "printer", "scanner", "camera"] {
+            lines.push(format!(
+                "{dev}: {}",
+                self.faults.get(dev).map(String::as_str).unwrap_or("ok")
+            ));
+        }
+        if let Some(Ok(s)) = &m.stats {
+            lines.push(format!("outbox waiting: {}", s.outbox_depth));
+            lines.push(format!(
+                "oldest waiting: {}",
+                s.oldest_unacknowledged_secs
+                    .map(|x| format!("{x} s"))
+                    .unwrap_or_else(|| "-".into())
+            ));
+            lines.push(format!("rejected: {}", s.rejected));
+            lines.push(format!("ratings waiting: {}", s.ratings_waiting));
+            lines.push(format!(
+                "platform: {}",
+                if s.platform_reachable {
+                    "reachable"
+                } else {
+                    "not reached lately"
+                }
+            ));
+        }
+        Some(lines)
+    }
+
+    fn lookup_person(&mut self) {
+        let Some(number) = self
+            .session
+            .as_ref()
+            .and_then(Session::card)
+            .map(|c| zeroize::Zeroizing::new(c.id_number.clone()))
+        else {
+            self.progress = Some(ProgressStep::Waiting);
+            return;
+        };
+        self.progress = Some(ProgressStep::Looking);
+        self.effects
+            .push(Effect::LookupProgress(ProgressLookup::Person(number)));
     }
 
     // ---- internals ----
@@ -597,6 +881,23 @@ impl Kiosk {
             self.guide = GuideState::default();
         }
         self.go(entry.page());
+        match entry {
+            Entry::Ticket => self.ticket = Some(TicketDesk::new()),
+            Entry::Progress => self.lookup_person(),
+            Entry::Rate => {
+                let (item, code) = self
+                    .apply
+                    .as_ref()
+                    .and_then(|a| {
+                        a.submitted
+                            .as_ref()
+                            .map(|s| (Some(a.item_id.clone()), Some(s.tracking_code.clone())))
+                    })
+                    .unwrap_or((None, None));
+                self.rating = Some(RatingDesk::new(item, code));
+            }
+            Entry::Apply | Entry::Guide => {}
+        }
         if entry == Entry::Apply {
             self.begin_application();
         }
@@ -650,6 +951,10 @@ impl Kiosk {
         self.session = None;
         self.apply = None;
         self.pending_item = None;
+        self.ticket = None;
+        self.progress = None;
+        self.rating = None;
+        self.maintenance = None;
         self.page = Page::Home;
         self.history.clear();
         self.guide = GuideState::default();
@@ -670,6 +975,15 @@ impl Kiosk {
             self.settings.idle.mul_f64(f),
             self.settings.countdown.mul_f64(f),
         );
+    }
+}
+
+fn device_name(d: DeviceKind) -> &'static str {
+    match d {
+        DeviceKind::IdCardReader => "reader",
+        DeviceKind::Printer => "printer",
+        DeviceKind::Scanner => "scanner",
+        DeviceKind::Camera => "camera",
     }
 }
 

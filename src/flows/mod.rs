@@ -6,6 +6,7 @@
 //! state to properties, so every rule here is tested without a window.
 
 pub mod apply;
+pub mod hall;
 pub mod idle;
 pub mod kiosk;
 pub mod pinyin_input;

@@ -31,7 +31,18 @@ pub enum KeyError {
 /// The payload key, zeroized when dropped.
 pub struct PayloadKey {
     cipher: XChaCha20Poly1305,
+    /// Key for [`PayloadKey::person_ref`], derived from the payload key.
+    ref_key: Zeroizing<[u8; 32]>,
     source: PathBuf,
+}
+
+/// The person-reference key derived from the payload key: SHA-256 over a label and the key.
+fn ref_key(bytes: &[u8]) -> Zeroizing<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"hallkiosk person-ref v1\0");
+    h.update(bytes);
+    Zeroizing::new(h.finalize().into())
 }
 
 impl std::fmt::Debug for PayloadKey {
@@ -85,6 +96,7 @@ impl PayloadKey {
             XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| KeyError::Length(path.into()))?;
         Ok(PayloadKey {
             cipher,
+            ref_key: ref_key(&bytes),
             source: path.into(),
         })
     }
@@ -93,8 +105,26 @@ impl PayloadKey {
     pub fn from_bytes(bytes: &[u8; 32]) -> PayloadKey {
         PayloadKey {
             cipher: XChaCha20Poly1305::new(bytes.into()),
+            ref_key: ref_key(bytes),
             source: PathBuf::from("(memory)"),
         }
+    }
+
+    /// A pseudonymous reference to a person (HMAC-SHA-256 of the ID number under a key that is
+    /// not in the database), so that a card placed later finds that person's submissions without
+    /// the kiosk keeping the ID number once the platform has it. Without the key file it cannot be
+    /// turned back into an ID number, nor checked against a guessed one.
+    pub fn person_ref(&self, id_number: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.ref_key[..])
+            .expect("HMAC takes keys of any length");
+        mac.update(id_number.trim().to_ascii_uppercase().as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// Seals `plaintext`, bound to `aad` (the submission's idempotency key): nonce ‖ ciphertext.
@@ -132,6 +162,17 @@ impl PayloadKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn person_refs_are_keyed_and_stable() {
+        let k = PayloadKey::from_bytes(&[7; 32]);
+        let r = k.person_ref("11010119900307901X");
+        assert_eq!(r.len(), 32);
+        assert_eq!(r, k.person_ref("11010119900307901x "));
+        assert_ne!(r, k.person_ref("110101199003079016"));
+        assert_ne!(r, PayloadKey::from_bytes(&[8; 32]).person_ref("11010119900307901X"));
+        assert!(!r.contains("110101"));
+    }
 
     #[test]
     fn seal_and_open_with_the_same_binding_only() {
