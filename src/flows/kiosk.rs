@@ -1325,4 +1325,130 @@ mod tests {
         assert!(k.application().is_none());
         assert_ne!(k.page(), Page::Apply);
     }
+
+    #[test]
+    fn a_ticket_needs_the_card_then_one_tap() {
+        use crate::flows::hall::{Ticket, TicketStep};
+        let mut k = kiosk();
+        k.intent(Intent::Open(Entry::Ticket));
+        assert_eq!(k.page(), Page::Identify);
+        place(&mut k, CardFixture::Resident);
+        k.intent(Intent::IdentifyContinue);
+        assert_eq!(k.page(), Page::Ticket);
+        k.intent(Intent::ChooseQueue("Z".into()));
+        assert!(k.take_effects().is_empty(), "no such category");
+        k.intent(Intent::ChooseQueue("B".into()));
+        let effects = k.take_effects();
+        let [Effect::IssueTicket { category, .. }] = &effects[..] else {
+            panic!("{effects:?}")
+        };
+        let ticket = Ticket {
+            number: "DEV-0001-B001".into(),
+            category: category.clone(),
+            ahead: None,
+            issued_at_ms: 0,
+            local: true,
+            locale: Locale::ZhCn,
+        };
+        k.done(Done::TicketIssued(Ok(ticket)));
+        assert!(matches!(k.take_effects()[..], [Effect::PrintTicket(_)]));
+        k.done(Done::TicketPrinted(Ok(())));
+        assert!(matches!(
+            k.ticket().unwrap().step,
+            TicketStep::Issued { print: Some(Ok(())), .. }
+        ));
+    }
+
+    #[test]
+    fn progress_by_receipt_scan_or_by_card_on_the_progress_page() {
+        use crate::flows::hall::{ProgressLookup, ProgressStep};
+        let mut k = kiosk().with_kiosk_id("DEV-0001");
+        let code = crate::outbox::tracking::code("DEV-0001", 3);
+        k.device_event(
+            DeviceEvent::CodeScanned(ScanPayload::new(format!("HKR1:{code}:0011aabb"))),
+            TODAY,
+        );
+        assert_eq!(k.page(), Page::Progress);
+        let e = k.take_effects();
+        assert!(
+            matches!(&e[..], [Effect::LookupProgress(ProgressLookup::Code(c))] if *c == code),
+            "{e:?}"
+        );
+        k.done(Done::ProgressFound(Ok(Vec::new())));
+        assert_eq!(k.progress(), Some(&ProgressStep::Found(Vec::new())));
+        k.intent(Intent::Home);
+        k.intent(Intent::Open(Entry::Progress));
+        assert_eq!(k.page(), Page::Progress, "no identify page in between");
+        assert_eq!(k.progress(), Some(&ProgressStep::Waiting));
+        place(&mut k, CardFixture::Resident);
+        assert_eq!(k.page(), Page::Progress);
+        let e = k.take_effects();
+        assert!(matches!(
+            &e[..],
+            [Effect::LookupProgress(ProgressLookup::Person(_))]
+        ));
+        assert!(!format!("{e:?}").contains(&CardFixture::Resident.card().id_number));
+    }
+
+    #[test]
+    fn a_rating_after_an_application_names_the_service() {
+        use crate::flows::hall::RatingStep;
+        let mut k = kiosk();
+        k.intent(Intent::Open(Entry::Rate));
+        k.intent(Intent::RateLevel(3));
+        assert_eq!(k.rating().unwrap().step, RatingStep::Reason { level: 2 });
+        k.intent(Intent::RateReason(2));
+        let e = k.take_effects();
+        let [Effect::SaveRating(r)] = &e[..] else {
+            panic!()
+        };
+        assert_eq!((r.level, r.reason.as_deref()), (2, Some("device_fault")));
+        assert_eq!(r.service_item, None);
+        k.done(Done::RatingSaved(Ok(())));
+        assert_eq!(k.rating().unwrap().step, RatingStep::Thanks);
+    }
+
+    #[test]
+    fn maintenance_opens_with_the_pin_or_an_admin_card_only() {
+        let hall = HallSetup {
+            admin_pin: Some(Sha256Hex::of("135790")),
+            admin_cards: vec![Sha256Hex::of(&CardFixture::ResidentLongTerm.card().id_number)],
+            ..HallSetup::default()
+        };
+        let mut k = kiosk().with_hall(hall);
+        k.intent(Intent::OpenMaintenance);
+        assert_eq!(k.page(), Page::Maintenance);
+        for c in crate::config::DEV_ADMIN_PIN.chars() {
+            k.intent(Intent::Key(c));
+        }
+        k.intent(Intent::EnterPin);
+        assert!(!k.maintenance().unwrap().unlocked, "the dev PIN is not this kiosk's");
+        for c in "135790".chars() {
+            k.intent(Intent::Key(c));
+        }
+        k.intent(Intent::EnterPin);
+        assert!(k.maintenance().unwrap().unlocked);
+        assert!(matches!(k.take_effects()[..], [Effect::MaintenanceStats]));
+        k.device_event(
+            DeviceEvent::DeviceFault {
+                device: DeviceKind::Camera,
+                reason: "unplugged".into(),
+            },
+            TODAY,
+        );
+        assert_eq!(k.faults().get("camera").map(String::as_str), Some("unplugged"));
+        k.intent(Intent::PrintStatus);
+        let e = k.take_effects();
+        let [Effect::PrintStatusPage(lines)] = &e[..] else {
+            panic!()
+        };
+        assert!(lines.iter().any(|l| l == "camera: unplugged"));
+        k.intent(Intent::Home);
+        assert!(k.maintenance().is_none(), "home locks it again");
+        // A technician's card opens it directly and identifies nobody.
+        place(&mut k, CardFixture::ResidentLongTerm);
+        assert_eq!(k.page(), Page::Maintenance);
+        assert!(k.maintenance().unwrap().unlocked);
+        assert!(k.session().is_none());
+    }
 }

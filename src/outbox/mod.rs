@@ -660,11 +660,13 @@ impl Outbox {
         let (clause, value) = match query {
             ProgressQuery::Code(code) => {
                 // The code's sequence number is the row id (tracking::code).
+                // Only this kiosk's codes: the same number at another kiosk is someone else's.
                 let Some(id) = code
                     .rsplit('-')
                     .nth(1)
-                    .and_then(|n| n.parse::<i64>().ok())
-                    .filter(|_| tracking::is_valid(code))
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .filter(|&n| tracking::code(&self.kiosk, n).eq_ignore_ascii_case(code))
+                    .map(|n| n as i64)
                 else {
                     return Ok(Vec::new());
                 };
