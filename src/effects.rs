@@ -12,10 +12,10 @@
 //! Nothing here decides what the citizen sees; the flow does, from the `Done` it gets.
 
 use crate::config::{Config, Locale, QueueCategory};
-use crate::flows::hall::{MaintenanceStats, ProgressLookup, Ticket};
 use crate::flows::apply::{
     CaptureProblem, Done, Effect, Photo, PrintProblem, ReceiptInfo, SaveProblem, Saved,
 };
+use crate::flows::hall::{MaintenanceStats, ProgressLookup, Ticket};
 use crate::outbox::{self, NewRating, NewSubmission};
 use crate::receipt::{
     application_receipt, local_time, status_receipt, ticket_receipt, ReceiptPlace,
@@ -104,10 +104,11 @@ impl EffectRunner {
         };
         match effect {
             Effect::Save(s) => to_store(StoreJob::Save(s), |e| Done::Saved(Err(SaveProblem(e)))),
-            Effect::IssueTicket { category, locale } => to_store(
-                StoreJob::Ticket { category, locale },
-                |e| Done::TicketIssued(Err(e)),
-            ),
+            Effect::IssueTicket { category, locale } => {
+                to_store(StoreJob::Ticket { category, locale }, |e| {
+                    Done::TicketIssued(Err(e))
+                })
+            }
             Effect::LookupProgress(l) => {
                 to_store(StoreJob::Progress(l), |e| Done::ProgressFound(Err(e)))
             }
@@ -193,13 +194,7 @@ impl EffectRunner {
                 if sim_paper_out {
                     return Err(PrintProblem::PaperOut);
                 }
-                render_to_png(
-                    &bytes,
-                    &self.profile,
-                    dir,
-                    id,
-                    font.as_ref(),
-                )
+                render_to_png(&bytes, &self.profile, dir, id, font.as_ref())
             }
             PrinterTarget::Service(jobs) => {
                 let (reply, answer) = tokio::sync::oneshot::channel();

@@ -419,10 +419,9 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
         simulated = config.all_devices_simulated(),
         "starting kiosk"
     );
-    let kiosk =
-        Kiosk::new(FlowSettings::from_config(&config), catalog)
-            .with_kiosk_id(&config.kiosk.id.0)
-            .with_hall(HallSetup::from_config(&config));
+    let kiosk = Kiosk::new(FlowSettings::from_config(&config), catalog)
+        .with_kiosk_id(&config.kiosk.id.0)
+        .with_hall(HallSetup::from_config(&config));
     // The printer service starts first: receipts go to it from the apply flow's effects.
     let printer = if config.devices.printer.is_sim() {
         None

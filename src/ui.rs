@@ -175,6 +175,7 @@ impl KioskUi {
             let today = (s.today)();
             s.kiosk.device_event(event, &today);
         }
+        self.run_effects();
         self.refresh();
     }
 

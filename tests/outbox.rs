@@ -297,23 +297,48 @@ async fn progress_by_code_and_by_card_survives_the_purge_without_the_id_number()
     let b = outbox.enqueue(&other, 2_000).await.unwrap();
     let c = outbox.enqueue(&submission(3), 3_000).await.unwrap();
     // By card: this person's two, newest first; not the other person's.
-    let mine = outbox.progress(&ProgressQuery::Person(ID_NUMBER)).await.unwrap();
+    let mine = outbox
+        .progress(&ProgressQuery::Person(ID_NUMBER))
+        .await
+        .unwrap();
     let codes: Vec<&str> = mine.iter().map(|p| p.tracking_code.as_str()).collect();
     assert_eq!(codes, [c.tracking_code.as_str(), a.tracking_code.as_str()]);
     assert!(mine.iter().all(|p| p.state == "queued"));
     // The card's number is compared case-insensitively (a trailing x).
     let lower = ID_NUMBER.to_lowercase();
-    assert_eq!(outbox.progress(&ProgressQuery::Person(&lower)).await.unwrap().len(), 2);
+    assert_eq!(
+        outbox
+            .progress(&ProgressQuery::Person(&lower))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     // By receipt: exactly that one; a mistyped or foreign code finds nothing.
-    let one = outbox.progress(&ProgressQuery::Code(&b.tracking_code)).await.unwrap();
+    let one = outbox
+        .progress(&ProgressQuery::Code(&b.tracking_code))
+        .await
+        .unwrap();
     assert_eq!(one.len(), 1);
     assert_eq!(one[0].service_item, "resident-id-renewal");
     let mut bad = b.tracking_code.clone();
     bad.pop();
-    bad.push(if b.tracking_code.ends_with('0') { '1' } else { '0' });
-    assert!(outbox.progress(&ProgressQuery::Code(&bad)).await.unwrap().is_empty());
+    bad.push(if b.tracking_code.ends_with('0') {
+        '1'
+    } else {
+        '0'
+    });
+    assert!(outbox
+        .progress(&ProgressQuery::Code(&bad))
+        .await
+        .unwrap()
+        .is_empty());
     let foreign = tracking::code("K999", 2);
-    assert!(outbox.progress(&ProgressQuery::Code(&foreign)).await.unwrap().is_empty());
+    assert!(outbox
+        .progress(&ProgressQuery::Code(&foreign))
+        .await
+        .unwrap()
+        .is_empty());
     // Accepted and purged: still found by card, with the platform's state, and the ID number is
     // nowhere in the files.
     let claimed = outbox.claim_due(10, 10_000).await.unwrap();
@@ -329,7 +354,10 @@ async fn progress_by_code_and_by_card_survives_the_purge_without_the_id_number()
         })
         .collect();
     outbox.record_outcomes(&outcomes, 11_000).await.unwrap();
-    let mine = outbox.progress(&ProgressQuery::Person(ID_NUMBER)).await.unwrap();
+    let mine = outbox
+        .progress(&ProgressQuery::Person(ID_NUMBER))
+        .await
+        .unwrap();
     assert_eq!(mine.len(), 2);
     assert!(mine
         .iter()
@@ -346,14 +374,29 @@ async fn progress_by_code_and_by_card_survives_the_purge_without_the_id_number()
 async fn local_ticket_numbers_count_per_day_and_category() {
     let dir = tempfile::tempdir().unwrap();
     let outbox = open(dir.path()).await;
-    assert_eq!(outbox.next_local_ticket("2026-11-23", "A").await.unwrap(), 1);
-    assert_eq!(outbox.next_local_ticket("2026-11-23", "A").await.unwrap(), 2);
-    assert_eq!(outbox.next_local_ticket("2026-11-23", "B").await.unwrap(), 1);
-    assert_eq!(outbox.next_local_ticket("2026-11-24", "A").await.unwrap(), 1);
+    assert_eq!(
+        outbox.next_local_ticket("2026-11-23", "A").await.unwrap(),
+        1
+    );
+    assert_eq!(
+        outbox.next_local_ticket("2026-11-23", "A").await.unwrap(),
+        2
+    );
+    assert_eq!(
+        outbox.next_local_ticket("2026-11-23", "B").await.unwrap(),
+        1
+    );
+    assert_eq!(
+        outbox.next_local_ticket("2026-11-24", "A").await.unwrap(),
+        1
+    );
     outbox.close().await;
     // The sequence survives a restart.
     let outbox = open(dir.path()).await;
-    assert_eq!(outbox.next_local_ticket("2026-11-23", "A").await.unwrap(), 3);
+    assert_eq!(
+        outbox.next_local_ticket("2026-11-23", "A").await.unwrap(),
+        3
+    );
 }
 
 #[tokio::test]
@@ -383,7 +426,10 @@ async fn ratings_wait_until_delivered() {
     assert_eq!(unsent.len(), 2);
     assert_eq!(unsent[0].idempotency_key, k1);
     assert_eq!(unsent[0].rating, r);
-    outbox.ratings_sent(std::slice::from_ref(&k1), 3).await.unwrap();
+    outbox
+        .ratings_sent(std::slice::from_ref(&k1), 3)
+        .await
+        .unwrap();
     let unsent = outbox.unsent_ratings(10).await.unwrap();
     assert_eq!(unsent.len(), 1);
     assert_eq!(unsent[0].idempotency_key, k2);

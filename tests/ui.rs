@@ -26,7 +26,9 @@ fn new_ui_with(width: f32, height: f32, effects: Effects) -> KioskUi {
     let kiosk = Kiosk::new(
         FlowSettings::from_config(&config),
         Catalog::bundled().unwrap(),
-    );
+    )
+    .with_kiosk_id(&config.kiosk.id.0)
+    .with_hall(hallkiosk::flows::kiosk::HallSetup::from_config(&config));
     let ui = KioskUi::new(
         kiosk,
         UiOptions {
@@ -633,6 +635,132 @@ fn paper_out_at_the_receipt_keeps_the_submission() {
     assert!(receipts.join(format!("{code}.png")).exists());
 }
 
+/// Ticket, progress, rating and maintenance on the window with the real outbox file.
+fn ticket_progress_rating_and_maintenance() {
+    use hallkiosk::effects::{EffectRunner, PrinterTarget};
+    use hallkiosk_drivers::sim::fixtures::CardFixture;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.storage.data_dir = Some(dir.path().to_path_buf());
+    let receipts = dir.path().join("receipts");
+    // An earlier application of this citizen, already in the outbox.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let earlier = rt.block_on(async {
+        let outbox = hallkiosk::outbox::open_configured(&config).await.unwrap();
+        let mut s = hallkiosk::outbox::test_submission(1, 100);
+        s.service_item = "P-TAX-001".into();
+        s.payload.fields.push((
+            "id_number".into(),
+            CardFixture::Resident.card().id_number.clone(),
+        ));
+        let e = outbox.enqueue(&s, 1_000).await.unwrap();
+        outbox.close().await;
+        e.tracking_code
+    });
+    let effects = EffectRunner::start(&config, PrinterTarget::Rendered(receipts.clone()));
+    let ui = new_ui_with(1920.0, 1080.0, Some(effects));
+
+    // Ticket: 取号, the card, 继续, a category — 3 taps.
+    reset_counts();
+    click(&ui, "取号");
+    dock(&ui, "放置居民身份证");
+    click(&ui, "继续");
+    click(&ui, "综合受理");
+    assert!(
+        until(|| shows(&ui, "请取走号票，留意叫号")),
+        "ticket printed"
+    );
+    assert_eq!(counts().0, 3, "a ticket in 3 taps");
+    println!("ux: queue ticket: {} taps", counts().0);
+    assert!(shows(&ui, "DEV-0001-A001"));
+    assert!(shows(
+        &ui,
+        "大厅排队系统暂时无法连接，本号由本机编号，请留意叫号"
+    ));
+    assert!(receipts.join("DEV-0001-A001.png").exists());
+    click(&ui, "完成");
+
+    // Progress: 查询进度 and the card — 1 tap; the earlier application is listed.
+    reset_counts();
+    click(&ui, "查询进度");
+    assert!(shows(
+        &ui,
+        "请将身份证放在感应区，或将办事回执的二维码对准扫描口"
+    ));
+    dock(&ui, "放置居民身份证");
+    assert!(
+        until(|| shows(&ui, "个人所得税完税证明开具")),
+        "listed: {:?}",
+        ui.with_kiosk(|k| k.progress().cloned())
+    );
+    assert!(shows(&ui, "本机：已保存，等待联网提交"));
+    assert_eq!(counts().0, 1, "progress in 1 tap after the card");
+    println!("ux: progress: {} taps", counts().0);
+    assert!(
+        find(&ui, "受理编号 ").is_empty(),
+        "rows carry the code inside a sentence"
+    );
+    assert!(ui.with_kiosk(|k| matches!(
+        k.progress(),
+        Some(hallkiosk::flows::hall::ProgressStep::Found(rows))
+            if rows.len() == 1 && rows[0].tracking_code == earlier
+    )));
+    click(&ui, "首页");
+
+    // Rating: 评价, 不满意, a reason — stored for the sync daemon.
+    reset_counts();
+    click(&ui, "评价");
+    click(&ui, "不满意");
+    assert!(shows(&ui, "请告诉我们哪里需要改进（点选一项）"));
+    click(&ui, "设备故障");
+    assert!(until(|| shows(&ui, "感谢您的评价")));
+    println!("ux: rating below 满意: {} taps", counts().0);
+    let unsent = rt.block_on(async {
+        let outbox = hallkiosk::outbox::open_configured(&config).await.unwrap();
+        let r = outbox.unsent_ratings(10).await.unwrap();
+        outbox.close().await;
+        r
+    });
+    assert_eq!(unsent.len(), 1);
+    assert_eq!(unsent[0].rating.level, 2);
+    assert_eq!(unsent[0].rating.reason.as_deref(), Some("device_fault"));
+    click(&ui, "完成");
+
+    // Maintenance: a tap on the kiosk id, the PIN, the numbers, a status page.
+    click(&ui, "终端编号 T-1");
+    assert!(shows(&ui, "工作人员专用"));
+    for d in "111111".chars() {
+        key(&ui, &d.to_string());
+    }
+    click(&ui, "确定");
+    assert!(shows(&ui, "密码不正确"));
+    for d in hallkiosk::config::DEV_ADMIN_PIN.chars() {
+        key(&ui, &d.to_string());
+    }
+    click(&ui, "确定");
+    assert!(until(|| ui.with_kiosk(|k| k
+        .maintenance()
+        .is_some_and(|m| m.stats.is_some()))));
+    assert!(shows(&ui, "终端维护"));
+    let waiting = ElementHandle::query_descendants(
+        &i_slint_backend_testing::ElementRoot::root_element(ui.window()),
+    )
+    .find_all()
+    .into_iter()
+    .filter_map(|e| e.accessible_label())
+    .any(|l| l.starts_with("待提交：1 件"));
+    assert!(waiting, "one submission waiting");
+    assert!(shows(&ui, "平台退回：0 件　待上传评价：1 条"));
+    assert!(shows(&ui, "网络：近期未连通平台"));
+    click(&ui, "打印状态页");
+    assert!(until(|| shows(&ui, "状态页已打印")));
+    click(&ui, "首页");
+    assert!(ui.with_kiosk(|k| k.maintenance().is_none()));
+}
+
 #[test]
 fn kiosk_ui_scenarios() {
     i_slint_backend_testing::init_integration_test_with_mock_time();
@@ -653,4 +781,5 @@ fn kiosk_ui_scenarios() {
     paper_out_from_the_printer_service_over_tcp();
     apply_end_to_end_with_the_outbox_and_a_rendered_receipt();
     paper_out_at_the_receipt_keeps_the_submission();
+    ticket_progress_rating_and_maintenance();
 }

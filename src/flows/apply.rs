@@ -309,7 +309,9 @@ impl std::fmt::Debug for ReceiptInfo {
 #[derive(Debug)]
 pub enum Effect {
     /// Take a photo of material `material` with the document camera.
-    Capture { material: usize },
+    Capture {
+        material: usize,
+    },
     /// Save the submission to the outbox (durably) and report [`Done::Saved`].
     Save(NewSubmission),
     /// Print the receipt and report [`Done::Printed`].

@@ -232,7 +232,9 @@ pub fn level_of(index: usize) -> Option<u8> {
 pub enum RatingStep {
     Choose,
     /// Below 满意: one tap on a reason.
-    Reason { level: u8 },
+    Reason {
+        level: u8,
+    },
     Saving,
     Thanks,
     Failed,
@@ -392,7 +394,10 @@ mod tests {
             panic!()
         };
         assert_eq!(c.code.0, "A");
-        assert!(d.choose(category(), Locale::ZhCn).is_none(), "one at a time");
+        assert!(
+            d.choose(category(), Locale::ZhCn).is_none(),
+            "one at a time"
+        );
         let t = Ticket {
             number: "K1-A001".into(),
             category: c,

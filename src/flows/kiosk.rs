@@ -2,15 +2,13 @@
 //! elder mode and language, the idle countdown, and what to tell the citizen.
 
 use super::apply::{Application, ApplyStep, Done, Effect};
-use super::hall::{
-    Maintenance, ProgressLookup, ProgressStep, RatingDesk, TicketDesk,
-};
-use crate::config::{QueueCategory, Sha256Hex};
+use super::hall::{Maintenance, ProgressLookup, ProgressStep, RatingDesk, TicketDesk};
 use super::idle::{IdleSignal, IdleTimer};
 use super::route;
 use super::session::Session;
 use crate::catalog::{Catalog, Category, ServiceItem};
 use crate::config::{Config, Locale};
+use crate::config::{QueueCategory, Sha256Hex};
 use hallkiosk_drivers::event::{DeviceEvent, DeviceKind};
 use hallkiosk_drivers::printer::PrinterStatus;
 use hallkiosk_drivers::scanner::route::{Router, ScanKind};
@@ -647,7 +645,9 @@ impl Kiosk {
                     }
                 }
             }
-            DeviceEvent::DeviceFault { device, ref reason } if device != DeviceKind::IdCardReader => {
+            DeviceEvent::DeviceFault { device, ref reason }
+                if device != DeviceKind::IdCardReader =>
+            {
                 self.faults.insert(device_name(device), reason.clone());
             }
             DeviceEvent::DeviceRecovered { device } if device != DeviceKind::IdCardReader => {
@@ -1355,7 +1355,10 @@ mod tests {
         k.done(Done::TicketPrinted(Ok(())));
         assert!(matches!(
             k.ticket().unwrap().step,
-            TicketStep::Issued { print: Some(Ok(())), .. }
+            TicketStep::Issued {
+                print: Some(Ok(())),
+                ..
+            }
         ));
     }
 
@@ -1412,7 +1415,9 @@ mod tests {
     fn maintenance_opens_with_the_pin_or_an_admin_card_only() {
         let hall = HallSetup {
             admin_pin: Some(Sha256Hex::of("135790")),
-            admin_cards: vec![Sha256Hex::of(&CardFixture::ResidentLongTerm.card().id_number)],
+            admin_cards: vec![Sha256Hex::of(
+                &CardFixture::ResidentLongTerm.card().id_number,
+            )],
             ..HallSetup::default()
         };
         let mut k = kiosk().with_hall(hall);
@@ -1422,7 +1427,10 @@ mod tests {
             k.intent(Intent::Key(c));
         }
         k.intent(Intent::EnterPin);
-        assert!(!k.maintenance().unwrap().unlocked, "the dev PIN is not this kiosk's");
+        assert!(
+            !k.maintenance().unwrap().unlocked,
+            "the dev PIN is not this kiosk's"
+        );
         for c in "135790".chars() {
             k.intent(Intent::Key(c));
         }
@@ -1436,7 +1444,10 @@ mod tests {
             },
             TODAY,
         );
-        assert_eq!(k.faults().get("camera").map(String::as_str), Some("unplugged"));
+        assert_eq!(
+            k.faults().get("camera").map(String::as_str),
+            Some("unplugged")
+        );
         k.intent(Intent::PrintStatus);
         let e = k.take_effects();
         let [Effect::PrintStatusPage(lines)] = &e[..] else {

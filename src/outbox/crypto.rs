@@ -170,7 +170,10 @@ mod tests {
         assert_eq!(r.len(), 32);
         assert_eq!(r, k.person_ref("11010119900307901x "));
         assert_ne!(r, k.person_ref("110101199003079016"));
-        assert_ne!(r, PayloadKey::from_bytes(&[8; 32]).person_ref("11010119900307901X"));
+        assert_ne!(
+            r,
+            PayloadKey::from_bytes(&[8; 32]).person_ref("11010119900307901X")
+        );
         assert!(!r.contains("110101"));
     }
 
