@@ -776,3 +776,88 @@ fn mutual_tls_delivers_and_a_kiosk_without_its_certificate_cannot() {
     assert_eq!(stored.len(), 3);
     assert!(sent.iter().all(|c| stored.get(c) == Some(&1)));
 }
+
+/// `GET url` over a plain TCP connection; the response body.
+fn http_get(url: &str) -> String {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    let mut conn = TcpStream::connect(host).unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    conn.read_to_end(&mut response).unwrap();
+    let text = String::from_utf8_lossy(&response).to_string();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    text.split_once("\r\n\r\n").unwrap().1.to_string()
+}
+
+#[test]
+fn ratings_reach_the_platform_once_and_low_ones_are_flagged() {
+    use hallkiosk::outbox::{crypto::PayloadKey, NewRating, Outbox};
+    let lab = Lab::new(KIOSK, 50);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let open = || async {
+        let key = PayloadKey::load_or_create(&lab.data().join("outbox.key")).unwrap();
+        Outbox::open(&lab.data().join("outbox.db"), key, KIOSK)
+            .await
+            .unwrap()
+    };
+    rt.block_on(async {
+        let ob = open().await;
+        let good = NewRating {
+            service_item: Some("P-TAX-001".into()),
+            tracking_code: None,
+            level: 5,
+            reason: None,
+        };
+        ob.add_rating(&good, 1_000).await.unwrap();
+        let low = NewRating {
+            level: 2,
+            reason: Some("long_wait".into()),
+            ..good
+        };
+        ob.add_rating(&low, 2_000).await.unwrap();
+        ob.close().await;
+    });
+    lab.sync_once(0);
+    let flagged: Vec<serde_json::Value> = serde_json::from_str(&http_get(&format!(
+        "{}/fleet/ratings.json",
+        lab.platform_url()
+    )))
+    .unwrap();
+    assert_eq!(flagged.len(), 1, "{flagged:?}");
+    assert_eq!(flagged[0]["kiosk_id"], KIOSK);
+    assert_eq!(flagged[0]["level"], 2);
+    assert_eq!(flagged[0]["reason"], "long_wait");
+    assert_eq!(flagged[0]["service_item"], "P-TAX-001");
+    let page = http_get(&format!("{}/fleet", lab.platform_url()));
+    assert!(page.contains("To follow up (1)"), "{page}");
+    assert!(page.contains("非常满意 very satisfied: 1"));
+    // Delivered ratings are not sent again; a replay (as after a lost answer) stores nothing twice.
+    rt.block_on(async {
+        let ob = open().await;
+        assert_eq!(ob.unsent_rating_count().await.unwrap(), 0);
+        sqlx::query("UPDATE ratings SET sent_at_ms = NULL")
+            .execute(ob.pool())
+            .await
+            .unwrap();
+        ob.close().await;
+    });
+    lab.sync_once(0);
+    let flagged: Vec<serde_json::Value> = serde_json::from_str(&http_get(&format!(
+        "{}/fleet/ratings.json",
+        lab.platform_url()
+    )))
+    .unwrap();
+    assert_eq!(flagged.len(), 1, "no duplicate after a replay");
+    let page = http_get(&format!("{}/fleet", lab.platform_url()));
+    assert!(page.contains("非常满意 very satisfied: 1"));
+}

@@ -1,7 +1,7 @@
 //! The fleet status page: one row per kiosk with its last heartbeat, software version, outbox depth
 //! and oldest unacknowledged age, and device faults; rows that need a visit are flagged.
 
-use crate::store::KioskRow;
+use crate::store::{KioskRow, RatingRow};
 
 /// A kiosk is flagged when it has not reported for this long.
 pub const STALE_AFTER_MS: i64 = 5 * 60 * 1000;
@@ -62,8 +62,42 @@ pub fn flags(k: &KioskRow, now: i64) -> Vec<String> {
     out
 }
 
+/// The rating levels' names, level 1 first.
+const LEVELS: [&str; 5] = [
+    "非常不满意 very dissatisfied",
+    "不满意 dissatisfied",
+    "基本满意 fairly satisfied",
+    "满意 satisfied",
+    "非常满意 very satisfied",
+];
+
+/// The ratings section: counts per level, and every rating below 满意 to follow up.
+pub fn ratings_section(counts: &[i64; 5], flagged: &[RatingRow], now: i64) -> String {
+    let mut rows = String::new();
+    for r in flagged {
+        rows.push_str(&format!(
+            "<tr class=\"attention\"><td>{}</td><td>{} ago</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            escape(&r.kiosk_id),
+            age(now - r.created_at_ms),
+            escape(LEVELS.get((r.level - 1).clamp(0, 4) as usize).copied().unwrap_or("?")),
+            escape(r.reason.as_deref().unwrap_or("—")),
+            escape(r.service_item.as_deref().unwrap_or("—")),
+            escape(r.tracking_code.as_deref().unwrap_or("—")),
+        ));
+    }
+    let summary: Vec<String> = (0..5)
+        .rev()
+        .map(|i| format!("{}: {}", LEVELS[i], counts[i]))
+        .collect();
+    format!(
+        "<h2>好差评 · Ratings</h2>\n<p>{}</p>\n<h3>需跟进 · To follow up ({})</h3>\n<table id=\"flagged-ratings\">\n<tr><th>终端 Kiosk</th><th>时间 When</th><th>评价 Level</th><th>原因 Reason</th><th>事项 Service</th><th>受理编号 Tracking code</th></tr>\n{rows}</table>\n",
+        escape(&summary.join(" · ")),
+        flagged.len(),
+    )
+}
+
 /// The whole page (refreshes itself every 30 s).
-pub fn page(kiosks: &[KioskRow], now: i64) -> String {
+pub fn page(kiosks: &[KioskRow], ratings: &str, now: i64) -> String {
     let mut rows = String::new();
     for k in kiosks {
         let flags = flags(k, now);
@@ -107,7 +141,7 @@ tr.attention {{ background: #fde2e1; }} .fault {{ color: #b00; font-weight: bold
 <table id="fleet">
 <tr><th>终端 Kiosk</th><th>心跳 Last heartbeat</th><th>版本 Version</th><th>待发 Outbox depth</th><th>最久未确认 Oldest unacknowledged</th><th>已收 Received</th><th>设备 Devices</th><th>最近错误 Last error</th><th>需处理 Attention</th></tr>
 {rows}</table>
-</body></html>
+{ratings}</body></html>
 "#,
         count = kiosks.len(),
         attention = kiosks.iter().filter(|k| !flags(k, now).is_empty()).count(),
@@ -146,10 +180,28 @@ mod tests {
         k.devices[0].level = "fault".into();
         k.devices[0].detail = "paper out <b>".into();
         assert_eq!(flags(&k, now), vec!["printer: paper out <b>"]);
-        let html = page(&[k], now);
+        let html = page(&[k], "", now);
         assert!(html.contains("paper out &lt;b&gt;"), "escaped");
         assert!(html.contains("class=\"attention\""));
         assert!(html.contains("1 min ago"));
+    }
+
+    #[test]
+    fn flagged_ratings_are_listed_escaped() {
+        let r = RatingRow {
+            kiosk_id: "K<1>".into(),
+            service_item: Some("P-TAX-001".into()),
+            tracking_code: None,
+            level: 2,
+            reason: Some("long_wait".into()),
+            created_at_ms: 0,
+        };
+        let html = ratings_section(&[0, 1, 0, 0, 3], &[r], 120_000);
+        assert!(html.contains("K&lt;1&gt;"));
+        assert!(html.contains("不满意 dissatisfied"));
+        assert!(html.contains("long_wait"));
+        assert!(html.contains("非常满意 very satisfied: 3"));
+        assert!(html.contains("To follow up (1)"));
     }
 
     #[test]

@@ -70,8 +70,10 @@ pub fn router(store: Shared) -> Router {
         .route("/v1/status-changes", get(get_status_changes))
         .route("/v1/catalog", get(get_catalog))
         .route("/v1/heartbeat", post(post_heartbeat))
+        .route("/v1/ratings", post(post_ratings))
         .route("/fleet", get(get_fleet))
         .route("/fleet.json", get(get_fleet_json))
+        .route("/fleet/ratings.json", get(get_flagged_ratings))
         .route("/healthz", get(|| async { "ok\n" }))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(store)
@@ -370,6 +372,49 @@ async fn get_catalog(
     Ok(r)
 }
 
+/// `POST /v1/ratings`: a kiosk's ratings, stored once each.
+async fn post_ratings(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<hallkiosk_api::RatingsStored>, ApiError> {
+    let kiosk = authenticate(&store, &headers).await?;
+    let r: hallkiosk_api::Ratings = parse_json(&body)?;
+    let bad = |detail: String| ApiError::new(StatusCode::BAD_REQUEST, codes::MALFORMED, detail);
+    if has_nul(&r) {
+        return Err(bad("NUL characters are not allowed in text".into()));
+    }
+    if r.ratings.len() > 500 {
+        return Err(bad("at most 500 ratings per request".into()));
+    }
+    for x in &r.ratings {
+        if !hallkiosk_api::valid_key(&x.idempotency_key) {
+            return Err(bad(
+                "idempotency_key: 1–128 printable ASCII characters".into()
+            ));
+        }
+        if !(1..=5).contains(&x.level) {
+            return Err(bad(format!("level {} is not 1–5", x.level)));
+        }
+        if let Some(reason) = &x.reason {
+            if !hallkiosk_api::RATING_REASONS.contains(&reason.as_str()) {
+                return Err(bad(format!("unknown reason {reason:?}")));
+            }
+        }
+        if x.service_item
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > 128)
+            || x.tracking_code
+                .as_ref()
+                .is_some_and(|s| s.chars().count() > 64)
+        {
+            return Err(bad("service_item or tracking_code too long".into()));
+        }
+    }
+    let stored = store.add_ratings(&kiosk, &r.ratings).await?;
+    Ok(Json(hallkiosk_api::RatingsStored { stored }))
+}
+
 async fn post_heartbeat(
     State(store): State<Shared>,
     headers: HeaderMap,
@@ -401,7 +446,20 @@ async fn post_heartbeat(
 
 async fn get_fleet(State(store): State<Shared>) -> Result<Html<String>, ApiError> {
     let kiosks = store.kiosks().await?;
-    Ok(Html(fleet::page(&kiosks, fleet::now_ms())))
+    let now = fleet::now_ms();
+    let ratings = fleet::ratings_section(
+        &store.rating_counts().await?,
+        &store.flagged_ratings(200).await?,
+        now,
+    );
+    Ok(Html(fleet::page(&kiosks, &ratings, now)))
+}
+
+/// Ratings below 满意, newest first (the fleet page's follow-up list).
+async fn get_flagged_ratings(
+    State(store): State<Shared>,
+) -> Result<Json<Vec<store::RatingRow>>, ApiError> {
+    Ok(Json(store.flagged_ratings(1000).await?))
 }
 
 async fn get_fleet_json(

@@ -68,6 +68,17 @@ pub struct KioskRow {
     pub submissions: i64,
 }
 
+/// A rating flagged for follow-up, as the fleet page lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RatingRow {
+    pub kiosk_id: String,
+    pub service_item: Option<String>,
+    pub tracking_code: Option<String>,
+    pub level: i64,
+    pub reason: Option<String>,
+    pub created_at_ms: i64,
+}
+
 /// A stored submission (for maintainers and tests; the body holds personal data).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SubmissionRow {
@@ -508,6 +519,77 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Stores ratings from `kiosk`; returns how many were new (replays are ignored).
+    pub async fn add_ratings(
+        &self,
+        kiosk: &str,
+        ratings: &[hallkiosk_api::Rating],
+    ) -> Result<u64, StoreError> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let mut stored = 0;
+        for r in ratings {
+            stored += sqlx::query(
+                "INSERT INTO ratings (kiosk_id, idem_key, service_item, tracking_code, level,
+                                      reason, created_at_ms, received_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (kiosk_id, idem_key) DO NOTHING",
+            )
+            .bind(kiosk)
+            .bind(&r.idempotency_key)
+            .bind(&r.service_item)
+            .bind(&r.tracking_code)
+            .bind(i64::from(r.level))
+            .bind(&r.reason)
+            .bind(r.created_at_ms)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Ratings below 满意 (flagged for follow-up), newest first.
+    pub async fn flagged_ratings(&self, limit: i64) -> Result<Vec<RatingRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kiosk_id, service_item, tracking_code, level, reason, created_at_ms
+             FROM ratings WHERE level < 4 ORDER BY received_at_ms DESC, kiosk_id, idem_key
+             LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RatingRow {
+                    kiosk_id: r.try_get("kiosk_id")?,
+                    service_item: r.try_get("service_item")?,
+                    tracking_code: r.try_get("tracking_code")?,
+                    level: r.try_get("level")?,
+                    reason: r.try_get("reason")?,
+                    created_at_ms: r.try_get("created_at_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    /// How many ratings each level has (index 0: level 1 … index 4: level 5).
+    pub async fn rating_counts(&self) -> Result<[i64; 5], StoreError> {
+        let rows = sqlx::query("SELECT level, COUNT(*) AS n FROM ratings GROUP BY level")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = [0i64; 5];
+        for r in rows {
+            let level: i64 = r.try_get("level")?;
+            if (1..=5).contains(&level) {
+                out[(level - 1) as usize] = r.try_get("n")?;
+            }
+        }
+        Ok(out)
     }
 
     pub async fn kiosks(&self) -> Result<Vec<KioskRow>, StoreError> {

@@ -57,6 +57,20 @@ pub trait PlatformAdapter: Send + Sync {
         &self,
         tracking_code: &str,
     ) -> impl Future<Output = Result<Option<StatusChange>, AdapterError>> + Send;
+    /// Delivers ratings (好差评); each is stored once by its key. A refused request (a rating the
+    /// platform will never take) is `Rejected` for all of them.
+    fn ratings(
+        &self,
+        ratings: &[hallkiosk_api::Rating],
+    ) -> impl Future<Output = Result<RatingsVerdict, AdapterError>> + Send;
+}
+
+/// What the platform said about a request of ratings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RatingsVerdict {
+    Stored,
+    /// Refused for good (4xx other than auth): the kiosk stops resending these.
+    Rejected(String),
 }
 
 /// How to reach a platform speaking hallkiosk's API.
@@ -304,6 +318,29 @@ impl PlatformAdapter for HttpAdapter {
             .await?;
         match status {
             200 => Self::json(status, &resp),
+            _ => Err(AdapterError::Transient(problem_text(status, &resp))),
+        }
+    }
+
+    async fn ratings(
+        &self,
+        ratings: &[hallkiosk_api::Rating],
+    ) -> Result<RatingsVerdict, AdapterError> {
+        let body = serde_json::to_vec(&hallkiosk_api::Ratings {
+            ratings: ratings.to_vec(),
+        })
+        .map_err(|e| AdapterError::Transient(e.to_string()))?;
+        let (status, resp) = self
+            .send(
+                self.client
+                    .post(self.url("/v1/ratings"))
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body),
+            )
+            .await?;
+        match status {
+            200..=299 => Ok(RatingsVerdict::Stored),
+            400 | 403 | 413 | 422 => Ok(RatingsVerdict::Rejected(problem_text(status, &resp))),
             _ => Err(AdapterError::Transient(problem_text(status, &resp))),
         }
     }

@@ -139,6 +139,42 @@ pub async fn deliver_once<A: PlatformAdapter>(
     Ok(pass)
 }
 
+/// Delivers waiting ratings (好差评) in batches of up to 100; returns how many were delivered.
+/// Ratings the platform refuses for good are marked delivered too (logged): they carry nothing a
+/// later retry could fix, and must not block the ones behind them.
+pub async fn deliver_ratings<A: PlatformAdapter>(
+    outbox: &Outbox,
+    adapter: &A,
+) -> Result<usize, anyhow::Error> {
+    let mut delivered = 0;
+    loop {
+        let waiting = outbox.unsent_ratings(100).await?;
+        if waiting.is_empty() {
+            return Ok(delivered);
+        }
+        let wire: Vec<hallkiosk_api::Rating> = waiting
+            .iter()
+            .map(|r| hallkiosk_api::Rating {
+                idempotency_key: r.idempotency_key.clone(),
+                service_item: r.rating.service_item.clone(),
+                tracking_code: r.rating.tracking_code.clone(),
+                level: r.rating.level,
+                reason: r.rating.reason.clone(),
+                created_at_ms: r.created_at_ms,
+            })
+            .collect();
+        if let adapter::RatingsVerdict::Rejected(why) = adapter.ratings(&wire).await? {
+            tracing::error!("the platform refused {} ratings: {why}", wire.len());
+        }
+        let keys: Vec<String> = waiting.into_iter().map(|r| r.idempotency_key).collect();
+        outbox.ratings_sent(&keys, now_ms()).await?;
+        delivered += keys.len();
+        if keys.len() < 100 {
+            return Ok(delivered);
+        }
+    }
+}
+
 /// Builds and sends a heartbeat from the outbox's numbers and the devices' last reported health.
 pub async fn heartbeat<A: PlatformAdapter>(
     outbox: &Outbox,
@@ -235,6 +271,14 @@ pub async fn pull_catalog<A: PlatformAdapter>(
     Ok(Some(doc.version))
 }
 
+async fn send_ratings<A: PlatformAdapter>(outbox: &Outbox, adapter: &A) {
+    match deliver_ratings(outbox, adapter).await {
+        Ok(n) if n > 0 => tracing::info!("{n} ratings delivered"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("ratings not delivered: {e}"),
+    }
+}
+
 async fn pull<A: PlatformAdapter>(outbox: &Outbox, adapter: &A, data_dir: &Path) {
     match pull_status(outbox, adapter).await {
         Ok(n) if n > 0 => tracing::info!("{n} status changes from the platform"),
@@ -289,6 +333,7 @@ pub async fn run<A: PlatformAdapter>(
             if pass.sent == s.batch_size as usize && !pass.failed {
                 continue;
             }
+            send_ratings(outbox, adapter).await;
             if let Err(e) = heartbeat(outbox, adapter, last_error.clone()).await {
                 tracing::warn!("heartbeat not delivered: {e}");
             }
@@ -297,6 +342,7 @@ pub async fn run<A: PlatformAdapter>(
         }
         let now = tokio::time::Instant::now();
         if now >= next_heartbeat {
+            send_ratings(outbox, adapter).await;
             if let Err(e) = heartbeat(outbox, adapter, last_error.clone()).await {
                 tracing::warn!("heartbeat not delivered: {e}");
             }

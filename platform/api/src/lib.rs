@@ -172,6 +172,44 @@ pub struct CatalogDocument {
     pub catalog: serde_json::Value,
 }
 
+/// One rating (好差评) as a kiosk reports it: no personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rating {
+    /// Unique per rating; a replay with the same key stores nothing twice.
+    pub idempotency_key: String,
+    pub service_item: Option<String>,
+    pub tracking_code: Option<String>,
+    /// 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意.
+    pub level: u8,
+    /// Below 满意: one of [`RATING_REASONS`].
+    pub reason: Option<String>,
+    pub created_at_ms: i64,
+}
+
+/// `POST /v1/ratings`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ratings {
+    pub ratings: Vec<Rating>,
+}
+
+/// The answer to `POST /v1/ratings`: how many were new.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatingsStored {
+    pub stored: u64,
+}
+
+/// Reason codes a rating below 满意 may carry.
+pub const RATING_REASONS: [&str; 6] = [
+    "long_wait",
+    "hard_to_use",
+    "device_fault",
+    "unclear_materials",
+    "staff",
+    "other",
+];
+
 /// Is `key` a plausible idempotency key (1–128 printable ASCII characters)?
 pub fn valid_key(key: &str) -> bool {
     !key.is_empty() && key.len() <= 128 && key.bytes().all(|b| (0x21..0x7f).contains(&b))
