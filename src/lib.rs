@@ -5,6 +5,7 @@
 //! ([`ui`]). Devices live in the `hallkiosk-drivers` crate and reach the flows only as typed events.
 //! `main.rs` wires these together behind the `hallkiosk` command line.
 
+pub mod app;
 pub mod catalog;
 pub mod config;
 pub mod devices;

@@ -5,10 +5,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use hallkiosk::catalog::Catalog;
 use hallkiosk::config::{Config, ConfigSource, Locale, Orientation};
-use hallkiosk::effects::{EffectRunner, PrinterTarget};
-use hallkiosk::flows::kiosk::{FlowSettings, HallSetup, Kiosk};
 use hallkiosk::startup::{watch_first_frame, FirstFrame};
-use hallkiosk::ui::{local_today, KioskUi, UiOptions};
 use slint::ComponentHandle;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -408,85 +405,16 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
     }
     let fullscreen = args.fullscreen || config.kiosk.fullscreen;
     let catalog = load_catalog(&config)?;
-    let data_dir = config.data_dir();
-    std::fs::create_dir_all(&data_dir)
-        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
     tracing::info!(
         config = %source,
         kiosk = %config.kiosk.id,
         catalog = %catalog.version,
-        data_dir = %data_dir.display(),
+        data_dir = %config.data_dir().display(),
         simulated = config.all_devices_simulated(),
         "starting kiosk"
     );
-    let kiosk = Kiosk::new(FlowSettings::from_config(&config), catalog)
-        .with_kiosk_id(&config.kiosk.id.0)
-        .with_hall(HallSetup::from_config(&config));
-    // The printer service starts first: receipts go to it from the apply flow's effects.
-    let printer = if config.devices.printer.is_sim() {
-        None
-    } else {
-        tracing::info!(printer = %config.devices.printer, "starting the printer service");
-        Some(hallkiosk::devices::spawn_printer_service(
-            config.devices.printer.clone(),
-            &data_dir.join("print-jobs.jsonl"),
-        )?)
-    };
-    let target = match &printer {
-        Some((_, jobs)) => PrinterTarget::Service(jobs.clone()),
-        None => PrinterTarget::Rendered(data_dir.join("receipts")),
-    };
-    let effects = EffectRunner::start(&config, target);
-    let ui = KioskUi::new(
-        kiosk,
-        UiOptions {
-            hall_name: config.kiosk.hall_name.clone(),
-            hall_name_en: config.kiosk.hall_name_en.clone(),
-            kiosk_id: config.kiosk.id.to_string(),
-            dev_dock: config.show_dev_dock(),
-            today: Box::new(local_today),
-            effects: Some(effects),
-        },
-    )?;
-    // Configured devices: their services run on their own threads; events reach the flow through
-    // the UI's pump, and their health reaches the outbox database for the sync daemon's heartbeat.
-    let health = (!config.all_devices_simulated())
-        .then(|| hallkiosk::health::HealthRecorder::start(&config));
-    let tap = |events| match &health {
-        Some(h) => h.tap(events),
-        None => events,
-    };
-    let _idcard_pump = if config.devices.idcard.is_sim() {
-        None
-    } else {
-        tracing::info!(reader = %config.devices.idcard, "starting the ID-card reader service");
-        let events = hallkiosk::devices::spawn_idcard_service(
-            config.devices.idcard.clone(),
-            std::sync::Arc::new(local_today),
-        )?;
-        Some(ui.pump_device_events(tap(events)))
-    };
-    let _scanner_pump = if config.devices.scanner.is_sim() {
-        None
-    } else {
-        tracing::info!(scanner = %config.devices.scanner, "starting the QR scanner service");
-        let events =
-            hallkiosk::devices::spawn_scanner_service(&config.devices.scanner, &config.scanner)?;
-        Some(ui.pump_device_events(tap(events)))
-    };
-    let _camera_pump = if config.scanner.camera_reads_codes && !config.devices.camera.is_sim() {
-        tracing::info!(camera = %config.devices.camera, "reading codes from the camera");
-        let events =
-            hallkiosk::devices::spawn_camera_scanner(&config.devices.camera, &config.scanner)?;
-        Some(ui.pump_device_events(tap(events)))
-    } else {
-        None
-    };
-    // The printer's status reaches the flow (paper banner, print outcome) through the pump.
-    let (_printer_pump, _printer_jobs) = match printer {
-        Some((events, jobs)) => (Some(ui.pump_device_events(tap(events))), Some(jobs)),
-        None => (None, None),
-    };
+    let running = hallkiosk::app::start(&config, catalog)?;
+    let ui = &running.ui;
     let window = ui.window().window();
     let (w, h) = config.kiosk.orientation.size();
     window.set_size(slint::LogicalSize::new(w as f32, h as f32));
@@ -577,7 +505,7 @@ fn idcard_command(c: IdcardCommand) -> Result<()> {
                 appended_address,
             },
             Duration::from_secs(wait),
-            &local_today(),
+            &hallkiosk::ui::local_today(),
         ),
         IdcardCommand::Status { port, baud } => {
             idcard_cli::status(&idcard_cli::address(&port, baud)?)

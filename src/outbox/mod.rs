@@ -299,7 +299,23 @@ impl Outbox {
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        // The kiosk process and the sync daemon may open a new database at the same moment; two
+        // migrators racing would both try to create the tables. A lock file beside the database
+        // lets one migrate while the other waits (the second then finds nothing to do).
+        let lock_path = db.with_extension("db-migrate.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| OutboxError::Db(sqlx::Error::Io(e)))?;
+        let lock = tokio::task::spawn_blocking(move || lock.lock().map(|()| lock))
+            .await
+            .map_err(|e| OutboxError::Db(sqlx::Error::Io(std::io::Error::other(e))))?
+            .map_err(|e| OutboxError::Db(sqlx::Error::Io(e)))?;
+        let migrated = MIGRATOR.run(&pool).await;
+        drop(lock);
+        migrated?;
         Ok(Outbox {
             pool,
             key,
