@@ -15,11 +15,12 @@ use crate::config::{Config, Locale, QueueCategory};
 use crate::flows::apply::{
     CaptureProblem, Done, Effect, Photo, PrintProblem, ReceiptInfo, SaveProblem, Saved,
 };
-use crate::flows::hall::{MaintenanceStats, ProgressLookup, Ticket};
+use crate::flows::hall::{MaintenanceStats, ProgressLookup, ProgressReport, Ticket};
 use crate::outbox::{self, NewRating, NewSubmission};
 use crate::receipt::{
     application_receipt, local_time, status_receipt, ticket_receipt, ReceiptPlace,
 };
+use crate::sync::local::{ask, Reply, Request, ASK_TIMEOUT};
 use hallkiosk_drivers::camera::page::{capture_page, simulated_document, MAX_BYTES};
 use hallkiosk_drivers::camera::{FileSource, FrameSource, V4l2Source};
 use hallkiosk_drivers::printer::job::JobOutcome;
@@ -312,6 +313,7 @@ fn store_thread(config: &Config, jobs: mpsc::Receiver<StoreJob>, done: mpsc::Sen
     };
     let reachable_window_ms = config.platform.heartbeat_secs.0 as i64 * 3 * 1000;
     let kiosk = config.kiosk.id.to_string();
+    let socket = config.data_dir().join(crate::sync::local::SOCKET);
     let mut outbox: Option<outbox::Outbox> = None;
     while let Ok(job) = jobs.recv() {
         // Opened on first use (and again after a failure): a kiosk whose storage is broken still
@@ -330,7 +332,7 @@ fn store_thread(config: &Config, jobs: mpsc::Receiver<StoreJob>, done: mpsc::Sen
             }
         }
         let Some(ob) = outbox.as_ref() else { continue };
-        let answer = runtime.block_on(store_job(ob, job, reachable_window_ms, &kiosk));
+        let answer = runtime.block_on(store_job(ob, job, reachable_window_ms, &kiosk, &socket));
         if let Done::Saved(Err(_)) = &answer {
             // Open afresh next time (the file may have been restored or the disk freed).
             outbox = None;
@@ -352,11 +354,45 @@ fn failed(job: StoreJob, e: String) -> Done {
     }
 }
 
+/// The platform's live states for `rows`, asked through the sync daemon within 2 s; the cached
+/// states (and `live: false`) when it cannot answer.
+fn live_states(mut rows: Vec<outbox::Progress>, socket: &std::path::Path) -> ProgressReport {
+    if rows.is_empty() {
+        return ProgressReport { rows, live: false };
+    }
+    let codes = rows.iter().map(|r| r.tracking_code.clone()).collect();
+    match ask(
+        socket,
+        &Request::Lookup {
+            tracking_codes: codes,
+        },
+        ASK_TIMEOUT,
+    ) {
+        Ok(Reply::Lookup { states }) => {
+            for (code, state) in states {
+                if let Some(r) = rows.iter_mut().find(|r| r.tracking_code == code) {
+                    r.platform_state = Some(state);
+                }
+            }
+            ProgressReport { rows, live: true }
+        }
+        Ok(other) => {
+            tracing::warn!("unexpected answer to a lookup: {other:?}");
+            ProgressReport { rows, live: false }
+        }
+        Err(e) => {
+            tracing::info!("progress shows cached platform states: {e}");
+            ProgressReport { rows, live: false }
+        }
+    }
+}
+
 async fn store_job(
     ob: &outbox::Outbox,
     job: StoreJob,
     reachable_window_ms: i64,
     kiosk: &str,
+    socket: &std::path::Path,
 ) -> Done {
     let now = outbox::now_ms();
     match job {
@@ -382,8 +418,29 @@ async fn store_job(
             Done::Saved(result.map_err(|e| SaveProblem(e.to_string())))
         }
         StoreJob::Ticket { category, locale } => {
-            // The hall's queue system is to be reached through the sync daemon; until that path
-            // exists the kiosk numbers tickets itself, with its own prefix, and says so.
+            // The hall's queue system, through the sync daemon, within 2 s; else the kiosk
+            // numbers the ticket itself, with its own prefix, and says so.
+            let asked = ask(
+                socket,
+                &Request::Ticket {
+                    category: category.code.0.clone(),
+                },
+                ASK_TIMEOUT,
+            );
+            match asked {
+                Ok(Reply::Ticket(t)) => {
+                    return Done::TicketIssued(Ok(Ticket {
+                        number: t.number,
+                        category,
+                        ahead: Some(t.ahead),
+                        issued_at_ms: t.issued_at_ms,
+                        local: false,
+                        locale,
+                    }))
+                }
+                Ok(other) => tracing::warn!("unexpected answer to a ticket request: {other:?}"),
+                Err(e) => tracing::warn!("queue ticket numbered locally: {e}"),
+            }
             let day = crate::ui::local_today();
             let result = ob
                 .next_local_ticket(&day, &category.code.0)
@@ -404,7 +461,11 @@ async fn store_job(
                 ProgressLookup::Code(c) => outbox::ProgressQuery::Code(c),
                 ProgressLookup::Person(n) => outbox::ProgressQuery::Person(n),
             };
-            Done::ProgressFound(ob.progress(&query).await.map_err(|e| e.to_string()))
+            let rows = match ob.progress(&query).await {
+                Ok(rows) => rows,
+                Err(e) => return Done::ProgressFound(Err(e.to_string())),
+            };
+            Done::ProgressFound(Ok(live_states(rows, socket)))
         }
         StoreJob::Rating(r) => Done::RatingSaved(
             ob.add_rating(&r, now)

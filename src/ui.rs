@@ -584,6 +584,7 @@ impl KioskUi {
             }
             FlowPage::Progress => {
                 let step = k.progress().cloned().unwrap_or(ProgressStep::Waiting);
+                app.set_progress_live(matches!(&step, ProgressStep::Found(r) if r.live));
                 app.set_progress_step(match &step {
                     ProgressStep::Waiting => ProgressStepKind::Waiting,
                     ProgressStep::Looking => ProgressStepKind::Looking,
@@ -591,7 +592,8 @@ impl KioskUi {
                     ProgressStep::Failed => ProgressStepKind::Failed,
                 });
                 let rows: Vec<ProgressRow> = match &step {
-                    ProgressStep::Found(rows) => rows
+                    ProgressStep::Found(report) => report
+                        .rows
                         .iter()
                         .map(|p| ProgressRow {
                             tracking_code: p.tracking_code.as_str().into(),

@@ -321,25 +321,45 @@ fn a_citizens_visit_from_card_to_platform() {
         )),
         "the ticket is printed"
     );
-    let ticket = format!("{KIOSK}-A001");
-    assert!(shows(ui, &ticket));
+    // The number comes from the hall's queue (the platform, through the sync daemon).
+    let ticket = "A001";
+    assert!(
+        shows(ui, ticket),
+        "{:?}",
+        ui.with_kiosk(|k| k.ticket().cloned())
+    );
+    assert!(shows(ui, "前面还有 0 人等候"));
+    assert!(!shows(
+        ui,
+        "大厅排队系统暂时无法连接，本号由本机编号，请留意叫号"
+    ));
     assert!(printer
         .control()
         .page
         .text_lines()
         .iter()
-        .any(|l| l.contains(&ticket)));
+        .any(|l| l.contains(ticket)));
     click(ui, "完成");
     sam.control().remove();
 
-    // ---- progress: the printed receipt's QR held to the scanner ----
+    // ---- progress: a clerk takes it up; the printed receipt's QR held to the scanner ----
+    admin(
+        &platform_bin(),
+        &db,
+        &["review", "--kiosk", KIOSK, &code, "in_review"],
+    );
     scanner.control().present(receipt_qr.clone());
     assert!(
         until(Duration::from_secs(10), || shows(ui, "生育登记")),
         "the receipt's submission is listed"
     );
     assert!(shows(ui, "本机：已提交至平台"));
-    assert!(shows(ui, "平台：平台已接收，等待审核"));
+    assert!(
+        shows(ui, "平台：审核中"),
+        "the live state, not the cached one: {:?}",
+        ui.with_kiosk(|k| k.progress().cloned())
+    );
+    assert!(shows(ui, "平台状态为刚刚查询的结果"));
     click(ui, "首页");
 
     // ---- a rating below 满意, which the platform flags ----

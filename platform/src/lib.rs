@@ -71,6 +71,7 @@ pub fn router(store: Shared) -> Router {
         .route("/v1/catalog", get(get_catalog))
         .route("/v1/heartbeat", post(post_heartbeat))
         .route("/v1/ratings", post(post_ratings))
+        .route("/v1/queue/tickets", post(post_ticket))
         .route("/fleet", get(get_fleet))
         .route("/fleet.json", get(get_fleet_json))
         .route("/fleet/ratings.json", get(get_flagged_ratings))
@@ -370,6 +371,45 @@ async fn get_catalog(
         r.headers_mut().insert(header::ETAG, v);
     }
     Ok(r)
+}
+
+/// `POST /v1/queue/tickets`: the next number of a category in the hall's queue; numbering starts
+/// afresh each day of the platform host's local time (the hall's day).
+async fn post_ticket(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<hallkiosk_api::IssuedTicket>), ApiError> {
+    let kiosk = authenticate(&store, &headers).await?;
+    let r: hallkiosk_api::TicketRequest = parse_json(&body)?;
+    if r.category.len() != 1 || !r.category.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::MALFORMED,
+            "category: one capital letter A–Z",
+        ));
+    }
+    let now = fleet::now_ms();
+    let day = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let (seq, ahead) = match store.issue_ticket(&kiosk, &day, &r.category).await {
+        Ok(x) => x,
+        Err(store::StoreError::Invalid(why)) => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                codes::INTERNAL,
+                why,
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(hallkiosk_api::IssuedTicket {
+            number: format!("{}{seq:03}", r.category),
+            ahead: ahead.clamp(0, u32::MAX as i64) as u32,
+            issued_at_ms: now,
+        }),
+    ))
 }
 
 /// `POST /v1/ratings`: a kiosk's ratings, stored once each.

@@ -553,6 +553,57 @@ impl Store {
         Ok(stored)
     }
 
+    /// The next queue number of `category` today (`day` = `YYYY-MM-DD`) and how many tickets of
+    /// that category issued today wait before it.
+    pub async fn issue_ticket(
+        &self,
+        kiosk: &str,
+        day: &str,
+        category: &str,
+    ) -> Result<(i64, i64), StoreError> {
+        let now = now_ms();
+        // One transaction; on SQLite the single connection serialises it, on PostgreSQL the
+        // primary key makes a concurrent duplicate fail, and the caller's retry takes the next.
+        for _ in 0..5 {
+            let mut tx = self.pool.begin().await?;
+            let last: Option<i64> = sqlx::query_scalar(
+                "SELECT MAX(seq) FROM queue_tickets WHERE day = $1 AND category = $2",
+            )
+            .bind(day)
+            .bind(category)
+            .fetch_one(&mut *tx)
+            .await?;
+            let seq = last.unwrap_or(0) + 1;
+            let inserted = sqlx::query(
+                "INSERT INTO queue_tickets (day, category, seq, kiosk_id, issued_at_ms)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(day)
+            .bind(category)
+            .bind(seq)
+            .bind(kiosk)
+            .bind(now)
+            .execute(&mut *tx)
+            .await;
+            if inserted.is_err() {
+                let _ = tx.rollback().await;
+                continue;
+            }
+            let ahead: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM queue_tickets
+                 WHERE day = $1 AND category = $2 AND seq < $3 AND called = 0",
+            )
+            .bind(day)
+            .bind(category)
+            .bind(seq)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Ok((seq, ahead));
+        }
+        Err(StoreError::Invalid("the queue is busy; try again".into()))
+    }
+
     /// Ratings below 满意 (flagged for follow-up), newest first.
     pub async fn flagged_ratings(&self, limit: i64) -> Result<Vec<RatingRow>, StoreError> {
         let rows = sqlx::query(

@@ -352,7 +352,7 @@ pub enum Done {
     Printed(Result<(), PrintProblem>),
     TicketIssued(Result<super::hall::Ticket, String>),
     TicketPrinted(Result<(), PrintProblem>),
-    ProgressFound(Result<Vec<crate::outbox::Progress>, String>),
+    ProgressFound(Result<super::hall::ProgressReport, String>),
     RatingSaved(Result<(), String>),
     Stats(Result<super::hall::MaintenanceStats, String>),
     StatusPrinted(Result<(), PrintProblem>),

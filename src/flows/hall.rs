@@ -114,8 +114,16 @@ pub enum ProgressStep {
     /// 请放置身份证或扫描回执二维码.
     Waiting,
     Looking,
-    Found(Vec<Progress>),
+    Found(ProgressReport),
     Failed,
+}
+
+/// What a progress lookup found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProgressReport {
+    pub rows: Vec<Progress>,
+    /// The platform states were asked just now (else they are the last synced ones).
+    pub live: bool,
 }
 
 /// A submission's local state in plain words.

@@ -715,7 +715,7 @@ impl Kiosk {
             Done::ProgressFound(r) => {
                 if self.progress == Some(ProgressStep::Looking) {
                     self.progress = Some(match r {
-                        Ok(rows) => ProgressStep::Found(rows),
+                        Ok(report) => ProgressStep::Found(report),
                         Err(e) => {
                             tracing::error!("progress lookup failed: {e}");
                             ProgressStep::Failed
@@ -1377,8 +1377,8 @@ mod tests {
             matches!(&e[..], [Effect::LookupProgress(ProgressLookup::Code(c))] if *c == code),
             "{e:?}"
         );
-        k.done(Done::ProgressFound(Ok(Vec::new())));
-        assert_eq!(k.progress(), Some(&ProgressStep::Found(Vec::new())));
+        k.done(Done::ProgressFound(Ok(Default::default())));
+        assert_eq!(k.progress(), Some(&ProgressStep::Found(Default::default())));
         k.intent(Intent::Home);
         k.intent(Intent::Open(Entry::Progress));
         assert_eq!(k.page(), Page::Progress, "no identify page in between");

@@ -63,6 +63,11 @@ pub trait PlatformAdapter: Send + Sync {
         &self,
         ratings: &[hallkiosk_api::Rating],
     ) -> impl Future<Output = Result<RatingsVerdict, AdapterError>> + Send;
+    /// A number from the hall's queue system for a business category.
+    fn ticket(
+        &self,
+        category: &str,
+    ) -> impl Future<Output = Result<hallkiosk_api::IssuedTicket, AdapterError>> + Send;
 }
 
 /// What the platform said about a request of ratings.
@@ -341,6 +346,25 @@ impl PlatformAdapter for HttpAdapter {
         match status {
             200..=299 => Ok(RatingsVerdict::Stored),
             400 | 403 | 413 | 422 => Ok(RatingsVerdict::Rejected(problem_text(status, &resp))),
+            _ => Err(AdapterError::Transient(problem_text(status, &resp))),
+        }
+    }
+
+    async fn ticket(&self, category: &str) -> Result<hallkiosk_api::IssuedTicket, AdapterError> {
+        let body = serde_json::to_vec(&hallkiosk_api::TicketRequest {
+            category: category.to_string(),
+        })
+        .map_err(|e| AdapterError::Transient(e.to_string()))?;
+        let (status, resp) = self
+            .send(
+                self.client
+                    .post(self.url("/v1/queue/tickets"))
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body),
+            )
+            .await?;
+        match status {
+            200..=299 => Self::json(status, &resp),
             _ => Err(AdapterError::Transient(problem_text(status, &resp))),
         }
     }

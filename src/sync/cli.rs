@@ -47,8 +47,21 @@ pub fn command(config_path: Option<&Path>, once: bool) -> Result<ExitCode> {
     runtime.block_on(async {
         let ob = crate::outbox::open_configured(&config).await?;
         let mode = if once { Mode::Once } else { Mode::Forever };
+        let socket = config.data_dir().join(sync::local::SOCKET);
+        let serve_local = async {
+            if once {
+                return std::future::pending().await;
+            }
+            if let Err(e) = sync::local::serve(&ob, &adapter, &socket).await {
+                // Delivery goes on without it; the kiosk falls back to local tickets and the
+                // cached progress state.
+                tracing::error!("the kiosk's live requests cannot be served: {e}");
+            }
+            std::future::pending::<()>().await
+        };
         let waiting = tokio::select! {
             r = sync::run(&ob, &adapter, &settings, mode) => r?,
+            () = serve_local => unreachable!("serving never ends"),
             _ = sync::terminated() => {
                 tracing::info!("stopping");
                 ob.stats(crate::outbox::now_ms()).await?.depth()

@@ -7,6 +7,7 @@
 
 pub mod adapter;
 pub mod cli;
+pub mod local;
 
 use crate::catalog::Catalog;
 use crate::outbox::{now_ms, Outbox, OutboxError, Outcome};

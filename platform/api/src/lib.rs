@@ -200,6 +200,22 @@ pub struct RatingsStored {
     pub stored: u64,
 }
 
+/// `POST /v1/queue/tickets`: a queue number for a business category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketRequest {
+    /// The category's letter, `A`–`Z`.
+    pub category: String,
+}
+
+/// The issued number (`A023`) and how many people wait before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedTicket {
+    pub number: String,
+    pub ahead: u32,
+    pub issued_at_ms: i64,
+}
+
 /// Reason codes a rating below 满意 may carry.
 pub const RATING_REASONS: [&str; 6] = [
     "long_wait",
