@@ -1,0 +1,300 @@
+//! Screenshots of every screen, in Chinese, English and elder mode, rendered by Slint's software
+//! renderer (the renderer the kiosk image uses on DRM/KMS) into memory: the real window component,
+//! driven through its accessible labels like the UI tests, with the real outbox and effect runner.
+//!
+//! Each screenshot is checked for being a drawn screen (many colours, not blank) and written to
+//! `target/ux-screens/`; `scripts/ux-screens` copies them into `docs/ux/` for docs/ux.md.
+
+use hallkiosk::catalog::Catalog;
+use hallkiosk::config::Config;
+use hallkiosk::effects::{EffectRunner, PrinterTarget};
+use hallkiosk::flows::kiosk::{FlowSettings, HallSetup, Kiosk};
+use hallkiosk::ui::{KioskUi, UiOptions};
+use i_slint_backend_testing::{AccessibleRole, ElementHandle};
+use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
+use slint::platform::{Platform, WindowAdapter};
+use slint::{ComponentHandle, PlatformError};
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+static CLOCK_MS: AtomicU64 = AtomicU64::new(0);
+
+struct Screens {
+    window: Rc<MinimalSoftwareWindow>,
+}
+
+impl Platform for Screens {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, PlatformError> {
+        Ok(self.window.clone())
+    }
+    fn duration_since_start(&self) -> Duration {
+        Duration::from_millis(CLOCK_MS.load(Ordering::SeqCst))
+    }
+}
+
+/// Lets `ms` of window time pass (timers fire) while real time lets worker threads run.
+fn pass(ms: u64) {
+    let mut left = ms;
+    while left > 0 {
+        let step = left.min(50);
+        CLOCK_MS.fetch_add(step, Ordering::SeqCst);
+        slint::platform::update_timers_and_animations();
+        left -= step;
+    }
+}
+
+fn find(ui: &KioskUi, label: &str) -> Vec<ElementHandle> {
+    ElementHandle::find_by_accessible_label(ui.window(), label).collect()
+}
+
+fn shows(ui: &KioskUi, label: &str) -> bool {
+    !find(ui, label).is_empty()
+}
+
+fn click(ui: &KioskUi, label: &str) {
+    find(ui, label)
+        .into_iter()
+        .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
+        .unwrap_or_else(|| {
+            panic!(
+                "no button {label:?} on page {:?}",
+                ui.with_kiosk(Kiosk::page)
+            )
+        })
+        .invoke_accessible_default_action();
+    pass(20);
+}
+
+fn until(what: impl Fn() -> bool) -> bool {
+    for _ in 0..500 {
+        if what() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+        pass(50);
+    }
+    false
+}
+
+fn out_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("ux-screens");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Camera {
+    window: Rc<MinimalSoftwareWindow>,
+    taken: Vec<String>,
+}
+
+impl Camera {
+    /// Renders the window and saves it at half size as `<variant>-<name>.png`.
+    fn shot(&mut self, variant: &str, name: &str) {
+        pass(100);
+        let size = self.window.size();
+        let (w, h) = (size.width as usize, size.height as usize);
+        let mut pixels = vec![slint::Rgb8Pixel::default(); w * h];
+        self.window.request_redraw();
+        self.window.draw_if_needed(|renderer| {
+            renderer.render(&mut pixels, w);
+        });
+        let raw: Vec<u8> = pixels.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
+        let img = image::RgbImage::from_raw(w as u32, h as u32, raw).unwrap();
+        let colours: std::collections::HashSet<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+        assert!(
+            colours.len() > 40,
+            "{variant}-{name}: only {} colours, not a drawn screen",
+            colours.len()
+        );
+        let small = image::imageops::resize(
+            &img,
+            w as u32 / 2,
+            h as u32 / 2,
+            image::imageops::FilterType::Triangle,
+        );
+        let file = format!("{variant}-{name}.png");
+        small.save(out_dir().join(&file)).unwrap();
+        self.taken.push(file);
+    }
+}
+
+/// Sets the variant again (going home resets language and elder mode).
+fn enter(ui: &KioskUi, variant: &str) {
+    match variant {
+        "en" => click(ui, "English"),
+        "elder" => click(ui, "长辈模式"),
+        _ => {}
+    }
+}
+
+/// Walks every screen once in `variant`, photographing each.
+fn walk(ui: &KioskUi, cam: &mut Camera, variant: &str) {
+    let en = variant == "en";
+    let t = |zh: &'static str, english: &'static str| if en { english } else { zh };
+    enter(ui, variant);
+    cam.shot(variant, "01-home");
+
+    click(ui, t("办事指南", "Service guide"));
+    cam.shot(variant, "02-guide-themes");
+    click(ui, t("社会保险", "Social insurance"));
+    cam.shot(variant, "03-guide-items");
+    click(
+        ui,
+        t(
+            "社会保障卡申领",
+            "Apply for a social security card (社保卡)",
+        ),
+    );
+    cam.shot(variant, "04-guide-item");
+    click(ui, t("首页", "Home"));
+    enter(ui, variant);
+
+    click(ui, t("办事", "Apply"));
+    cam.shot(variant, "05-identify-waiting");
+    click(ui, t("放置居民身份证", "Place resident ID card"));
+    cam.shot(variant, "06-identify-greeting");
+    click(ui, t("继续", "Continue"));
+    cam.shot(variant, "07-apply-choose-theme");
+    click(ui, t("婚育收养", "Marriage, birth & adoption"));
+    cam.shot(variant, "08-apply-choose-item");
+    click(ui, t("生育登记", "Birth registration (生育登记)"));
+    click(ui, t("下一步", "Next"));
+    cam.shot(variant, "09-apply-form-problem");
+    for d in "13812345678".chars() {
+        click(ui, &d.to_string());
+    }
+    click(ui, t("通讯地址", "Mailing address"));
+    click(ui, "L");
+    click(ui, "U");
+    cam.shot(variant, "10-apply-form-pinyin");
+    click(ui, t("下一步", "Next"));
+    cam.shot(variant, "11-apply-material");
+    click(ui, t("拍照", "Take photo"));
+    assert!(until(|| shows(ui, t("使用这张照片", "Use this photo"))));
+    cam.shot(variant, "12-apply-material-photo");
+    click(ui, t("使用这张照片", "Use this photo"));
+    cam.shot(variant, "13-apply-review");
+    click(ui, t("我已阅读并同意", "I have read and agree"));
+    click(ui, t("提交", "Submit"));
+    assert!(until(|| shows(
+        ui,
+        t(
+            "请取走回执，凭回执可查询办理进度",
+            "Please take your receipt; scan it here to check progress"
+        )
+    )));
+    cam.shot(variant, "14-apply-submitted");
+    click(ui, t("完成", "Done"));
+    enter(ui, variant);
+
+    click(ui, t("取号", "Queue ticket"));
+    click(ui, t("放置居民身份证", "Place resident ID card"));
+    click(ui, t("继续", "Continue"));
+    cam.shot(variant, "15-ticket-categories");
+    click(ui, t("综合受理", "General services"));
+    assert!(until(|| ui.with_kiosk(|k| matches!(
+        k.ticket().map(|t| &t.step),
+        Some(hallkiosk::flows::hall::TicketStep::Issued { print: Some(_), .. })
+    ))));
+    cam.shot(variant, "16-ticket-issued");
+    click(ui, t("完成", "Done"));
+    enter(ui, variant);
+
+    click(ui, t("查询进度", "Check progress"));
+    cam.shot(variant, "17-progress-waiting");
+    click(ui, t("放置居民身份证", "Place resident ID card"));
+    assert!(until(|| ui.with_kiosk(|k| matches!(
+        k.progress(),
+        Some(hallkiosk::flows::hall::ProgressStep::Found(_))
+    ))));
+    cam.shot(variant, "18-progress-found");
+    click(ui, t("首页", "Home"));
+    enter(ui, variant);
+
+    click(ui, t("评价", "Rate a service"));
+    cam.shot(variant, "19-rate-levels");
+    click(ui, t("不满意", "Dissatisfied"));
+    cam.shot(variant, "20-rate-reason");
+    click(ui, t("等待时间长", "Long wait"));
+    assert!(until(|| shows(
+        ui,
+        t("感谢您的评价", "Thank you for your rating")
+    )));
+    cam.shot(variant, "21-rate-thanks");
+    click(ui, t("完成", "Done"));
+    enter(ui, variant);
+
+    // The idle countdown and the card-removed question.
+    click(ui, t("办事", "Apply"));
+    click(ui, t("放置居民身份证", "Place resident ID card"));
+    click(ui, t("继续", "Continue"));
+    click(ui, t("移开证件", "Remove card"));
+    cam.shot(variant, "22-card-removed");
+    click(ui, t("继续办理", "Continue"));
+    pass(if variant == "elder" { 121_000 } else { 61_000 });
+    cam.shot(variant, "23-idle-countdown");
+    click(ui, t("结束办理", "Finish"));
+    enter(ui, variant);
+
+    click(ui, t("终端编号 T-1", "Kiosk T-1"));
+    cam.shot(variant, "24-maintenance-pin");
+    for d in hallkiosk::config::DEV_ADMIN_PIN.chars() {
+        click(ui, &d.to_string());
+    }
+    click(ui, t("确定", "OK"));
+    assert!(until(|| ui.with_kiosk(|k| k
+        .maintenance()
+        .is_some_and(|m| m.stats.is_some()))));
+    cam.shot(variant, "25-maintenance");
+    click(ui, t("首页", "Home"));
+}
+
+#[test]
+fn every_screen_in_chinese_english_and_elder_mode() {
+    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+    slint::platform::set_platform(Box::new(Screens {
+        window: window.clone(),
+    }))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.storage.data_dir = Some(dir.path().to_path_buf());
+    let kiosk = Kiosk::new(
+        FlowSettings::from_config(&config),
+        Catalog::bundled().unwrap(),
+    )
+    .with_kiosk_id(&config.kiosk.id.0)
+    .with_hall(HallSetup::from_config(&config));
+    let effects = EffectRunner::start(&config, PrinterTarget::Rendered(dir.path().join("r")));
+    let ui = KioskUi::new(
+        kiosk,
+        UiOptions {
+            hall_name: "测试政务服务大厅".into(),
+            hall_name_en: "Test Government Service Hall".into(),
+            kiosk_id: "T-1".into(),
+            dev_dock: true,
+            today: Box::new(|| "2026-11-22".to_string()),
+            effects: Some(effects),
+        },
+    )
+    .unwrap();
+    ui.window()
+        .window()
+        .set_size(slint::PhysicalSize::new(1920, 1080));
+    ui.window().show().unwrap();
+    pass(50);
+    let mut cam = Camera {
+        window,
+        taken: Vec::new(),
+    };
+    for variant in ["zh", "en", "elder"] {
+        walk(&ui, &mut cam, variant);
+    }
+    assert_eq!(cam.taken.len(), 3 * 25);
+    println!("{} screenshots in {}", cam.taken.len(), out_dir().display());
+}
