@@ -78,8 +78,8 @@ pub fn ratings_section(counts: &[i64; 5], flagged: &[RatingRow], now: i64) -> St
         rows.push_str(&format!(
             "<tr class=\"attention\"><td>{}</td><td>{} ago</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             escape(&r.kiosk_id),
-            age(now - r.created_at_ms),
-            escape(LEVELS.get((r.level - 1).clamp(0, 4) as usize).copied().unwrap_or("?")),
+            age(now.saturating_sub(r.created_at_ms)),
+            escape(LEVELS.get(r.level.saturating_sub(1).clamp(0, 4) as usize).copied().unwrap_or("?")),
             escape(r.reason.as_deref().unwrap_or("—")),
             escape(r.service_item.as_deref().unwrap_or("—")),
             escape(r.tracking_code.as_deref().unwrap_or("—")),
@@ -196,7 +196,13 @@ mod tests {
             reason: Some("long_wait".into()),
             created_at_ms: 0,
         };
-        let html = ratings_section(&[0, 1, 0, 0, 3], &[r], 120_000);
+        let html = ratings_section(&[0, 1, 0, 0, 3], std::slice::from_ref(&r), 120_000);
+        // A kiosk's clock (created_at_ms comes from it) can be anything: no overflow.
+        let odd = RatingRow {
+            created_at_ms: i64::MIN,
+            ..r.clone()
+        };
+        let _ = ratings_section(&[0; 5], &[odd], i64::MAX);
         assert!(html.contains("K&lt;1&gt;"));
         assert!(html.contains("不满意 dissatisfied"));
         assert!(html.contains("long_wait"));
