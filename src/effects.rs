@@ -3,8 +3,9 @@
 //! - **Save**: a store thread owns the outbox (SQLite, its own small tokio runtime) and answers
 //!   only after the submission is durable. It also says whether the sync daemon reached the
 //!   platform lately, which decides the receipt's offline note.
-//! - **Capture**: a picture from the document camera (V4L2, a `frames:` folder, or the simulated
-//!   camera), the page found and cropped, a JPEG under 300 KB.
+//! - **Capture** and the live **preview**: the document camera's thread
+//!   ([`crate::document_camera`]; V4L2, a `frames:` folder, or the simulated camera), the page found
+//!   and cropped, a JPEG under 300 KB.
 //! - **Print**: the receipt rendered to ESC/POS for the configured profile and handed to the printer
 //!   service (job id = tracking code, so it prints once). With the simulated printer of the dev dock
 //!   the receipt is rendered to `<data_dir>/receipts/<tracking code>.png` instead.
@@ -12,22 +13,18 @@
 //! Nothing here decides what the citizen sees; the flow does, from the `Done` it gets.
 
 use crate::config::{Config, Locale, QueueCategory};
-use crate::flows::apply::{
-    CaptureProblem, Done, Effect, Photo, PrintProblem, ReceiptInfo, SaveProblem, Saved,
-};
+use crate::document_camera::DocumentCamera;
+use crate::flows::apply::{Done, Effect, PrintProblem, ReceiptInfo, SaveProblem, Saved};
 use crate::flows::hall::{MaintenanceStats, ProgressLookup, ProgressReport, Ticket};
 use crate::outbox::{self, NewRating, NewSubmission};
 use crate::receipt::{
     application_receipt, local_time, status_receipt, ticket_receipt, ReceiptPlace,
 };
 use crate::sync::local::{ask, Reply, Request, ASK_TIMEOUT};
-use hallkiosk_drivers::camera::page::{capture_page, simulated_document, MAX_BYTES};
-use hallkiosk_drivers::camera::{FileSource, FrameSource, V4l2Source};
 use hallkiosk_drivers::printer::job::JobOutcome;
 use hallkiosk_drivers::printer::raster::TextRaster;
 use hallkiosk_drivers::printer::receipt::{encode, Profile};
 use hallkiosk_drivers::printer::service::JobRequest;
-use hallkiosk_drivers::transport::DeviceAddress;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -58,7 +55,7 @@ enum StoreJob {
 #[derive(Clone)]
 pub struct EffectRunner {
     store: mpsc::Sender<StoreJob>,
-    camera: DeviceAddress,
+    camera: DocumentCamera,
     printer: PrinterTarget,
     profile: Profile,
     hall: Arc<(String, String)>,
@@ -81,7 +78,7 @@ impl EffectRunner {
         }
         let runner = EffectRunner {
             store: store_tx,
-            camera: config.devices.camera.clone(),
+            camera: DocumentCamera::start(config.devices.camera.clone(), done_tx.clone()),
             printer,
             profile: config.devices.printer_profile.profile(),
             hall: Arc::new((
@@ -92,6 +89,16 @@ impl EffectRunner {
             done: done_tx,
         };
         (runner, done_rx)
+    }
+
+    /// Starts (`Some(material)`) or stops the document camera's live preview.
+    pub fn preview(&self, material: Option<usize>) {
+        self.camera.preview(material);
+    }
+
+    /// The newest preview frame not yet shown.
+    pub fn take_preview(&self) -> Option<image::RgbImage> {
+        self.camera.take_preview()
     }
 
     /// Runs `effect`; `sim_paper_out` is the dev dock's paper state (ignored for a real printer).
@@ -135,14 +142,7 @@ impl EffectRunner {
                     let _ = me.done.send(Done::StatusPrinted(result));
                 });
             }
-            Effect::Capture { material } => {
-                let camera = self.camera.clone();
-                let done = self.done.clone();
-                self.spawn("capture", move || {
-                    let result = capture(&camera, material as u32);
-                    let _ = done.send(Done::Captured { material, result });
-                });
-            }
+            Effect::Capture { material } => self.camera.capture(material, &self.done),
             Effect::Print(info) => {
                 let me = self.clone();
                 self.spawn("print-receipt", move || {
@@ -258,46 +258,6 @@ fn render_to_png(
         })?;
     tracing::info!(file = %file.display(), "simulated printer: receipt rendered");
     Ok(())
-}
-
-/// One picture from the document camera, its page cropped and compressed.
-fn capture(camera: &DeviceAddress, seed: u32) -> Result<Photo, CaptureProblem> {
-    let gray = match camera {
-        DeviceAddress::Sim => simulated_document(1280, 960, seed + 1),
-        DeviceAddress::Frames { path } => {
-            let mut source = FileSource::open(std::path::Path::new(path), true, None)
-                .map_err(|_| CaptureProblem::CameraUnavailable)?;
-            grab(&mut source, 0)?
-        }
-        DeviceAddress::V4l2 { path } => {
-            let mut source = V4l2Source::open(path, (1920, 1080))
-                .map_err(|_| CaptureProblem::CameraUnavailable)?;
-            // The first frames after opening are often dark while exposure settles.
-            grab(&mut source, 3)?
-        }
-        other => {
-            tracing::warn!("a document camera cannot be at {other}");
-            return Err(CaptureProblem::CameraUnavailable);
-        }
-    };
-    let page = capture_page(&gray, MAX_BYTES).map_err(|_| CaptureProblem::NoPage)?;
-    Ok(Photo {
-        jpeg: page.jpeg,
-        width: page.width,
-        height: page.height,
-    })
-}
-
-fn grab(source: &mut dyn FrameSource, skip: usize) -> Result<image::GrayImage, CaptureProblem> {
-    for _ in 0..skip {
-        let _ = source.next_frame();
-    }
-    let frame = source
-        .next_frame()
-        .map_err(|_| CaptureProblem::CameraUnavailable)?;
-    frame
-        .to_gray()
-        .map_err(|_| CaptureProblem::CameraUnavailable)
 }
 
 fn store_thread(config: &Config, jobs: mpsc::Receiver<StoreJob>, done: mpsc::Sender<Done>) {

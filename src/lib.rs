@@ -9,6 +9,7 @@ pub mod app;
 pub mod catalog;
 pub mod config;
 pub mod devices;
+pub mod document_camera;
 pub mod effects;
 pub mod flows;
 pub mod health;

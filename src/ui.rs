@@ -44,6 +44,8 @@ struct BridgeState {
     effects: Option<EffectRunner>,
     /// Which photo the window shows (material index and size), so it is decoded once.
     photo_key: Option<(usize, usize)>,
+    /// The material the camera preview runs for (what the effect runner was last told).
+    previewing: Option<usize>,
     _done_pump: Option<slint::Timer>,
 }
 
@@ -95,6 +97,7 @@ impl KioskUi {
             _tick: None,
             effects: runner,
             photo_key: None,
+            previewing: None,
             _done_pump: None,
         }));
         let ui = KioskUi { app, state };
@@ -119,6 +122,7 @@ impl KioskUi {
                     while let Ok(done) = done_rx.try_recv() {
                         ui.done(done);
                     }
+                    ui.show_preview_frame();
                 },
             );
             ui.state.borrow_mut()._done_pump = Some(pump);
@@ -149,8 +153,34 @@ impl KioskUi {
         self.refresh();
     }
 
+    /// The newest camera preview frame, if the preview is on and there is a new one.
+    fn show_preview_frame(&self) {
+        let s = self.state.borrow();
+        if s.previewing.is_none() {
+            return;
+        }
+        if let Some(frame) = s.effects.as_ref().and_then(EffectRunner::take_preview) {
+            let buffer = slint::SharedPixelBuffer::<slint::Rgb8Pixel>::clone_from_slice(
+                frame.as_raw(),
+                frame.width(),
+                frame.height(),
+            );
+            self.app.set_camera_preview(slint::Image::from_rgb8(buffer));
+            self.app.set_has_camera_preview(true);
+        }
+    }
+
     fn run_effects(&self) {
         let mut s = self.state.borrow_mut();
+        // The camera preview follows the flow: on for a material step without a photo.
+        let wanted = s.kiosk.camera_preview();
+        if wanted != s.previewing {
+            s.previewing = wanted;
+            if let Some(runner) = &s.effects {
+                runner.preview(wanted);
+            }
+            self.app.set_has_camera_preview(false);
+        }
         let effects = s.kiosk.take_effects();
         let paper_out = s.kiosk.paper() == FlowPaper::Out;
         match &s.effects {
@@ -185,6 +215,7 @@ impl KioskUi {
         if wiped {
             tracing::info!("session wiped after idle timeout");
         }
+        self.run_effects();
         self.refresh();
     }
 

@@ -518,9 +518,15 @@ fn apply_end_to_end_with_the_outbox_and_a_rendered_receipt() {
         shows(&ui, "拍摄材料（1/1）：结婚证"),
         "居民身份证原件 is not asked for"
     );
+    // The document camera's live preview (the simulated camera) before the photo, not after.
+    assert!(
+        until(|| shows(&ui, "拍摄区实时画面")),
+        "the live preview is shown"
+    );
     click(&ui, "拍照");
     assert!(until(|| shows(&ui, "使用这张照片")), "the photo is taken");
     assert!(shows(&ui, "材料照片"));
+    assert!(!shows(&ui, "拍摄区实时画面"), "no preview over the photo");
     click(&ui, "使用这张照片");
     assert!(shows(&ui, "请核对：生育登记"));
     assert!(shows(&ui, "路88号"));

@@ -494,6 +494,15 @@ impl Application {
             .map_or(Keyboard::None, |f| f.key.keyboard())
     }
 
+    /// The material whose live camera preview should be on screen: a material step without a
+    /// photo yet (the preview stays on while capturing, so the capture takes the open stream).
+    pub fn preview_material(&self) -> Option<usize> {
+        match self.step {
+            ApplyStep::Material(n) if self.materials.get(n)?.photo.is_none() => Some(n),
+            _ => None,
+        }
+    }
+
     /// Pinyin candidates for the letters typed.
     pub fn candidates(&self) -> Vec<char> {
         pinyin_input::candidates(&self.pinyin, CANDIDATES)
@@ -936,6 +945,28 @@ mod tests {
         assert_eq!(a.keyboard(), Keyboard::Digits, "focus stayed on the phone");
         a.focus(usize::MAX);
         assert_eq!(a.fields[0].value, before);
+    }
+
+    #[test]
+    fn the_camera_preview_runs_on_a_material_step_until_its_photo_is_taken() {
+        let mut a = started("P-MARRIA-003");
+        assert_eq!(a.preview_material(), None, "the form has no preview");
+        type_phone(&mut a, "13812345678");
+        a.next();
+        assert_eq!(a.step, ApplyStep::Material(0));
+        assert_eq!(a.preview_material(), Some(0));
+        a.capture();
+        assert_eq!(a.preview_material(), Some(0), "kept open for the capture");
+        a.done(
+            Done::Captured {
+                material: 0,
+                result: Ok(photo()),
+            },
+            Locale::ZhCn,
+        );
+        assert_eq!(a.preview_material(), None, "the photo is shown instead");
+        a.retake();
+        assert_eq!(a.preview_material(), Some(0), "retake: the preview again");
     }
 
     fn to_review(a: &mut Application) {

@@ -373,6 +373,14 @@ impl Kiosk {
         self.apply.as_ref()
     }
 
+    /// The material whose document camera preview is on screen now, if any.
+    pub fn camera_preview(&self) -> Option<usize> {
+        if self.page != Page::Apply {
+            return None;
+        }
+        self.apply.as_ref()?.preview_material()
+    }
+
     /// Work for the bridge (photos, saving, printing), oldest first.
     pub fn take_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)

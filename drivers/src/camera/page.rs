@@ -6,7 +6,7 @@
 //! brighter than an Otsu threshold. A frame where no such region covers a sensible share of the
 //! picture has no page, and the citizen is asked to lay the document flat and try again.
 
-use image::{imageops, GrayImage, Luma};
+use image::{imageops, GrayImage, Luma, Rgb, RgbImage};
 
 /// The most a stored page may take.
 pub const MAX_BYTES: usize = 300 * 1024;
@@ -166,6 +166,43 @@ pub fn capture_page(img: &GrayImage, max_bytes: usize) -> Result<PageImage, Page
     compress(page, max_bytes)
 }
 
+/// A frame for the live preview on the material step: scaled down to at most `max_side` pixels,
+/// with the page the capture would crop outlined in green (no outline when no page is found, so
+/// the citizen sees at once whether the material lies where it should).
+pub fn preview(img: &GrayImage, max_side: u32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let f = (max_side.max(1) as f64 / w.max(h).max(1) as f64).min(1.0);
+    let (sw, sh) = (
+        ((w as f64 * f) as u32).max(1),
+        ((h as f64 * f) as u32).max(1),
+    );
+    let small = if (sw, sh) == (w, h) {
+        img.clone()
+    } else {
+        imageops::thumbnail(img, sw, sh)
+    };
+    let mut out = RgbImage::from_fn(sw, sh, |x, y| {
+        let v = small.get_pixel(x, y).0[0];
+        Rgb([v, v, v])
+    });
+    if let Ok((x, y, pw, ph)) = find_page(&small) {
+        let green = Rgb([0x2e, 0xcc, 0x40]);
+        let thick = (sw.max(sh) / 160).max(2);
+        for yy in y..(y + ph).min(sh) {
+            for xx in x..(x + pw).min(sw) {
+                let edge = xx < x + thick
+                    || yy < y + thick
+                    || xx + thick >= x + pw
+                    || yy + thick >= y + ph;
+                if edge {
+                    out.put_pixel(xx, yy, green);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// JPEG at falling quality, then smaller, until it fits `max_bytes`.
 pub fn compress(mut page: GrayImage, max_bytes: usize) -> Result<PageImage, PageError> {
     for _ in 0..6 {
@@ -255,6 +292,30 @@ mod tests {
         assert_eq!(&page.jpeg[..2], &[0xFF, 0xD8]);
         let back = image::load_from_memory(&page.jpeg).unwrap();
         assert_eq!((back.width(), back.height()), (page.width, page.height));
+    }
+
+    #[test]
+    fn the_preview_is_small_and_outlines_the_page() {
+        let img = simulated_document(1280, 960, 1);
+        let p = preview(&img, 480);
+        assert_eq!(p.dimensions(), (480, 360));
+        let green = |x: u32, y: u32| p.get_pixel(x, y).0 == [0x2e, 0xcc, 0x40];
+        // The page is at (120, 30), 264 × 288 in the preview: its edges are green, its middle
+        // and the base around it are not.
+        assert!(
+            green(121, 180) && green(120 + 262, 180),
+            "left and right edges"
+        );
+        assert!(
+            green(250, 31) && green(250, 30 + 286),
+            "top and bottom edges"
+        );
+        assert!(!green(250, 180) && !green(60, 180) && !green(450, 350));
+        // Nothing on the base: no outline at all.
+        let empty = preview(&GrayImage::from_pixel(640, 480, Luma([50])), 480);
+        assert!(empty.pixels().all(|px| px.0 == [50, 50, 50]));
+        // A small frame is not blown up.
+        assert_eq!(preview(&img, 4000).dimensions(), (1280, 960));
     }
 
     #[test]
