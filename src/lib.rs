@@ -8,6 +8,8 @@
 pub mod app;
 pub mod catalog;
 pub mod config;
+#[cfg(debug_assertions)]
+pub mod control;
 pub mod devices;
 pub mod document_camera;
 pub mod effects;

@@ -290,6 +290,11 @@ struct RunArgs {
     /// Quit right after the first frame (start-up benchmarks and screenshot tests)
     #[arg(long)]
     exit_after_first_frame: bool,
+    /// Answer where labelled elements are on screen at this Unix socket, for the end-to-end
+    /// test's synthetic taps (debug builds only; see src/control.rs)
+    #[cfg(debug_assertions)]
+    #[arg(long, value_name = "PATH", hide = true)]
+    control_socket: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -429,6 +434,11 @@ fn run(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()
             exit: args.exit_after_first_frame,
         },
     );
+    #[cfg(debug_assertions)]
+    if let Some(path) = &args.control_socket {
+        hallkiosk::control::serve(path, ui.window().as_weak())
+            .with_context(|| format!("cannot open the control socket {}", path.display()))?;
+    }
     let _keepalive = hallkiosk::watchdog::start();
     ui.window().run()?;
     tracing::info!("kiosk stopped");

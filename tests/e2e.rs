@@ -1,6 +1,6 @@
-//! End to end: a citizen's whole visit on the kiosk, wired exactly as `hallkiosk run` wires it
-//! (`hallkiosk::app::start` with a configuration file), on Slint's testing backend (driven through
-//! accessible labels), with
+//! End to end: a citizen's whole visit on the real `hallkiosk run` binary in a real X window
+//! (Xvfb), tapped with synthetic X input (`xdotool`: pointer moved to the element, button 1 pressed
+//! and released — the path X → winit → Slint a touchscreen's taps take), with
 //!
 //! - the ID-card reader simulator on a real pty (the reader service speaks its SAM protocol),
 //! - the QR scanner simulator on a real pty,
@@ -8,15 +8,18 @@
 //! - the document camera as a `frames:` folder holding a photographed page,
 //! - the real `hallkiosk sync` daemon process and the real `hallkiosk-platform` process.
 //!
+//! Where to tap comes from the kiosk's debug-only control socket (`run --control-socket`,
+//! src/control.rs), which tells where an element with an accessible label is on the screen.
+//!
 //! The visit: a one-material application, a queue ticket, a progress query by scanning the printed
 //! receipt, and a rating. Checked: the printer's page has a QR that decodes to the tracking code on
 //! screen; the platform received exactly one submission with the right fields; after the
-//! platform's acknowledgement no personal data remains in the kiosk's database files.
+//! platform's acknowledgement no personal data remains in the kiosk's database files; neither the
+//! kiosk's nor the sync daemon's log holds personal data.
+//!
+//! Needs Xvfb and xdotool (`scripts/setup`).
 
-use hallkiosk::catalog::Catalog;
 use hallkiosk::config::Config;
-use hallkiosk::flows::kiosk::Kiosk;
-use hallkiosk::ui::KioskUi;
 use hallkiosk_drivers::printer::receipt::Profile;
 use hallkiosk_drivers::scanner::serial::{Framing, Trigger};
 use hallkiosk_drivers::sim::fixtures::CardFixture;
@@ -24,77 +27,132 @@ use hallkiosk_drivers::sim::printer::{PrinterState, SimPrinter};
 use hallkiosk_drivers::sim::sam::{PtySam, SamState};
 use hallkiosk_drivers::sim::scanner::{on_pty, SimScanner};
 use hallkiosk_platform::lab::{admin, PlatformProcess};
-use i_slint_backend_testing::{mock_elapsed_time, AccessibleRole, ElementHandle};
-use slint::ComponentHandle;
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "common/platform.rs"]
+mod platform;
+#[path = "common/xvfb.rs"]
+mod xvfb;
+use platform::platform_bin;
+use xvfb::Xvfb;
 
 const KIOSK: &str = "K-E2E";
 const TOKEN: &str = "e2e-kiosk-token-0123456789abcdef";
 
-fn platform_bin() -> PathBuf {
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_hallkiosk")).with_file_name("hallkiosk-platform");
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = Command::new(cargo)
-            .args([
-                "build",
-                "-p",
-                "hallkiosk-platform",
-                "--bin",
-                "hallkiosk-platform",
-            ])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "build hallkiosk-platform");
+/// A child process killed when the test ends, pass or fail.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
-    bin
 }
 
-fn find(ui: &KioskUi, label: &str) -> Vec<ElementHandle> {
-    ElementHandle::find_by_accessible_label(ui.window(), label).collect()
+/// An element on the screen, in screen pixels.
+#[derive(serde::Deserialize, Debug)]
+struct Element {
+    x: f32,
+    y: f32,
+    w: f32,
+    h: f32,
+    role: Option<String>,
 }
 
-fn shows(ui: &KioskUi, label: &str) -> bool {
-    !find(ui, label).is_empty()
+/// The kiosk's screen: what is on it (the control socket) and taps on it (xdotool).
+struct Screen {
+    display: String,
+    replies: BufReader<UnixStream>,
+    requests: UnixStream,
+    kiosk: Process,
+    taps: usize,
 }
 
-fn click(ui: &KioskUi, label: &str) {
-    let b = find(ui, label)
-        .into_iter()
-        .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
-        .unwrap_or_else(|| {
-            panic!(
-                "no button {label:?} on page {:?}",
-                ui.with_kiosk(Kiosk::page)
-            )
-        });
-    b.invoke_accessible_default_action();
-    mock_elapsed_time(Duration::from_millis(16));
+impl Screen {
+    fn ask(&mut self, request: &str) -> serde_json::Value {
+        writeln!(self.requests, "{request}").unwrap();
+        let mut line = String::new();
+        self.replies.read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
+    }
+
+    fn find(&mut self, label: &str) -> Vec<Element> {
+        let reply = self.ask(&format!("find {label}"));
+        serde_json::from_value(reply.clone()).unwrap_or_else(|e| panic!("{e}: {reply}"))
+    }
+
+    fn labels(&mut self) -> Vec<String> {
+        serde_json::from_value(self.ask("labels")).unwrap()
+    }
+
+    fn shows(&mut self, label: &str) -> bool {
+        !self.find(label).is_empty()
+    }
+
+    /// Waits up to `limit` for `label` to be on the screen.
+    fn until_shows(&mut self, limit: Duration, label: &str) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if self.shows(label) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            if let Some(status) = self.kiosk.0.try_wait().unwrap() {
+                panic!("the kiosk exited: {status}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Taps the middle of the button labelled `label` (waiting up to 10 s for it to appear).
+    fn tap(&mut self, label: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let button = loop {
+            let found = self.find(label);
+            if let Some(b) = found
+                .into_iter()
+                .find(|e| e.role.as_deref() == Some("button"))
+            {
+                break b;
+            }
+            if Instant::now() > deadline {
+                panic!("no button {label:?} on the screen: {:?}", self.labels());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let (x, y) = (button.x + button.w / 2.0, button.y + button.h / 2.0);
+        let ok = Command::new("xdotool")
+            .args(["mousemove", "--sync"])
+            .arg(format!("{}", x.round() as i64))
+            .arg(format!("{}", y.round() as i64))
+            .args(["click", "1"])
+            .env("DISPLAY", &self.display)
+            .status()
+            .expect("xdotool is installed (scripts/setup installs it)")
+            .success();
+        assert!(ok, "xdotool tap on {label:?}");
+        self.taps += 1;
+        // Let the kiosk take the tap before the next question about the screen.
+        std::thread::sleep(Duration::from_millis(60));
+    }
 }
 
-/// Real time for the services and processes, mock time for the window's timers.
+/// Real time: the services, the processes and the kiosk all run on the clock.
 fn until(limit: Duration, what: impl Fn() -> bool) -> bool {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if what() {
             return true;
         }
-        std::thread::sleep(Duration::from_millis(10));
-        mock_elapsed_time(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(100));
     }
     what()
-}
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// Occurrences of `needle` in the kiosk's database files.
@@ -107,8 +165,7 @@ fn in_database(data: &Path, needle: &[u8]) -> usize {
 }
 
 #[test]
-fn a_citizens_visit_from_card_to_platform() {
-    i_slint_backend_testing::init_integration_test_with_mock_time();
+fn a_citizens_visit_on_the_real_binary_in_an_x_window() {
     let dir = tempfile::tempdir().unwrap();
 
     // The platform, with this kiosk registered.
@@ -155,17 +212,47 @@ fn a_citizens_visit_from_card_to_platform() {
     .unwrap();
     let (config, _) = Config::load(Some(&config_file)).unwrap();
     assert!(!config.show_dev_dock());
-    let running = hallkiosk::app::start(&config, Catalog::bundled().unwrap()).unwrap();
-    let ui = &running.ui;
-    ui.window()
-        .window()
-        .set_size(slint::LogicalSize::new(1920.0, 1080.0));
-    ui.window().show().unwrap();
-    mock_elapsed_time(Duration::from_millis(16));
+
+    // The kiosk: `hallkiosk run` in an X window, logging to a file.
+    let x = Xvfb::start(1920, 1080);
+    let socket = dir.path().join("control.sock");
+    let first_frame = dir.path().join("first-frame");
+    let kiosk_log = dir.path().join("kiosk.log");
+    let kiosk = Process(
+        Command::new(env!("CARGO_BIN_EXE_hallkiosk"))
+            .arg("--config")
+            .arg(&config_file)
+            .args(["run", "--orientation", "landscape", "--control-socket"])
+            .arg(&socket)
+            .arg("--first-frame-file")
+            .arg(&first_frame)
+            .env("DISPLAY", &x.display)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&kiosk_log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(
+        until(Duration::from_secs(60), || first_frame.exists()),
+        "no first frame within 60 s: {}",
+        std::fs::read_to_string(&kiosk_log).unwrap_or_default()
+    );
+    let requests = UnixStream::connect(&socket).unwrap();
+    requests
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut screen = Screen {
+        display: x.display.clone(),
+        replies: BufReader::new(requests.try_clone().unwrap()),
+        requests,
+        kiosk,
+        taps: 0,
+    };
 
     // The sync daemon, as its own process, logging to a file.
     let daemon_log = dir.path().join("sync.log");
-    let daemon = Daemon(
+    let daemon = Process(
         Command::new(env!("CARGO_BIN_EXE_hallkiosk"))
             .arg("--config")
             .arg(&config_file)
@@ -178,41 +265,35 @@ fn a_citizens_visit_from_card_to_platform() {
     );
 
     // ---- apply: card, item, phone, one material, consent, submit ----
-    click(ui, "办事");
+    screen.tap("办事");
     sam.control().place_fixture(CardFixture::Resident);
-    assert!(until(Duration::from_secs(5), || shows(ui, "您好，张*三")));
-    click(ui, "继续");
-    click(ui, "婚育收养");
-    click(ui, "生育登记");
+    assert!(screen.until_shows(Duration::from_secs(5), "您好，张*三"));
+    screen.tap("继续");
+    screen.tap("婚育收养");
+    screen.tap("生育登记");
     for d in "13812345678".chars() {
-        click(ui, &d.to_string());
+        screen.tap(&d.to_string());
     }
-    click(ui, "下一步");
-    click(ui, "拍照");
+    screen.tap("下一步");
     assert!(
-        until(Duration::from_secs(10), || shows(ui, "使用这张照片")),
+        screen.until_shows(Duration::from_secs(5), "拍摄区实时画面"),
+        "the document camera's live preview"
+    );
+    screen.tap("拍照");
+    assert!(
+        screen.until_shows(Duration::from_secs(10), "使用这张照片"),
         "the camera's page is photographed"
     );
-    click(ui, "使用这张照片");
-    click(ui, "我已阅读并同意");
-    click(ui, "提交");
+    screen.tap("使用这张照片");
+    screen.tap("我已阅读并同意");
+    screen.tap("提交");
     assert!(
-        until(Duration::from_secs(20), || shows(
-            ui,
-            "请取走回执，凭回执可查询办理进度"
-        )),
+        screen.until_shows(Duration::from_secs(20), "请取走回执，凭回执可查询办理进度"),
         "printed on the TCP printer: {:?}",
-        ui.with_kiosk(|k| k.application().and_then(|a| a.submitted.clone()))
+        screen.labels()
     );
-    let code = ui.with_kiosk(|k| {
-        k.application()
-            .and_then(|a| a.submitted.clone())
-            .map(|s| s.tracking_code)
-            .unwrap()
-    });
-    assert!(shows(ui, &code));
 
-    // The printer's paper: a QR with HKR1:<code>:<digest>.
+    // The printer's paper: a QR with HKR1:<code>:<digest>, the code the screen shows.
     let page = {
         let font = hallkiosk_drivers::printer::raster::TextRaster::system().ok();
         printer.control().page.render(font.as_ref())
@@ -225,11 +306,21 @@ fn a_citizens_visit_from_card_to_platform() {
         .collect();
     assert_eq!(texts.len(), 1, "{texts:?}");
     let receipt_qr = texts[0].clone();
+    let code = receipt_qr
+        .strip_prefix("HKR1:")
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_else(|| panic!("not a receipt code: {receipt_qr}"))
+        .to_string();
     assert!(
-        receipt_qr.starts_with(&format!("HKR1:{code}:")),
-        "{receipt_qr}"
+        code.starts_with(KIOSK),
+        "the tracking code names the kiosk: {code}"
     );
-    click(ui, "完成");
+    assert!(
+        screen.shows(&code),
+        "the receipt's code {code} is on the screen: {:?}",
+        screen.labels()
+    );
+    screen.tap("完成");
 
     // ---- the platform has it exactly once, with the right fields; the kiosk keeps nothing ----
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -309,37 +400,28 @@ fn a_citizens_visit_from_card_to_platform() {
     // The reader confirms a removal over a few polls (300 ms apart) before a new placement counts.
     sam.control().remove();
     std::thread::sleep(Duration::from_secs(2));
-    click(ui, "取号");
+    screen.tap("取号");
     sam.control().place_fixture(CardFixture::Resident);
-    assert!(until(Duration::from_secs(5), || shows(ui, "您好，张*三")));
-    click(ui, "继续");
-    click(ui, "综合受理");
+    assert!(screen.until_shows(Duration::from_secs(5), "您好，张*三"));
+    screen.tap("继续");
+    screen.tap("综合受理");
     assert!(
-        until(Duration::from_secs(20), || shows(
-            ui,
-            "请取走号票，留意叫号"
-        )),
-        "the ticket is printed"
+        screen.until_shows(Duration::from_secs(20), "请取走号票，留意叫号"),
+        "the ticket is printed: {:?}",
+        screen.labels()
     );
     // The number comes from the hall's queue (the platform, through the sync daemon).
     let ticket = "A001";
-    assert!(
-        shows(ui, ticket),
-        "{:?}",
-        ui.with_kiosk(|k| k.ticket().cloned())
-    );
-    assert!(shows(ui, "前面还有 0 人等候"));
-    assert!(!shows(
-        ui,
-        "大厅排队系统暂时无法连接，本号由本机编号，请留意叫号"
-    ));
+    assert!(screen.shows(ticket), "{:?}", screen.labels());
+    assert!(screen.shows("前面还有 0 人等候"));
+    assert!(!screen.shows("大厅排队系统暂时无法连接，本号由本机编号，请留意叫号"));
     assert!(printer
         .control()
         .page
         .text_lines()
         .iter()
         .any(|l| l.contains(ticket)));
-    click(ui, "完成");
+    screen.tap("完成");
     sam.control().remove();
 
     // ---- progress: a clerk takes it up; the printed receipt's QR held to the scanner ----
@@ -350,24 +432,25 @@ fn a_citizens_visit_from_card_to_platform() {
     );
     scanner.control().present(receipt_qr.clone());
     assert!(
-        until(Duration::from_secs(10), || shows(ui, "生育登记")),
-        "the receipt's submission is listed"
+        screen.until_shows(Duration::from_secs(10), "生育登记"),
+        "the receipt's submission is listed: {:?}",
+        screen.labels()
     );
-    assert!(shows(ui, "本机：已提交至平台"));
+    assert!(screen.shows("本机：已提交至平台"));
     assert!(
-        shows(ui, "平台：审核中"),
+        screen.shows("平台：审核中"),
         "the live state, not the cached one: {:?}",
-        ui.with_kiosk(|k| k.progress().cloned())
+        screen.labels()
     );
-    assert!(shows(ui, "平台状态为刚刚查询的结果"));
-    click(ui, "首页");
+    assert!(screen.shows("平台状态为刚刚查询的结果"));
+    screen.tap("首页");
 
     // ---- a rating below 满意, which the platform flags ----
-    click(ui, "评价");
-    click(ui, "不满意");
-    click(ui, "等待时间长");
-    assert!(until(Duration::from_secs(5), || shows(ui, "感谢您的评价")));
-    click(ui, "完成");
+    screen.tap("评价");
+    screen.tap("不满意");
+    screen.tap("等待时间长");
+    assert!(screen.until_shows(Duration::from_secs(5), "感谢您的评价"));
+    screen.tap("完成");
     let flagged = until(Duration::from_secs(20), || {
         rt.block_on(async {
             let store = hallkiosk_platform::store::Store::open(&db, Duration::from_secs(30))
@@ -379,13 +462,26 @@ fn a_citizens_visit_from_card_to_platform() {
         })
     });
     assert!(flagged, "the rating reached the platform's follow-up list");
+    assert!(
+        screen.until_shows(Duration::from_secs(5), "办事"),
+        "home again"
+    );
+    eprintln!("{} synthetic taps on the real window", screen.taps);
 
-    // The sync daemon logged its work and nothing personal.
+    // Both logs recorded the work and nothing personal.
     drop(daemon);
-    drop(running);
+    drop(screen);
     let log = std::fs::read_to_string(&daemon_log).unwrap();
     assert!(log.contains("ratings delivered"), "{log}");
-    for secret in [card.name.as_str(), card.id_number.as_str(), "13812345678"] {
+    let kiosk_log = std::fs::read_to_string(&kiosk_log).unwrap();
+    assert!(kiosk_log.contains("device event"), "{kiosk_log}");
+    for secret in [
+        card.name.as_str(),
+        card.id_number.as_str(),
+        "13812345678",
+        card.address.as_str(),
+    ] {
         assert!(!log.contains(secret), "{secret} in the sync log");
+        assert!(!kiosk_log.contains(secret), "{secret} in the kiosk's log");
     }
 }

@@ -9,7 +9,10 @@
 //!   `HALLKIOSK_KILL_CYCLES` for a soak, see scripts/soak-sync): every acknowledged submission
 //!   reaches the platform exactly once and `PRAGMA integrity_check` stays `ok`.
 
+#[path = "common/platform.rs"]
+mod platform;
 use hallkiosk_platform::lab::{admin, PlatformProcess};
+use platform::platform_bin;
 use rand::{Rng, SeedableRng};
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
@@ -28,26 +31,6 @@ fn hallkiosk() -> PathBuf {
 }
 
 /// `hallkiosk-platform` from the same target directory (built here if this test runs alone).
-fn platform_bin() -> PathBuf {
-    let bin = hallkiosk().with_file_name("hallkiosk-platform");
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = Command::new(cargo)
-            .args([
-                "build",
-                "-p",
-                "hallkiosk-platform",
-                "--bin",
-                "hallkiosk-platform",
-            ])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "build hallkiosk-platform");
-    }
-    bin
-}
-
 /// A platform with the lab kiosk registered, and the kiosk's data directory and configuration.
 struct Lab {
     dir: tempfile::TempDir,
