@@ -438,25 +438,8 @@ impl KioskUi {
             .unwrap_or_default();
         view.theme_chosen = a.theme.is_some();
         if a.step == ApplyStep::Choose {
-            let themes: Vec<ThemeTile> = k
-                .apply_themes()
-                .into_iter()
-                .map(|t| ThemeTile {
-                    code: t.code.as_str().into(),
-                    name: t.name.get(locale).into(),
-                })
-                .collect();
-            app.set_apply_themes(model(themes));
-            let rows: Vec<ServiceRow> = k
-                .apply_items()
-                .into_iter()
-                .map(|i| ServiceRow {
-                    id: i.id.as_str().into(),
-                    name: i.name.get(locale).into(),
-                    department: i.department.get(locale).into(),
-                })
-                .collect();
-            app.set_apply_items(model(rows));
+            app.set_apply_themes(theme_tiles(k.apply_themes(), locale));
+            app.set_apply_items(service_rows(k.apply_items(), locale));
         }
         view.keyboard = match a.keyboard() {
             Keyboard::None => KeyboardKind::None,
@@ -740,14 +723,7 @@ impl KioskUi {
             Category::Personal => GuideCategory::Personal,
             Category::LegalPerson => GuideCategory::LegalPerson,
         });
-        let themes: Vec<ThemeTile> = catalog
-            .themes_of(g.category)
-            .map(|t| ThemeTile {
-                code: t.code.as_str().into(),
-                name: t.name.get(locale).into(),
-            })
-            .collect();
-        app.set_guide_themes(model(themes));
+        app.set_guide_themes(theme_tiles(catalog.themes_of(g.category), locale));
         let searching = !g.query.trim().is_empty();
         app.set_guide_showing_items(searching || g.theme.is_some());
         let title: SharedString = if searching {
@@ -763,16 +739,7 @@ impl KioskUi {
                 .unwrap_or_default()
         };
         app.set_guide_list_title(title);
-        let rows: Vec<ServiceRow> = k
-            .guide_items()
-            .into_iter()
-            .map(|i| ServiceRow {
-                id: i.id.as_str().into(),
-                name: i.name.get(locale).into(),
-                department: i.department.get(locale).into(),
-            })
-            .collect();
-        app.set_guide_items(model(rows));
+        app.set_guide_items(service_rows(k.guide_items(), locale));
         app.set_guide_detail_open(k.guide_item().is_some());
         if let Some(item) = k.guide_item() {
             app.set_guide_detail(detail_of(item, locale));
@@ -911,4 +878,37 @@ fn event_name(e: &DeviceEvent) -> &'static str {
         DeviceEvent::DeviceFault { .. } => "device_fault",
         DeviceEvent::DeviceRecovered { .. } => "device_recovered",
     }
+}
+
+/// Theme tiles of the guide and the apply page.
+fn theme_tiles<'a>(
+    themes: impl IntoIterator<Item = &'a crate::catalog::Theme>,
+    locale: Locale,
+) -> ModelRc<ThemeTile> {
+    model(
+        themes
+            .into_iter()
+            .map(|t| ThemeTile {
+                code: t.code.as_str().into(),
+                name: t.name.get(locale).into(),
+            })
+            .collect(),
+    )
+}
+
+/// Service rows of the guide and the apply page.
+fn service_rows<'a>(
+    items: impl IntoIterator<Item = &'a ServiceItem>,
+    locale: Locale,
+) -> ModelRc<ServiceRow> {
+    model(
+        items
+            .into_iter()
+            .map(|i| ServiceRow {
+                id: i.id.as_str().into(),
+                name: i.name.get(locale).into(),
+                department: i.department.get(locale).into(),
+            })
+            .collect(),
+    )
 }

@@ -287,6 +287,10 @@ fn a_citizens_visit_on_the_real_binary_in_an_x_window() {
     screen.tap("使用这张照片");
     screen.tap("我已阅读并同意");
     screen.tap("提交");
+    assert_eq!(
+        screen.taps, 20,
+        "a one-material application: 9 taps and 11 phone keys (docs/ux.md)"
+    );
     assert!(
         screen.until_shows(Duration::from_secs(20), "请取走回执，凭回执可查询办理进度"),
         "printed on the TCP printer: {:?}",

@@ -173,6 +173,10 @@ fn walk(ui: &KioskUi, cam: &mut Camera, variant: &str) {
     click(ui, "U");
     cam.shot(variant, "10-apply-form-pinyin");
     click(ui, t("下一步", "Next"));
+    assert!(until(|| shows(
+        ui,
+        t("拍摄区实时画面", "Live view of the camera area")
+    )));
     cam.shot(variant, "11-apply-material");
     click(ui, t("拍照", "Take photo"));
     assert!(until(|| shows(ui, t("使用这张照片", "Use this photo"))));
