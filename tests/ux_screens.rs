@@ -89,14 +89,58 @@ fn out_dir() -> PathBuf {
 
 struct Camera {
     window: Rc<MinimalSoftwareWindow>,
+    app: slint::Weak<hallkiosk::ui::AppWindow>,
     taken: Vec<String>,
 }
+
+/// The buttons that move a citizen on: wherever one is shown it must lie wholly inside the screen
+/// (lists may scroll; these may not).
+const ACTIONS: &[&str] = &[
+    "下一步",
+    "Next",
+    "拍照",
+    "Take photo",
+    "重拍",
+    "Retake",
+    "使用这张照片",
+    "Use this photo",
+    "到窗口补交",
+    "Hand in at a window",
+    "我已阅读并同意",
+    "I have read and agree",
+    "提交",
+    "Submit",
+    "完成",
+    "Done",
+    "首页",
+    "Home",
+    "返回",
+    "Back",
+];
 
 impl Camera {
     /// Renders the window and saves it at half size as `<variant>-<name>.png`.
     fn shot(&mut self, variant: &str, name: &str) {
         pass(100);
         let size = self.window.size();
+        let app = self.app.upgrade().unwrap();
+        let scale = self.window.scale_factor();
+        let (sw, sh) = (size.width as f32 / scale, size.height as f32 / scale);
+        for label in ACTIONS {
+            for e in ElementHandle::find_by_accessible_label(&app, label)
+                .filter(|e| e.accessible_role() == Some(AccessibleRole::Button))
+            {
+                let (p, z) = (e.absolute_position(), e.size());
+                assert!(
+                    p.x >= 0.0 && p.y >= 0.0 && p.x + z.width <= sw + 0.5 && p.y + z.height <= sh + 0.5,
+                    "{variant}-{name}: {label} at ({}, {}) size {}×{} is not wholly on the {sw}×{sh} screen",
+                    p.x,
+                    p.y,
+                    z.width,
+                    z.height
+                );
+            }
+        }
         let (w, h) = (size.width as usize, size.height as usize);
         let mut pixels = vec![slint::Rgb8Pixel::default(); w * h];
         self.window.request_redraw();
@@ -294,6 +338,7 @@ fn every_screen_in_chinese_english_and_elder_mode() {
     pass(50);
     let mut cam = Camera {
         window,
+        app: ui.window().as_weak(),
         taken: Vec::new(),
     };
     for variant in ["zh", "en", "elder"] {
