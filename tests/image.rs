@@ -147,6 +147,8 @@ fn builds_a_reproducible_ab_image_that_flashes_and_verifies() {
         "/etc/systemd/system/ctrl-alt-del.target",
         "/etc/systemd/system/graphical.target.wants/hallkiosk.service",
         "/etc/systemd/system/boot-complete.target.requires/hallkiosk.service",
+        "/etc/systemd/system/getty@.service",
+        "/etc/systemd/journald.conf.d/hallkiosk.conf",
         "/usr/sbin/hallkiosk-update-slot",
     ] {
         let stat = Command::new("debugfs")
@@ -162,7 +164,8 @@ fn builds_a_reproducible_ab_image_that_flashes_and_verifies() {
     }
     let fstab = run("debugfs", &["-R", "cat /etc/fstab", ra]);
     assert!(
-        fstab.contains("PARTLABEL=data  /var/lib/hallkiosk"),
+        fstab.contains("PARTLABEL=data  /var/lib/hallkiosk")
+            && fstab.contains("tmpfs           /tmp"),
         "{fstab}"
     );
     let passwd = run("debugfs", &["-R", "cat /etc/passwd", ra]);

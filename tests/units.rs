@@ -98,7 +98,7 @@ fn units_verify_cleanly_and_daemons_are_confined() {
 }
 
 /// `scripts/install-units --root DIR` lays the units, drop-ins, udev rules, sysusers and tmpfiles
-/// entries into a root, masks ctrl-alt-del.target, creates the kiosk user and a private data
+/// entries into a root, masks ctrl-alt-del.target and every getty, creates the kiosk user and a private data
 /// directory there, and a second run changes nothing.
 #[test]
 fn install_units_into_a_root_is_complete_and_idempotent() {
@@ -120,6 +120,7 @@ fn install_units_into_a_root_is_complete_and_idempotent() {
         "usr/lib/systemd/system/hallkiosk-sync.service",
         "etc/systemd/logind.conf.d/hallkiosk.conf",
         "etc/systemd/coredump.conf.d/hallkiosk.conf",
+        "etc/systemd/journald.conf.d/hallkiosk.conf",
         "etc/sysctl.d/60-hallkiosk.conf",
         "usr/lib/udev/rules.d/60-hallkiosk-devices.rules",
         "usr/lib/udev/rules.d/60-hallkiosk-idcard.rules",
@@ -128,8 +129,22 @@ fn install_units_into_a_root_is_complete_and_idempotent() {
     ] {
         assert!(r.join(file).symlink_metadata().is_ok(), "{file} missing");
     }
-    let mask = std::fs::read_link(r.join("etc/systemd/system/ctrl-alt-del.target")).unwrap();
-    assert_eq!(mask, Path::new("/dev/null"));
+    for masked in [
+        "ctrl-alt-del.target",
+        "getty@.service",
+        "serial-getty@.service",
+        "getty-static.service",
+        "console-getty.service",
+    ] {
+        let mask = std::fs::read_link(r.join("etc/systemd/system").join(masked)).unwrap();
+        assert_eq!(mask, Path::new("/dev/null"), "{masked} is not masked");
+    }
+    assert!(
+        r.join("etc/systemd/system/boot-complete.target.requires/hallkiosk.service")
+            .symlink_metadata()
+            .is_ok(),
+        "the kiosk gates boot-complete.target (A/B updates are kept only once it is up)"
+    );
     let sysctl = std::fs::read_to_string(r.join("etc/sysctl.d/60-hallkiosk.conf")).unwrap();
     assert!(sysctl.contains("kernel.sysrq = 0"));
     let logind =
