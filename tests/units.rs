@@ -121,6 +121,7 @@ fn install_units_into_a_root_is_complete_and_idempotent() {
         "etc/systemd/logind.conf.d/hallkiosk.conf",
         "etc/systemd/coredump.conf.d/hallkiosk.conf",
         "etc/systemd/journald.conf.d/hallkiosk.conf",
+        "etc/systemd/system.conf.d/hallkiosk.conf",
         "etc/sysctl.d/60-hallkiosk.conf",
         "usr/lib/udev/rules.d/60-hallkiosk-devices.rules",
         "usr/lib/udev/rules.d/60-hallkiosk-idcard.rules",
