@@ -12,7 +12,7 @@ use crate::flows::apply::{CaptureProblem, Done, Photo};
 use hallkiosk_drivers::camera::page::{capture_page, preview, simulated_document, MAX_BYTES};
 use hallkiosk_drivers::camera::{FileSource, FrameSource, V4l2Source};
 use hallkiosk_drivers::transport::DeviceAddress;
-use image::{GrayImage, RgbImage};
+use image::RgbImage;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -78,7 +78,7 @@ impl DocumentCamera {
 /// An open camera.
 enum Open {
     /// The simulated document camera: the same page for a material each time.
-    Sim(GrayImage),
+    Sim(RgbImage),
     Device {
         source: Box<dyn FrameSource>,
         v4l2: bool,
@@ -95,7 +95,8 @@ impl Open {
             ))),
             DeviceAddress::Frames { path } => {
                 let source = FileSource::open(std::path::Path::new(path), true, None)
-                    .map_err(|_| CaptureProblem::CameraUnavailable)?;
+                    .map_err(|_| CaptureProblem::CameraUnavailable)?
+                    .in_colour();
                 Ok(Open::Device {
                     source: Box::new(source),
                     v4l2: false,
@@ -118,9 +119,9 @@ impl Open {
         }
     }
 
-    /// The next frame, in gray. `fresh` skips the frames a V4L2 camera has queued (and, just
+    /// The next frame, in colour. `fresh` skips the frames a V4L2 camera has queued (and, just
     /// after opening, the dark ones while exposure settles).
-    fn frame(&mut self, fresh: bool) -> Result<GrayImage, CaptureProblem> {
+    fn frame(&mut self, fresh: bool) -> Result<RgbImage, CaptureProblem> {
         match self {
             Open::Sim(page) => Ok(page.clone()),
             Open::Device { source, v4l2 } => {
@@ -133,7 +134,7 @@ impl Open {
                     .next_frame()
                     .map_err(|_| CaptureProblem::CameraUnavailable)?;
                 frame
-                    .to_gray()
+                    .to_rgb()
                     .map_err(|_| CaptureProblem::CameraUnavailable)
             }
         }
@@ -204,7 +205,7 @@ fn run(
                 }
                 if let Some(open) = camera.as_mut() {
                     match open.frame(false) {
-                        Ok(gray) => publish(Some(preview(&gray, PREVIEW_SIDE))),
+                        Ok(picture) => publish(Some(preview(&picture, PREVIEW_SIDE))),
                         Err(_) => {
                             tracing::warn!("document camera: no preview frame; reopening");
                             camera = None;
@@ -230,8 +231,8 @@ fn capture(
     let Some(open) = camera.as_mut() else {
         return Err(CaptureProblem::CameraUnavailable);
     };
-    let gray = open.frame(true)?;
-    let page = capture_page(&gray, MAX_BYTES).map_err(|_| CaptureProblem::NoPage)?;
+    let picture = open.frame(true)?;
+    let page = capture_page(&picture, MAX_BYTES).map_err(|_| CaptureProblem::NoPage)?;
     Ok(Photo {
         jpeg: page.jpeg,
         width: page.width,
@@ -351,7 +352,16 @@ mod tests {
         camera.preview(Some(1));
         let b = wait_preview(&camera, Duration::from_secs(5)).unwrap();
         assert_ne!(a, b);
+        // The preview and the photo are in colour: the page's red seal is there.
+        let reddish = |p: &image::Rgb<u8>| p.0[0] > 150 && p.0[1] < 90 && p.0[2] < 90;
+        assert!(b.pixels().any(reddish), "no seal in the preview");
         camera.capture(1, &tx);
-        assert!(captured(&rx).1.is_ok());
+        let photo = captured(&rx).1.unwrap();
+        let stored = image::load_from_memory(&photo.jpeg).unwrap();
+        assert_eq!(stored.color(), image::ColorType::Rgb8);
+        assert!(
+            stored.to_rgb8().pixels().any(reddish),
+            "no seal in the photo"
+        );
     }
 }

@@ -369,6 +369,23 @@ fn a_citizens_visit_on_the_real_binary_in_an_x_window() {
     assert_eq!(field("mailing_address"), card.address);
     assert_eq!(s.materials.len(), 1);
     assert_eq!(s.materials[0].mime, "image/jpeg");
+    // The photographed page arrives in colour, its red seal still red.
+    let photo = {
+        use base64::Engine;
+        let jpeg = base64::engine::general_purpose::STANDARD
+            .decode(&s.materials[0].data_base64)
+            .unwrap();
+        assert!(jpeg.len() <= 300 * 1024, "{} bytes", jpeg.len());
+        image::load_from_memory(&jpeg).unwrap()
+    };
+    assert_eq!(photo.color(), image::ColorType::Rgb8);
+    assert!(
+        photo
+            .to_rgb8()
+            .pixels()
+            .any(|p| p.0[0] > 150 && p.0[1] < 90 && p.0[2] < 90),
+        "the seal is not red in the stored photo"
+    );
     let digest = hallkiosk::outbox::tracking::receipt_digest(&code, &stored[0].idempotency_key);
     assert_eq!(
         receipt_qr,

@@ -1,6 +1,7 @@
-//! Frames as cameras deliver them and their conversion to the grayscale image the decoder reads.
+//! Frames as cameras deliver them and their conversion to the grayscale image the decoder reads,
+//! or to colour for photographs of materials (a red seal must stay red).
 
-use image::GrayImage;
+use image::{GrayImage, RgbImage};
 use std::fmt;
 use std::path::Path;
 
@@ -14,6 +15,8 @@ pub enum PixelFormat {
     Mjpeg,
     /// 8-bit luma, one byte a pixel.
     Grey,
+    /// 8-bit R, G, B: three bytes a pixel (the file source in colour).
+    Rgb24,
 }
 
 impl PixelFormat {
@@ -23,6 +26,7 @@ impl PixelFormat {
             PixelFormat::Yuyv => *b"YUYV",
             PixelFormat::Mjpeg => *b"MJPG",
             PixelFormat::Grey => *b"GREY",
+            PixelFormat::Rgb24 => *b"RGB3",
         }
     }
 
@@ -31,6 +35,7 @@ impl PixelFormat {
             b"YUYV" => Some(PixelFormat::Yuyv),
             b"MJPG" => Some(PixelFormat::Mjpeg),
             b"GREY" => Some(PixelFormat::Grey),
+            b"RGB3" => Some(PixelFormat::Rgb24),
             _ => None,
         }
     }
@@ -82,41 +87,89 @@ pub enum FrameError {
 }
 
 impl Frame {
-    /// The luma plane.
-    pub fn to_gray(&self) -> Result<GrayImage, FrameError> {
+    /// The plane of `bytes_per_pixel`-byte pixels, or why the frame cannot hold one.
+    fn plane(&self, bytes_per_pixel: usize) -> Result<&[u8], FrameError> {
         let (width, height) = (self.width, self.height);
-        let pixels = width as usize * height as usize;
-        if pixels == 0 && self.format != PixelFormat::Mjpeg {
+        let needed = width as usize * height as usize * bytes_per_pixel;
+        if needed == 0 {
             return Err(FrameError::Empty { width, height });
         }
-        let truncated = |needed: usize| FrameError::Truncated {
+        self.data.get(..needed).ok_or(FrameError::Truncated {
             format: self.format,
             width,
             height,
             got: self.data.len(),
             needed,
-        };
-        match self.format {
-            PixelFormat::Grey => {
-                let plane = self.data.get(..pixels).ok_or_else(|| truncated(pixels))?;
-                Ok(GrayImage::from_raw(width, height, plane.to_vec()).expect("sized plane"))
-            }
-            PixelFormat::Yuyv => {
-                let plane = self
-                    .data
-                    .get(..pixels * 2)
-                    .ok_or_else(|| truncated(pixels * 2))?;
-                let luma = plane.iter().step_by(2).copied().collect();
-                Ok(GrayImage::from_raw(width, height, luma).expect("sized plane"))
-            }
-            PixelFormat::Mjpeg => decode_jpeg(&self.data),
-        }
+        })
     }
+
+    /// The luma plane.
+    pub fn to_gray(&self) -> Result<GrayImage, FrameError> {
+        let (width, height) = (self.width, self.height);
+        let luma = match self.format {
+            PixelFormat::Grey => self.plane(1)?.to_vec(),
+            PixelFormat::Yuyv => self.plane(2)?.iter().step_by(2).copied().collect(),
+            PixelFormat::Rgb24 => self
+                .plane(3)?
+                .chunks_exact(3)
+                .map(|p| luma(p[0], p[1], p[2]))
+                .collect(),
+            PixelFormat::Mjpeg => return Ok(decode_jpeg_image(&self.data)?.to_luma8()),
+        };
+        Ok(GrayImage::from_raw(width, height, luma).expect("sized plane"))
+    }
+
+    /// The frame in colour (a gray frame as gray pixels).
+    pub fn to_rgb(&self) -> Result<RgbImage, FrameError> {
+        let (width, height) = (self.width, self.height);
+        let rgb = match self.format {
+            PixelFormat::Grey => self.plane(1)?.iter().flat_map(|&v| [v, v, v]).collect(),
+            PixelFormat::Rgb24 => self.plane(3)?.to_vec(),
+            PixelFormat::Yuyv => {
+                let mut out = Vec::with_capacity(width as usize * height as usize * 3);
+                // Y0 U Y1 V: two pixels share one chroma pair. The last pixel of an odd width
+                // has its pair's chroma too.
+                for quad in self.plane(2)?.chunks(4) {
+                    let (u, v) = (quad.get(1).copied(), quad.get(3).copied());
+                    let (u, v) = (u.unwrap_or(128), v.unwrap_or(128));
+                    out.extend_from_slice(&yuv_to_rgb(quad[0], u, v));
+                    if quad.len() == 4 {
+                        out.extend_from_slice(&yuv_to_rgb(quad[2], u, v));
+                    }
+                }
+                out
+            }
+            PixelFormat::Mjpeg => return Ok(decode_jpeg_image(&self.data)?.to_rgb8()),
+        };
+        Ok(RgbImage::from_raw(width, height, rgb).expect("sized plane"))
+    }
+}
+
+/// BT.601 luma of an sRGB pixel, in integers (the weights sum to 256).
+pub fn luma(r: u8, g: u8, b: u8) -> u8 {
+    ((77 * u32::from(r) + 150 * u32::from(g) + 29 * u32::from(b) + 128) >> 8) as u8
+}
+
+/// One YCbCr pixel as UVC cameras send it (BT.601, studio range: Y 16–235, Cb/Cr 16–240) to RGB.
+fn yuv_to_rgb(y: u8, u: u8, v: u8) -> [u8; 3] {
+    let c = (i32::from(y) - 16).max(0) * 298;
+    let d = i32::from(u) - 128;
+    let e = i32::from(v) - 128;
+    let clamp = |x: i32| ((x + 128) >> 8).clamp(0, 255) as u8;
+    [
+        clamp(c + 409 * e),
+        clamp(c - 100 * d - 208 * e),
+        clamp(c + 516 * d),
+    ]
 }
 
 /// Decodes a JPEG (an MJPEG frame) to luma, supplying the standard Huffman tables when the frame
 /// has none (UVC cameras may leave them out and rely on the MJPEG convention).
 pub fn decode_jpeg(data: &[u8]) -> Result<GrayImage, FrameError> {
+    Ok(decode_jpeg_image(data)?.to_luma8())
+}
+
+fn decode_jpeg_image(data: &[u8]) -> Result<image::DynamicImage, FrameError> {
     let with_tables;
     let data = if needs_huffman_tables(data) {
         with_tables = insert_huffman_tables(data)
@@ -125,17 +178,24 @@ pub fn decode_jpeg(data: &[u8]) -> Result<GrayImage, FrameError> {
     } else {
         data
     };
-    let image = image::load_from_memory_with_format(data, image::ImageFormat::Jpeg)
-        .map_err(|e| FrameError::BadJpeg(e.to_string()))?;
-    Ok(image.to_luma8())
+    image::load_from_memory_with_format(data, image::ImageFormat::Jpeg)
+        .map_err(|e| FrameError::BadJpeg(e.to_string()))
 }
 
 /// Loads an image file (PNG, JPEG, WebP) as luma.
 pub fn load_gray(path: &Path) -> Result<GrayImage, image::ImageError> {
-    Ok(image::ImageReader::open(path)?
+    Ok(load(path)?.to_luma8())
+}
+
+/// Loads an image file (PNG, JPEG, WebP) in colour.
+pub fn load_rgb(path: &Path) -> Result<RgbImage, image::ImageError> {
+    Ok(load(path)?.to_rgb8())
+}
+
+fn load(path: &Path) -> Result<image::DynamicImage, image::ImageError> {
+    image::ImageReader::open(path)?
         .with_guessed_format()?
-        .decode()?
-        .to_luma8())
+        .decode()
 }
 
 /// Walks the JPEG marker segments before the scan; true when none is a DHT (FF C4).
@@ -288,6 +348,70 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn yuyv_in_colour_is_bt601_studio_range() {
+        // Two pixels: red (Y 81, Cb 90, Cr 240), then white and black sharing neutral chroma.
+        let frame = Frame {
+            format: PixelFormat::Yuyv,
+            width: 2,
+            height: 2,
+            data: vec![81, 90, 81, 240, 235, 128, 16, 128],
+        };
+        let rgb = frame.to_rgb().unwrap();
+        assert_eq!(rgb.get_pixel(0, 0).0, [255, 0, 0]);
+        assert_eq!(rgb.get_pixel(1, 0).0, [255, 0, 0]);
+        assert_eq!(rgb.get_pixel(0, 1).0, [255, 255, 255]);
+        assert_eq!(rgb.get_pixel(1, 1).0, [0, 0, 0]);
+        assert_eq!(frame.to_gray().unwrap().into_raw(), vec![81, 81, 235, 16]);
+    }
+
+    #[test]
+    fn rgb_and_grey_frames_convert_both_ways() {
+        let rgb = Frame {
+            format: PixelFormat::Rgb24,
+            width: 2,
+            height: 1,
+            data: vec![200, 30, 30, 255, 255, 255],
+        };
+        assert_eq!(rgb.to_rgb().unwrap().into_raw(), rgb.data);
+        assert_eq!(
+            rgb.to_gray().unwrap().into_raw(),
+            vec![luma(200, 30, 30), 255]
+        );
+        let grey = Frame {
+            format: PixelFormat::Grey,
+            width: 2,
+            height: 1,
+            data: vec![7, 99],
+        };
+        assert_eq!(grey.to_rgb().unwrap().into_raw(), vec![7, 7, 7, 99, 99, 99]);
+        let short = Frame {
+            data: vec![1, 2, 3],
+            ..rgb
+        };
+        assert!(matches!(
+            short.to_rgb(),
+            Err(FrameError::Truncated { needed: 6, .. })
+        ));
+    }
+
+    #[test]
+    fn mjpeg_keeps_its_colour() {
+        let red = RgbImage::from_pixel(32, 16, image::Rgb([200, 20, 30]));
+        let mut jpeg = Vec::new();
+        JpegEncoder::new_with_quality(&mut jpeg, 95)
+            .encode_image(&red)
+            .unwrap();
+        let frame = Frame {
+            format: PixelFormat::Mjpeg,
+            width: 32,
+            height: 16,
+            data: strip_huffman_tables(&jpeg),
+        };
+        let [r, g, b] = frame.to_rgb().unwrap().get_pixel(10, 8).0;
+        assert!(r > 180 && g < 50 && b < 60, "{r} {g} {b}");
+    }
+
+    #[test]
     fn truncated_and_empty_frames_are_errors() {
         let short = Frame {
             format: PixelFormat::Yuyv,
@@ -341,7 +465,12 @@ pub(crate) mod tests {
 
     #[test]
     fn fourcc_round_trips() {
-        for format in [PixelFormat::Yuyv, PixelFormat::Mjpeg, PixelFormat::Grey] {
+        for format in [
+            PixelFormat::Yuyv,
+            PixelFormat::Mjpeg,
+            PixelFormat::Grey,
+            PixelFormat::Rgb24,
+        ] {
             assert_eq!(PixelFormat::from_fourcc(format.fourcc()), Some(format));
         }
         assert_eq!(PixelFormat::from_fourcc(*b"NV12"), None);

@@ -1,12 +1,13 @@
 //! Document pages from the document camera (高拍仪): find the page in the frame, crop to it, and
-//! compress it for the outbox (JPEG, at most [`MAX_BYTES`]).
+//! compress it for the outbox (JPEG, at most [`MAX_BYTES`]). Pages are kept in colour — a red
+//! seal (公章) or a coloured certificate must stay recognisable — unless the camera is gray.
 //!
 //! The page is found the way the halls' cameras are set up: a light sheet on a darker, matte base.
 //! Rows and columns are scanned on a reduced copy; the page spans those where most pixels are
 //! brighter than an Otsu threshold. A frame where no such region covers a sensible share of the
 //! picture has no page, and the citizen is asked to lay the document flat and try again.
 
-use image::{imageops, GrayImage, Luma, Rgb, RgbImage};
+use image::{imageops, GrayImage, Rgb, RgbImage};
 
 /// The most a stored page may take.
 pub const MAX_BYTES: usize = 300 * 1024;
@@ -150,9 +151,10 @@ pub fn find_page(img: &GrayImage) -> Result<(u32, u32, u32, u32), PageError> {
     Ok((fx0, fy0, (fx1 - fx0).max(1), (fy1 - fy0).max(1)))
 }
 
-/// Crops `img` to its page and compresses it to a JPEG of at most `max_bytes`.
-pub fn capture_page(img: &GrayImage, max_bytes: usize) -> Result<PageImage, PageError> {
-    let (x, y, w, h) = find_page(img)?;
+/// Crops `img` to its page and compresses it to a JPEG of at most `max_bytes`. The page is found
+/// on the luma; the crop keeps the colour.
+pub fn capture_page(img: &RgbImage, max_bytes: usize) -> Result<PageImage, PageError> {
+    let (x, y, w, h) = find_page(&imageops::grayscale(img))?;
     let mut page = imageops::crop_imm(img, x, y, w, h).to_image();
     if page.width().max(page.height()) > MAX_SIDE {
         let f = MAX_SIDE as f64 / page.width().max(page.height()) as f64;
@@ -169,23 +171,19 @@ pub fn capture_page(img: &GrayImage, max_bytes: usize) -> Result<PageImage, Page
 /// A frame for the live preview on the material step: scaled down to at most `max_side` pixels,
 /// with the page the capture would crop outlined in green (no outline when no page is found, so
 /// the citizen sees at once whether the material lies where it should).
-pub fn preview(img: &GrayImage, max_side: u32) -> RgbImage {
+pub fn preview(img: &RgbImage, max_side: u32) -> RgbImage {
     let (w, h) = img.dimensions();
     let f = (max_side.max(1) as f64 / w.max(h).max(1) as f64).min(1.0);
     let (sw, sh) = (
         ((w as f64 * f) as u32).max(1),
         ((h as f64 * f) as u32).max(1),
     );
-    let small = if (sw, sh) == (w, h) {
+    let mut out = if (sw, sh) == (w, h) {
         img.clone()
     } else {
         imageops::thumbnail(img, sw, sh)
     };
-    let mut out = RgbImage::from_fn(sw, sh, |x, y| {
-        let v = small.get_pixel(x, y).0[0];
-        Rgb([v, v, v])
-    });
-    if let Ok((x, y, pw, ph)) = find_page(&small) {
+    if let Ok((x, y, pw, ph)) = find_page(&imageops::grayscale(&out)) {
         let green = Rgb([0x2e, 0xcc, 0x40]);
         let thick = (sw.max(sh) / 160).max(2);
         for yy in y..(y + ph).min(sh) {
@@ -203,21 +201,22 @@ pub fn preview(img: &GrayImage, max_side: u32) -> RgbImage {
     out
 }
 
-/// JPEG at falling quality, then smaller, until it fits `max_bytes`.
-pub fn compress(mut page: GrayImage, max_bytes: usize) -> Result<PageImage, PageError> {
+/// JPEG at falling quality, then smaller, until it fits `max_bytes`. A page without colour (a
+/// gray camera, a black-and-white document) is stored as gray: a third of the data.
+pub fn compress(page: RgbImage, max_bytes: usize) -> Result<PageImage, PageError> {
+    let mut page = if page.pixels().all(|p| p.0[0] == p.0[1] && p.0[1] == p.0[2]) {
+        image::DynamicImage::ImageLuma8(image::DynamicImage::ImageRgb8(page).to_luma8())
+    } else {
+        image::DynamicImage::ImageRgb8(page)
+    };
     for _ in 0..6 {
         for quality in [85u8, 75, 65, 55, 45] {
             let mut out = Vec::new();
             let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
-            if image::ImageEncoder::write_image(
-                enc,
-                page.as_raw(),
-                page.width(),
-                page.height(),
-                image::ExtendedColorType::L8,
-            )
-            .is_err()
-            {
+            let (w, h) = (page.width(), page.height());
+            let written =
+                image::ImageEncoder::write_image(enc, page.as_bytes(), w, h, page.color().into());
+            if written.is_err() {
                 return Err(PageError::TooLarge);
             }
             if out.len() <= max_bytes {
@@ -232,15 +231,16 @@ pub fn compress(mut page: GrayImage, max_bytes: usize) -> Result<PageImage, Page
         if w < 64 || h < 64 {
             break;
         }
-        page = imageops::resize(&page, w, h, imageops::FilterType::Triangle);
+        page = page.resize_exact(w, h, imageops::FilterType::Triangle);
     }
     Err(PageError::TooLarge)
 }
 
-/// A simulated document camera's picture: a light page with lines of "text" on a dark base,
-/// slightly off-centre. `seed` varies the text.
-pub fn simulated_document(width: u32, height: u32, seed: u32) -> GrayImage {
-    let mut img = GrayImage::from_pixel(width, height, Luma([48]));
+/// A simulated document camera's picture: a light page with lines of "text" and a red seal on a
+/// dark base, slightly off-centre. `seed` varies the text.
+pub fn simulated_document(width: u32, height: u32, seed: u32) -> RgbImage {
+    let gray = |v: u8| Rgb([v, v, v]);
+    let mut img = RgbImage::from_pixel(width, height, gray(48));
     let (pw, ph) = (width * 11 / 20, height * 4 / 5);
     let (px, py) = (width / 4, height / 12);
     let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
@@ -254,7 +254,7 @@ pub fn simulated_document(width: u32, height: u32, seed: u32) -> GrayImage {
         for x in px..px + pw {
             // Paper with a little texture.
             let v = 232 + (rand() % 12) as u8;
-            img.put_pixel(x, y, Luma([v]));
+            img.put_pixel(x, y, gray(v));
         }
     }
     let line = (ph / 28).max(3);
@@ -266,24 +266,43 @@ pub fn simulated_document(width: u32, height: u32, seed: u32) -> GrayImage {
             let word = 4 + rand() % (line * 3);
             for yy in y..y + line * 2 / 3 {
                 for xx in x..(x + word).min(px + pw - pw / 10) {
-                    img.put_pixel(xx, yy, Luma([30]));
+                    img.put_pixel(xx, yy, gray(30));
                 }
             }
             x += word + line / 2 + 1;
         }
         y += line + line / 2;
     }
+    // The seal: a red ring, lower right, over the text.
+    let (cx, cy, r) = (
+        (px + pw * 3 / 4) as i64,
+        (py + ph * 4 / 5) as i64,
+        (pw / 8).max(4) as i64,
+    );
+    let ring = (r / 8).max(2);
+    for y in (cy - r).max(0)..(cy + r).min(height as i64) {
+        for x in (cx - r).max(0)..(cx + r).min(width as i64) {
+            let d2 = (x - cx).pow(2) + (y - cy).pow(2);
+            if d2 <= r * r && d2 >= (r - ring).pow(2) {
+                img.put_pixel(x as u32, y as u32, SEAL_RED);
+            }
+        }
+    }
     img
 }
+
+/// The simulated seal's colour.
+pub const SEAL_RED: Rgb<u8> = Rgb([200, 30, 40]);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::Luma;
 
     #[test]
     fn the_page_is_found_and_cropped() {
         let img = simulated_document(1280, 960, 1);
-        let (x, y, w, h) = find_page(&img).unwrap();
+        let (x, y, w, h) = find_page(&imageops::grayscale(&img)).unwrap();
         // The page is at (320, 80), 704 × 768.
         assert!(x.abs_diff(320) <= 8 && y.abs_diff(80) <= 8, "{x},{y}");
         assert!(w.abs_diff(704) <= 12 && h.abs_diff(768) <= 12, "{w}x{h}");
@@ -292,6 +311,18 @@ mod tests {
         assert_eq!(&page.jpeg[..2], &[0xFF, 0xD8]);
         let back = image::load_from_memory(&page.jpeg).unwrap();
         assert_eq!((back.width(), back.height()), (page.width, page.height));
+        // In colour: the seal is still red (at the middle of its ring's right edge, in the crop).
+        assert_eq!(back.color(), image::ColorType::Rgb8);
+        let back = back.to_rgb8();
+        let seal_x = (320 + 704 * 3 / 4 + 704 / 8 - 704 / 64) - x;
+        let seal_y = (80 + 768 * 4 / 5) - y;
+        let [r, g, b] = back.get_pixel(seal_x, seal_y).0;
+        assert!(r > 150 && g < 90 && b < 90, "seal pixel {r},{g},{b}");
+        // A page without colour is stored gray.
+        let gray_page = image::DynamicImage::ImageLuma8(imageops::grayscale(&img)).to_rgb8();
+        let page = capture_page(&gray_page, MAX_BYTES).unwrap();
+        let back = image::load_from_memory(&page.jpeg).unwrap();
+        assert_eq!(back.color(), image::ColorType::L8);
     }
 
     #[test]
@@ -312,7 +343,7 @@ mod tests {
         );
         assert!(!green(250, 180) && !green(60, 180) && !green(450, 350));
         // Nothing on the base: no outline at all.
-        let empty = preview(&GrayImage::from_pixel(640, 480, Luma([50])), 480);
+        let empty = preview(&RgbImage::from_pixel(640, 480, Rgb([50, 50, 50])), 480);
         assert!(empty.pixels().all(|px| px.0 == [50, 50, 50]));
         // A small frame is not blown up.
         assert_eq!(preview(&img, 4000).dimensions(), (1280, 960));
@@ -346,13 +377,14 @@ mod tests {
     fn a_big_noisy_page_is_compressed_under_the_limit() {
         // Noise compresses worst: the encoder must step quality and size down.
         let mut s = 12345u32;
-        let mut img = GrayImage::from_pixel(3000, 2400, Luma([30]));
+        let mut img = RgbImage::from_pixel(3000, 2400, Rgb([30, 30, 30]));
         for y in 100..2300 {
             for x in 300..2700 {
                 s ^= s << 13;
                 s ^= s >> 17;
                 s ^= s << 5;
-                img.put_pixel(x, y, Luma([128 + (s % 128) as u8]));
+                let v = 128 + (s % 128) as u8;
+                img.put_pixel(x, y, Rgb([v, v / 2, 255 - v]));
             }
         }
         let page = capture_page(&img, MAX_BYTES).unwrap();

@@ -1,7 +1,7 @@
 //! Where frames come from: the [`FrameSource`] trait, a V4L2 camera ([`V4l2Source`]) and a file
 //! source ([`FileSource`]: one image or a folder of frames) for tests and the dev dock.
 
-use super::frame::{load_gray, Frame, FrameError, PixelFormat};
+use super::frame::{load_gray, load_rgb, Frame, FrameError, PixelFormat};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -229,6 +229,7 @@ pub struct FileSource {
     interval: Option<Duration>,
     last: Option<Instant>,
     size: (u32, u32),
+    colour: bool,
 }
 
 impl FileSource {
@@ -270,7 +271,14 @@ impl FileSource {
                 .map(|f| Duration::from_secs_f64(1.0 / f)),
             last: None,
             size: first.dimensions(),
+            colour: false,
         })
+    }
+
+    /// Frames in colour (RGB24) instead of gray: for the document camera.
+    pub fn in_colour(mut self) -> Self {
+        self.colour = true;
+        self
     }
 }
 
@@ -280,7 +288,12 @@ impl FrameSource for FileSource {
     }
 
     fn format(&self) -> (PixelFormat, u32, u32) {
-        (PixelFormat::Grey, self.size.0, self.size.1)
+        let format = if self.colour {
+            PixelFormat::Rgb24
+        } else {
+            PixelFormat::Grey
+        };
+        (format, self.size.0, self.size.1)
     }
 
     fn next_frame(&mut self) -> Result<Frame, CameraError> {
@@ -298,9 +311,19 @@ impl FrameSource for FileSource {
         self.last = Some(Instant::now());
         let path = &self.files[self.next];
         self.next += 1;
-        let image = load_gray(path).map_err(|e| {
+        let bad = |e: image::ImageError| {
             CameraError::BadFrame(FrameError::BadJpeg(format!("{}: {e}", path.display())))
-        })?;
+        };
+        if self.colour {
+            let image = load_rgb(path).map_err(bad)?;
+            return Ok(Frame {
+                format: PixelFormat::Rgb24,
+                width: image.width(),
+                height: image.height(),
+                data: image.into_raw(),
+            });
+        }
+        let image = load_gray(path).map_err(bad)?;
         Ok(Frame {
             format: PixelFormat::Grey,
             width: image.width(),
@@ -393,5 +416,20 @@ mod tests {
         }
         let empty = tempfile::tempdir().unwrap();
         assert!(FileSource::open(empty.path(), false, None).is_err());
+    }
+
+    #[test]
+    fn file_source_in_colour_gives_rgb_frames() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seal.png");
+        image::RgbImage::from_pixel(4, 2, image::Rgb([200, 30, 40]))
+            .save(&path)
+            .unwrap();
+        let mut colour = FileSource::open(&path, false, None).unwrap().in_colour();
+        assert_eq!(colour.format(), (PixelFormat::Rgb24, 4, 2));
+        let frame = colour.next_frame().unwrap();
+        assert_eq!(frame.format, PixelFormat::Rgb24);
+        assert_eq!(&frame.data[..3], &[200, 30, 40]);
+        assert_eq!(frame.data.len(), 4 * 2 * 3);
     }
 }
