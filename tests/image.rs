@@ -148,6 +148,7 @@ fn builds_a_reproducible_ab_image_that_flashes_and_verifies() {
         "/etc/systemd/system/graphical.target.wants/hallkiosk.service",
         "/etc/systemd/system/boot-complete.target.requires/hallkiosk.service",
         "/etc/systemd/system/getty@.service",
+        "/etc/systemd/system/systemd-random-seed.service",
         "/etc/systemd/journald.conf.d/hallkiosk.conf",
         "/usr/sbin/hallkiosk-update-slot",
     ] {
