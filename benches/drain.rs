@@ -48,9 +48,12 @@ fn ours(db: &str, dir: &Path, n: u64, batch: i64) -> f64 {
         .await
         .unwrap();
         for i in 0..n {
-            ob.enqueue(&outbox::test_submission(i, 2048), outbox::now_ms())
-                .await
-                .unwrap();
+            ob.enqueue(
+                &outbox::test_submission(i, 2048),
+                hallkiosk::clock::now_ms(),
+            )
+            .await
+            .unwrap();
         }
         let adapter = HttpAdapter::new(&sync::adapter::HttpSettings {
             base_url: platform.url.clone(),
@@ -77,7 +80,10 @@ fn ours(db: &str, dir: &Path, n: u64, batch: i64) -> f64 {
             .unwrap();
         let secs = t.elapsed().as_secs_f64();
         assert_eq!(waiting, 0);
-        assert_eq!(ob.stats(outbox::now_ms()).await.unwrap().accepted, n as i64);
+        assert_eq!(
+            ob.stats(hallkiosk::clock::now_ms()).await.unwrap().accepted,
+            n as i64
+        );
         ob.close().await;
         n as f64 / secs
     })

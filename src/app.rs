@@ -1,95 +1,159 @@
 //! The running kiosk, wired: flow, window, device services, and the effect runner (outbox,
-//! camera, printer). `hallkiosk run` and the end-to-end test both start the kiosk through
-//! [`start`], so the test exercises exactly the wiring a kiosk runs.
+//! camera, printer). `hallkiosk run`, the end-to-end test and the UI tests all start the kiosk
+//! through [`start`], so they exercise exactly the wiring a kiosk runs.
+//!
+//! There is one device path. A device configured `sim` is a byte-level simulator started here
+//! ([`SimRig`]: SAM reader and QR scanner on ptys, printer on loopback TCP, camera frames in a
+//! folder), and the same services a hall's kiosk runs open it by its address. The dev dock drives
+//! the simulators, never the flow.
 
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::effects::{EffectRunner, PrinterTarget};
+use crate::effects::EffectRunner;
 use crate::flows::kiosk::{FlowSettings, HallSetup, Kiosk};
-use crate::ui::{local_today, KioskUi, UiOptions};
+use crate::flows::route::RECEIPT_PREFIX;
+use crate::ui::{KioskUi, UiOptions};
 use anyhow::{Context, Result};
+use hallkiosk_drivers::event::DeviceKind;
+use hallkiosk_drivers::printer::page::Item;
+use hallkiosk_drivers::sim::printer::PaperTray;
+use hallkiosk_drivers::sim::rig::{RigSettings, SimRig};
+use std::sync::Arc;
+
+/// Today's date `YYYY-MM-DD`, for card expiry (the kiosk's clock; tests fix it).
+pub type Today = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// The kiosk's window with everything it needs kept alive.
 pub struct RunningKiosk {
     pub ui: KioskUi,
+    rig: Option<Arc<SimRig>>,
     _pumps: Vec<slint::Timer>,
-    _printer_jobs:
-        Option<tokio::sync::mpsc::UnboundedSender<hallkiosk_drivers::printer::service::JobRequest>>,
 }
 
-/// Builds the window (not yet shown) and starts the configured device services.
+impl RunningKiosk {
+    /// The simulated devices, when any device is `sim`.
+    pub fn rig(&self) -> Option<&SimRig> {
+        self.rig.as_deref()
+    }
+}
+
+/// Builds the window (not yet shown) and starts the device services, with the local clock.
 pub fn start(config: &Config, catalog: Catalog) -> Result<RunningKiosk> {
+    start_with_clock(config, catalog, Arc::new(crate::clock::local_today))
+}
+
+/// [`start`] with another idea of today (tests).
+pub fn start_with_clock(config: &Config, catalog: Catalog, today: Today) -> Result<RunningKiosk> {
     let data_dir = config.data_dir();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    // The flow's rules (the dev dock, the dev kiosk's PIN) follow the configuration as written.
     let kiosk = Kiosk::new(FlowSettings::from_config(config), catalog)
         .with_kiosk_id(&config.kiosk.id.0)
         .with_hall(HallSetup::from_config(config));
-    // The printer service starts first: receipts and tickets go to it from the flows' effects.
-    let printer = if config.devices.printer.is_sim() {
-        None
-    } else {
-        tracing::info!(printer = %config.devices.printer, "starting the printer service");
-        Some(crate::devices::spawn_printer_service(
-            config.devices.printer.clone(),
-            &data_dir.join("print-jobs.jsonl"),
-        )?)
+    let show_dock = config.show_dev_dock();
+    // `sim` devices become simulators with addresses; from here on every device is opened alike.
+    let (config, rig) = resolve_simulated(config)?;
+    let config = &config;
+    let health = crate::health::HealthRecorder::start(config);
+    tracing::info!(printer = %config.devices.printer, "starting the printer service");
+    let (printer_events, jobs) = crate::devices::spawn_printer_service(
+        config.devices.printer.clone(),
+        &data_dir.join("print-jobs.jsonl"),
+    )?;
+    let effects = EffectRunner::start(config, jobs);
+    let dock = match (&rig, show_dock) {
+        (Some(rig), true) => {
+            let rig = Arc::clone(rig);
+            Some(Box::new(move |c| rig.apply(c)) as Box<dyn Fn(_)>)
+        }
+        _ => None,
     };
-    let target = match &printer {
-        Some((_, jobs)) => PrinterTarget::Service(jobs.clone()),
-        None => PrinterTarget::Rendered(data_dir.join("receipts")),
-    };
-    let effects = EffectRunner::start(config, target);
     let ui = KioskUi::new(
         kiosk,
         UiOptions {
             hall_name: config.kiosk.hall_name.clone(),
             hall_name_en: config.kiosk.hall_name_en.clone(),
             kiosk_id: config.kiosk.id.to_string(),
-            dev_dock: config.show_dev_dock(),
-            today: Box::new(local_today),
+            dock,
+            today: {
+                let today = Arc::clone(&today);
+                Box::new(move || today())
+            },
             effects: Some(effects),
         },
     )?;
-    // Configured devices: their services run on their own threads; events reach the flow through
-    // the UI's pump, and their health reaches the outbox database for the sync daemon's heartbeat.
-    let health =
-        (!config.all_devices_simulated()).then(|| crate::health::HealthRecorder::start(config));
-    let tap = |events| match &health {
-        Some(h) => h.tap(events),
-        None => events,
-    };
-    let mut pumps = Vec::new();
-    if !config.devices.idcard.is_sim() {
-        tracing::info!(reader = %config.devices.idcard, "starting the ID-card reader service");
-        let events = crate::devices::spawn_idcard_service(
-            config.devices.idcard.clone(),
-            std::sync::Arc::new(local_today),
-        )?;
-        pumps.push(ui.pump_device_events(tap(events)));
-    }
-    if !config.devices.scanner.is_sim() {
-        tracing::info!(scanner = %config.devices.scanner, "starting the QR scanner service");
-        let events =
-            crate::devices::spawn_scanner_service(&config.devices.scanner, &config.scanner)?;
-        pumps.push(ui.pump_device_events(tap(events)));
-    }
-    if config.scanner.camera_reads_codes && !config.devices.camera.is_sim() {
+    // Each service runs on its own thread; its events reach the flow through the UI's pump, and
+    // their health reaches the outbox database for the sync daemon's heartbeat.
+    let mut pumps = vec![ui.pump_device_events(health.tap(printer_events))];
+    tracing::info!(reader = %config.devices.idcard, "starting the ID-card reader service");
+    let events = crate::devices::spawn_idcard_service(config.devices.idcard.clone(), today)?;
+    pumps.push(ui.pump_device_events(health.tap(events)));
+    tracing::info!(scanner = %config.devices.scanner, "starting the QR scanner service");
+    let events = crate::devices::spawn_scanner_service(&config.devices.scanner, &config.scanner)?;
+    pumps.push(ui.pump_device_events(health.tap(events)));
+    if config.scanner.camera_reads_codes {
         tracing::info!(camera = %config.devices.camera, "reading codes from the camera");
         let events = crate::devices::spawn_camera_scanner(&config.devices.camera, &config.scanner)?;
-        pumps.push(ui.pump_device_events(tap(events)));
+        pumps.push(ui.pump_device_events(health.tap(events)));
     }
-    // The printer's status reaches the flow (paper banner, print outcome) through the pump.
-    let printer_jobs = match printer {
-        Some((events, jobs)) => {
-            pumps.push(ui.pump_device_events(tap(events)));
-            Some(jobs)
-        }
-        None => None,
-    };
     Ok(RunningKiosk {
         ui,
+        rig,
         _pumps: pumps,
-        _printer_jobs: printer_jobs,
+    })
+}
+
+/// Starts the simulators when any device is `sim` and returns the configuration with their
+/// addresses in place of `sim`.
+fn resolve_simulated(config: &Config) -> Result<(Config, Option<Arc<SimRig>>)> {
+    if !config.any_device_simulated() {
+        return Ok((config.clone(), None));
+    }
+    let data_dir = config.data_dir();
+    let rig = SimRig::start(RigSettings {
+        scanner_framing: config.scanner.framing(),
+        scanner_trigger: config.scanner.trigger.trigger(),
+        printer_profile: config.devices.printer_profile.profile(),
+        tray: PaperTray::new(data_dir.join("receipts"), piece_name),
+        camera_dir: data_dir.join("sim-camera"),
+    })
+    .context("cannot start the simulated devices")?;
+    let mut resolved = config.clone();
+    for kind in DeviceKind::ALL {
+        let address = resolved.devices.address_mut(kind);
+        if address.is_sim() {
+            *address = rig.address(kind);
+            tracing::info!(device = kind.as_str(), %address, "simulated device");
+        }
+    }
+    Ok((resolved, Some(Arc::new(rig))))
+}
+
+/// The simulated printer files a receipt under its tracking code (from its QR), a ticket under its
+/// number (its largest text), anything else numbered.
+fn piece_name(items: &[Item]) -> Option<String> {
+    let from_qr = items.iter().find_map(|i| match i {
+        Item::Qr { data, .. } => {
+            let text = String::from_utf8_lossy(data);
+            let code = text.strip_prefix(RECEIPT_PREFIX)?;
+            Some(code.split(':').next().unwrap_or(code).to_string())
+        }
+        _ => None,
+    });
+    from_qr.or_else(|| {
+        items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Line { runs, .. } => runs
+                    .iter()
+                    .filter(|r| !r.text.trim().is_empty())
+                    .map(|r| (u32::from(r.size.0) * u32::from(r.size.1), r.text.trim()))
+                    .max_by_key(|(size, _)| *size),
+                _ => None,
+            })
+            .filter(|(size, _)| *size > 1)
+            .max_by_key(|(size, _)| *size)
+            .map(|(_, text)| text.to_string())
     })
 }

@@ -5,6 +5,7 @@
 //! Every field has a default, so a kiosk's file names only what differs. An invalid file is an
 //! error that names the file, the line and the field; the kiosk never starts on a half-read file.
 
+use hallkiosk_drivers::event::DeviceKind;
 use hallkiosk_drivers::transport::DeviceAddress;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
@@ -286,6 +287,17 @@ impl<'de> Deserialize<'de> for Affix {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct TriggerName(pub String);
 
+impl ScannerSection {
+    /// The serial framing these settings describe.
+    pub fn framing(&self) -> hallkiosk_drivers::scanner::serial::Framing {
+        hallkiosk_drivers::scanner::serial::Framing {
+            prefix: self.prefix.bytes(),
+            suffix: self.suffix.bytes(),
+            ..Default::default()
+        }
+    }
+}
+
 impl TriggerName {
     pub fn trigger(&self) -> hallkiosk_drivers::scanner::serial::Trigger {
         hallkiosk_drivers::scanner::serial::Trigger::parse(&self.0)
@@ -365,13 +377,40 @@ impl Default for Devices {
     }
 }
 
+impl Devices {
+    /// Where `device` is.
+    pub fn address(&self, device: DeviceKind) -> &DeviceAddress {
+        match device {
+            DeviceKind::IdCardReader => &self.idcard,
+            DeviceKind::Scanner => &self.scanner,
+            DeviceKind::Printer => &self.printer,
+            DeviceKind::Camera => &self.camera,
+        }
+    }
+
+    pub fn address_mut(&mut self, device: DeviceKind) -> &mut DeviceAddress {
+        match device {
+            DeviceKind::IdCardReader => &mut self.idcard,
+            DeviceKind::Scanner => &mut self.scanner,
+            DeviceKind::Printer => &mut self.printer,
+            DeviceKind::Camera => &mut self.camera,
+        }
+    }
+}
+
 impl Config {
     /// Whether every device is simulated, which is when the dev dock may be shown.
     pub fn all_devices_simulated(&self) -> bool {
-        let d = &self.devices;
-        [&d.idcard, &d.scanner, &d.printer, &d.camera]
+        DeviceKind::ALL
             .iter()
-            .all(|a| a.is_sim())
+            .all(|&d| self.devices.address(d).is_sim())
+    }
+
+    /// Whether any device is simulated (the kiosk then starts the simulators).
+    pub fn any_device_simulated(&self) -> bool {
+        DeviceKind::ALL
+            .iter()
+            .any(|&d| self.devices.address(d).is_sim())
     }
 
     pub fn show_dev_dock(&self) -> bool {

@@ -12,7 +12,6 @@ use hallkiosk_drivers::idcard::service::{self, ServiceConfig};
 use hallkiosk_drivers::idcard::usb;
 use hallkiosk_drivers::printer::job::FileLedger;
 use hallkiosk_drivers::printer::service::{self as printer_service, JobRequest};
-use hallkiosk_drivers::scanner::serial::Framing;
 use hallkiosk_drivers::scanner::service as scanner_service;
 use hallkiosk_drivers::transport::DeviceAddress;
 use hallkiosk_drivers::DeviceEvent;
@@ -92,11 +91,7 @@ pub fn spawn_scanner_service(
         DeviceAddress::Serial { path, baud } => {
             let baud = baud.unwrap_or(9600);
             let mut config = scanner_service::SerialScanner::new(path.clone(), baud);
-            config.framing = Framing {
-                prefix: settings.prefix.bytes(),
-                suffix: settings.suffix.bytes(),
-                ..Framing::default()
-            };
+            config.framing = settings.framing();
             config.trigger = settings.trigger.trigger();
             config.common = common;
             let opener = scanner_service::serial_opener(path.clone(), baud);

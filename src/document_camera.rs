@@ -9,7 +9,7 @@
 //! [`CaptureProblem::CameraUnavailable`] and the flow offers 到窗口补交.
 
 use crate::flows::apply::{CaptureProblem, Done, Photo};
-use hallkiosk_drivers::camera::page::{capture_page, preview, simulated_document, MAX_BYTES};
+use hallkiosk_drivers::camera::page::{capture_page, preview, MAX_BYTES};
 use hallkiosk_drivers::camera::{FileSource, FrameSource, V4l2Source};
 use hallkiosk_drivers::transport::DeviceAddress;
 use image::RgbImage;
@@ -77,8 +77,6 @@ impl DocumentCamera {
 
 /// An open camera.
 enum Open {
-    /// The simulated document camera: the same page for a material each time.
-    Sim(RgbImage),
     Device {
         source: Box<dyn FrameSource>,
         v4l2: bool,
@@ -86,13 +84,13 @@ enum Open {
 }
 
 impl Open {
-    fn new(address: &DeviceAddress, material: usize) -> Result<Open, CaptureProblem> {
+    fn new(address: &DeviceAddress) -> Result<Open, CaptureProblem> {
         match address {
-            DeviceAddress::Sim => Ok(Open::Sim(simulated_document(
-                1280,
-                960,
-                material as u32 + 1,
-            ))),
+            DeviceAddress::Sim => {
+                // `sim` is resolved to the simulator's frames folder when the kiosk starts.
+                tracing::warn!("the simulated document camera was not started");
+                Err(CaptureProblem::CameraUnavailable)
+            }
             DeviceAddress::Frames { path } => {
                 let source = FileSource::open(std::path::Path::new(path), true, None)
                     .map_err(|_| CaptureProblem::CameraUnavailable)?
@@ -123,7 +121,6 @@ impl Open {
     /// after opening, the dark ones while exposure settles).
     fn frame(&mut self, fresh: bool) -> Result<RgbImage, CaptureProblem> {
         match self {
-            Open::Sim(page) => Ok(page.clone()),
             Open::Device { source, v4l2 } => {
                 if fresh && *v4l2 {
                     for _ in 0..3 {
@@ -174,8 +171,7 @@ fn run(
         match job {
             Some(Job::Preview(material)) => {
                 if material != previewing {
-                    // The simulated camera shows a different page per material.
-                    if matches!(camera, Some(Open::Sim(_))) || material.is_none() {
+                    if material.is_none() {
                         camera = None;
                     }
                     previewing = material;
@@ -185,7 +181,7 @@ fn run(
                 }
             }
             Some(Job::Capture { material }) => {
-                let result = capture(&address, &mut camera, material);
+                let result = capture(&address, &mut camera);
                 if result.is_err() {
                     camera = None;
                 }
@@ -196,9 +192,11 @@ fn run(
             }
             None => {
                 next_frame = Instant::now() + PREVIEW_INTERVAL;
-                let Some(material) = previewing else { continue };
+                if previewing.is_none() {
+                    continue;
+                }
                 if camera.is_none() && Instant::now() >= reopen_at {
-                    camera = Open::new(&address, material).ok();
+                    camera = Open::new(&address).ok();
                     if camera.is_none() {
                         reopen_at = Instant::now() + REOPEN_AFTER;
                     }
@@ -220,13 +218,9 @@ fn run(
 }
 
 /// One picture, its page cropped and compressed; from the open camera when the preview has one.
-fn capture(
-    address: &DeviceAddress,
-    camera: &mut Option<Open>,
-    material: usize,
-) -> Result<Photo, CaptureProblem> {
+fn capture(address: &DeviceAddress, camera: &mut Option<Open>) -> Result<Photo, CaptureProblem> {
     if camera.is_none() {
-        *camera = Some(Open::new(address, material)?);
+        *camera = Some(Open::new(address)?);
     }
     let Some(open) = camera.as_mut() else {
         return Err(CaptureProblem::CameraUnavailable);
@@ -244,6 +238,7 @@ fn capture(
 mod tests {
     use super::*;
 
+    use hallkiosk_drivers::camera::page::simulated_document;
     fn wait_preview(camera: &DocumentCamera, limit: Duration) -> Option<RgbImage> {
         let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
@@ -344,14 +339,24 @@ mod tests {
     }
 
     #[test]
-    fn the_simulated_camera_shows_each_material_its_own_page() {
+    fn the_simulated_camera_shows_its_page_in_colour() {
+        let dir = tempfile::tempdir().unwrap();
+        let rig =
+            hallkiosk_drivers::sim::rig::SimRig::start(hallkiosk_drivers::sim::rig::RigSettings {
+                scanner_framing: Default::default(),
+                scanner_trigger: hallkiosk_drivers::scanner::serial::Trigger::Continuous,
+                printer_profile: hallkiosk_drivers::printer::receipt::Profile::generic_80mm(),
+                tray: hallkiosk_drivers::sim::printer::PaperTray::new(dir.path().into(), |_| None),
+                camera_dir: dir.path().join("camera"),
+            })
+            .unwrap();
         let (tx, rx) = mpsc::channel();
-        let camera = DocumentCamera::start(DeviceAddress::Sim, tx.clone());
-        camera.preview(Some(0));
-        let a = wait_preview(&camera, Duration::from_secs(5)).unwrap();
+        let camera = DocumentCamera::start(
+            rig.address(hallkiosk_drivers::event::DeviceKind::Camera),
+            tx.clone(),
+        );
         camera.preview(Some(1));
         let b = wait_preview(&camera, Duration::from_secs(5)).unwrap();
-        assert_ne!(a, b);
         // The preview and the photo are in colour: the page's red seal is there.
         let reddish = |p: &image::Rgb<u8>| p.0[0] > 150 && p.0[1] < 90 && p.0[2] < 90;
         assert!(b.pixels().any(reddish), "no seal in the preview");

@@ -7,8 +7,8 @@
 //!   ([`crate::document_camera`]; V4L2, a `frames:` folder, or the simulated camera), the page found
 //!   and cropped, a JPEG under 300 KB.
 //! - **Print**: the receipt rendered to ESC/POS for the configured profile and handed to the printer
-//!   service (job id = tracking code, so it prints once). With the simulated printer of the dev dock
-//!   the receipt is rendered to `<data_dir>/receipts/<tracking code>.png` instead.
+//!   service (job id = tracking code, so it prints once) — a hall's printer or, on the dev kiosk,
+//!   the simulated one, which files each receipt as `<data_dir>/receipts/<tracking code>.png`.
 //!
 //! Nothing here decides what the citizen sees; the flow does, from the `Done` it gets.
 
@@ -25,19 +25,9 @@ use hallkiosk_drivers::printer::job::JobOutcome;
 use hallkiosk_drivers::printer::raster::TextRaster;
 use hallkiosk_drivers::printer::receipt::{encode, Profile};
 use hallkiosk_drivers::printer::service::JobRequest;
-use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
-
-/// Where receipts go.
-#[derive(Clone)]
-pub enum PrinterTarget {
-    /// The printer service of a configured printer.
-    Service(UnboundedSender<JobRequest>),
-    /// The dev dock's simulated printer: receipts become PNG files in this folder.
-    Rendered(PathBuf),
-}
 
 /// Work for the store thread (everything that touches the outbox database).
 enum StoreJob {
@@ -56,7 +46,8 @@ enum StoreJob {
 pub struct EffectRunner {
     store: mpsc::Sender<StoreJob>,
     camera: DocumentCamera,
-    printer: PrinterTarget,
+    /// The printer service's job queue.
+    printer: UnboundedSender<JobRequest>,
     profile: Profile,
     hall: Arc<(String, String)>,
     kiosk: Arc<str>,
@@ -65,7 +56,10 @@ pub struct EffectRunner {
 
 impl EffectRunner {
     /// Starts the store thread. Results arrive on the returned receiver.
-    pub fn start(config: &Config, printer: PrinterTarget) -> (EffectRunner, mpsc::Receiver<Done>) {
+    pub fn start(
+        config: &Config,
+        printer: UnboundedSender<JobRequest>,
+    ) -> (EffectRunner, mpsc::Receiver<Done>) {
         let (done_tx, done_rx) = mpsc::channel();
         let (store_tx, store_rx) = mpsc::channel::<StoreJob>();
         let store_done = done_tx.clone();
@@ -101,8 +95,8 @@ impl EffectRunner {
         self.camera.take_preview()
     }
 
-    /// Runs `effect`; `sim_paper_out` is the dev dock's paper state (ignored for a real printer).
-    pub fn run(&self, effect: Effect, sim_paper_out: bool) {
+    /// Runs `effect`; its result comes back as a [`Done`].
+    pub fn run(&self, effect: Effect) {
         let to_store = |job: StoreJob, fail: fn(String) -> Done| {
             if self.store.send(job).is_err() {
                 let _ = self
@@ -127,18 +121,18 @@ impl EffectRunner {
                 self.spawn("print-ticket", move || {
                     let time = local_time(t.issued_at_ms);
                     let receipt = ticket_receipt(&t, &me.place(t.locale, &time));
-                    let result = me.print_document(&receipt, &t.number, sim_paper_out);
+                    let result = me.print_document(&receipt, &t.number);
                     let _ = me.done.send(Done::TicketPrinted(result));
                 });
             }
             Effect::PrintStatusPage(lines) => {
                 let me = self.clone();
                 self.spawn("print-status", move || {
-                    let now = outbox::now_ms();
+                    let now = crate::clock::now_ms();
                     let time = local_time(now);
                     let receipt = status_receipt(&lines, &me.place(Locale::ZhCn, &time));
                     let id = format!("status-{now}");
-                    let result = me.print_document(&receipt, &id, sim_paper_out);
+                    let result = me.print_document(&receipt, &id);
                     let _ = me.done.send(Done::StatusPrinted(result));
                 });
             }
@@ -146,7 +140,7 @@ impl EffectRunner {
             Effect::Print(info) => {
                 let me = self.clone();
                 self.spawn("print-receipt", move || {
-                    let result = me.print(&info, sim_paper_out);
+                    let result = me.print(&info);
                     let _ = me.done.send(Done::Printed(result));
                 });
             }
@@ -171,10 +165,10 @@ impl EffectRunner {
         }
     }
 
-    fn print(&self, info: &ReceiptInfo, sim_paper_out: bool) -> Result<(), PrintProblem> {
+    fn print(&self, info: &ReceiptInfo) -> Result<(), PrintProblem> {
         let time = local_time(info.saved_at_ms);
         let receipt = application_receipt(info, &self.place(info.locale, &time));
-        self.print_document(&receipt, &info.tracking_code, sim_paper_out)
+        self.print_document(&receipt, &info.tracking_code)
     }
 
     /// Prints `receipt` as job `id` (printed once even if asked again).
@@ -182,7 +176,6 @@ impl EffectRunner {
         &self,
         receipt: &hallkiosk_drivers::printer::receipt::Receipt,
         id: &str,
-        sim_paper_out: bool,
     ) -> Result<(), PrintProblem> {
         // The system CJK font only draws characters outside GBK; without it those print as boxes.
         let font = TextRaster::system().ok();
@@ -190,74 +183,36 @@ impl EffectRunner {
             tracing::error!("cannot encode the receipt: {e}");
             PrintProblem::PrinterUnavailable
         })?;
-        match &self.printer {
-            PrinterTarget::Rendered(dir) => {
-                if sim_paper_out {
-                    return Err(PrintProblem::PaperOut);
-                }
-                render_to_png(&bytes, &self.profile, dir, id, font.as_ref())
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = JobRequest {
+            id: id.to_string(),
+            bytes,
+            // A receipt that stopped half way is printed again only when the citizen asks
+            // (the flow's 重新打印 sends the same job again).
+            reprint: true,
+            reply,
+        };
+        if self.printer.send(job).is_err() {
+            return Err(PrintProblem::PrinterUnavailable);
+        }
+        match answer.blocking_recv() {
+            Ok(Ok(JobOutcome::Printed | JobOutcome::AlreadyPrinted)) => Ok(()),
+            Ok(Ok(JobOutcome::NotPrinted(s) | JobOutcome::PartlyPrinted(s)))
+                if s.paper_end || s.stopped_by_paper_end =>
+            {
+                Err(PrintProblem::PaperOut)
             }
-            PrinterTarget::Service(jobs) => {
-                let (reply, answer) = tokio::sync::oneshot::channel();
-                let job = JobRequest {
-                    id: id.to_string(),
-                    bytes,
-                    // A receipt that stopped half way is printed again only when the citizen asks
-                    // (the flow's 重新打印 sends the same job again).
-                    reprint: true,
-                    reply,
-                };
-                if jobs.send(job).is_err() {
-                    return Err(PrintProblem::PrinterUnavailable);
-                }
-                match answer.blocking_recv() {
-                    Ok(Ok(JobOutcome::Printed | JobOutcome::AlreadyPrinted)) => Ok(()),
-                    Ok(Ok(JobOutcome::NotPrinted(s) | JobOutcome::PartlyPrinted(s)))
-                        if s.paper_end || s.stopped_by_paper_end =>
-                    {
-                        Err(PrintProblem::PaperOut)
-                    }
-                    Ok(Ok(other)) => {
-                        tracing::warn!("receipt not printed: {other:?}");
-                        Err(PrintProblem::PrinterUnavailable)
-                    }
-                    Ok(Err(e)) => {
-                        tracing::warn!("receipt not printed: {e}");
-                        Err(PrintProblem::PrinterUnavailable)
-                    }
-                    Err(_) => Err(PrintProblem::PrinterUnavailable),
-                }
+            Ok(Ok(other)) => {
+                tracing::warn!("receipt not printed: {other:?}");
+                Err(PrintProblem::PrinterUnavailable)
             }
+            Ok(Err(e)) => {
+                tracing::warn!("receipt not printed: {e}");
+                Err(PrintProblem::PrinterUnavailable)
+            }
+            Err(_) => Err(PrintProblem::PrinterUnavailable),
         }
     }
-}
-
-fn render_to_png(
-    bytes: &[u8],
-    profile: &Profile,
-    dir: &std::path::Path,
-    code: &str,
-    font: Option<&TextRaster>,
-) -> Result<(), PrintProblem> {
-    use hallkiosk_drivers::printer::page::Page;
-    use hallkiosk_drivers::printer::parse::Parser;
-    let mut page = Page::new(profile.width_dots, profile.chinese_on_power_up);
-    for op in Parser::new(profile.chinese_on_power_up).push(bytes) {
-        page.apply(&op);
-    }
-    let file = dir.join(format!("{code}.png"));
-    std::fs::create_dir_all(dir)
-        .and_then(|()| {
-            page.render(font)
-                .save(&file)
-                .map_err(|e| std::io::Error::other(e.to_string()))
-        })
-        .map_err(|e| {
-            tracing::warn!("cannot write the simulated receipt {}: {e}", file.display());
-            PrintProblem::PrinterUnavailable
-        })?;
-    tracing::info!(file = %file.display(), "simulated printer: receipt rendered");
-    Ok(())
 }
 
 fn store_thread(config: &Config, jobs: mpsc::Receiver<StoreJob>, done: mpsc::Sender<Done>) {
@@ -354,7 +309,7 @@ async fn store_job(
     kiosk: &str,
     socket: &std::path::Path,
 ) -> Done {
-    let now = outbox::now_ms();
+    let now = crate::clock::now_ms();
     match job {
         StoreJob::Save(submission) => {
             let result = async {
@@ -401,7 +356,7 @@ async fn store_job(
                 Ok(other) => tracing::warn!("unexpected answer to a ticket request: {other:?}"),
                 Err(e) => tracing::warn!("queue ticket numbered locally: {e}"),
             }
-            let day = crate::ui::local_today();
+            let day = crate::clock::local_today();
             let result = ob
                 .next_local_ticket(&day, &category.code.0)
                 .await

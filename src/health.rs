@@ -79,7 +79,7 @@ impl HealthRecorder {
                     };
                     while let Ok((device, level, detail)) = rx.recv() {
                         if let Err(e) = ob
-                            .set_device_health(device, level, &detail, outbox::now_ms())
+                            .set_device_health(device, level, &detail, crate::clock::now_ms())
                             .await
                         {
                             tracing::warn!("cannot record {device} health: {e}");

@@ -193,7 +193,7 @@ fn read_test_card(
     wait: Duration,
 ) -> Outcome {
     let deadline = Instant::now() + wait;
-    let today = crate::ui::local_today();
+    let today = crate::clock::local_today();
     loop {
         match reader.read_card(ReadOptions::default(), &today) {
             // Nothing of the card is reported: a rig's test card is still a card.

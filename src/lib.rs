@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod catalog;
+pub mod clock;
 pub mod config;
 #[cfg(debug_assertions)]
 pub mod control;

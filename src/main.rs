@@ -515,7 +515,7 @@ fn idcard_command(c: IdcardCommand) -> Result<()> {
                 appended_address,
             },
             Duration::from_secs(wait),
-            &hallkiosk::ui::local_today(),
+            &hallkiosk::clock::local_today(),
         ),
         IdcardCommand::Status { port, baud } => {
             idcard_cli::status(&idcard_cli::address(&port, baud)?)
@@ -585,7 +585,7 @@ fn outbox_command(config_path: Option<&Path>, c: OutboxCommand) -> Result<()> {
         .build()?;
     runtime.block_on(async {
         let ob = outbox::open_configured(&config).await?;
-        let now = outbox::now_ms();
+        let now = hallkiosk::clock::now_ms();
         match c {
             OutboxCommand::Stats { json } => {
                 let s = ob.stats(now).await?;
@@ -624,7 +624,7 @@ fn outbox_command(config_path: Option<&Path>, c: OutboxCommand) -> Result<()> {
                     let e = ob
                         .enqueue(
                             &outbox::test_submission(i, material_bytes),
-                            outbox::now_ms(),
+                            hallkiosk::clock::now_ms(),
                         )
                         .await?;
                     // Printed only after the commit: a printed code is an acknowledged submission.

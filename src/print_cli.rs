@@ -46,10 +46,7 @@ pub fn test(address: &DeviceAddress, profile: &Profile, kiosk: &str) -> Result<(
 
 /// Prints the test page; says what was printed, or why not.
 pub fn test_page(address: &DeviceAddress, profile: &Profile, kiosk: &str) -> Result<String> {
-    let marker = format!(
-        "HALLKIOSK-TEST-{}",
-        chrono::Local::now().format("%Y%m%d-%H%M%S")
-    );
+    let marker = format!("HALLKIOSK-TEST-{}", crate::clock::local_stamp());
     let bytes = encode(
         &testpage::test_page(kiosk, &marker),
         profile,

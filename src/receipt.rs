@@ -87,15 +87,7 @@ pub fn status_receipt(lines: &[String], place: &ReceiptPlace<'_>) -> Receipt {
     r.feed(3)
 }
 
-/// Milliseconds since the epoch as local `YYYY-MM-DD HH:MM`.
-pub fn local_time(ms: i64) -> String {
-    use chrono::TimeZone;
-    chrono::Local
-        .timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
-}
+pub use crate::clock::local_time;
 
 #[cfg(test)]
 mod tests {

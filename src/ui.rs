@@ -13,7 +13,7 @@ use crate::flows::kiosk::{
     PaperState as FlowPaper,
 };
 use hallkiosk_drivers::sim::fixtures::CardFixture;
-use hallkiosk_drivers::sim::{DockCommand, SimDevices};
+use hallkiosk_drivers::sim::DockCommand;
 use hallkiosk_drivers::DeviceEvent;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use std::cell::RefCell;
@@ -33,7 +33,8 @@ pub struct KioskUi {
 
 struct BridgeState {
     kiosk: Kiosk,
-    sim: Option<SimDevices>,
+    /// The dev dock's simulated devices.
+    dock: Option<Box<dyn Fn(DockCommand)>>,
     /// What the guide models were built from, so they are rebuilt only when it changes.
     guide_key: Option<GuideKey>,
     applied_locale: Option<Locale>,
@@ -47,6 +48,8 @@ struct BridgeState {
     /// The material the camera preview runs for (what the effect runner was last told).
     previewing: Option<usize>,
     _done_pump: Option<slint::Timer>,
+    /// Device events received so far (tests wait on it after a dock button).
+    device_events: u64,
 }
 
 #[derive(Clone, PartialEq)]
@@ -63,8 +66,8 @@ pub struct UiOptions {
     pub hall_name: String,
     pub hall_name_en: String,
     pub kiosk_id: String,
-    /// Show the dev dock and drive in-process simulated devices from it.
-    pub dev_dock: bool,
+    /// The dev dock: shown when present; its buttons go to the simulated devices.
+    pub dock: Option<Box<dyn Fn(DockCommand)>>,
     /// Today's date `YYYY-MM-DD`, for card expiry.
     pub today: Box<dyn Fn() -> String>,
     /// Runs photos, saving and printing for the flows; without it those requests are dropped
@@ -72,24 +75,19 @@ pub struct UiOptions {
     pub effects: Option<(EffectRunner, std::sync::mpsc::Receiver<Done>)>,
 }
 
-/// Today's local date as `YYYY-MM-DD`.
-pub fn local_today() -> String {
-    chrono::Local::now().format("%Y-%m-%d").to_string()
-}
-
 impl KioskUi {
     /// Creates the window (not yet shown) and wires it to `kiosk`. Starts the idle timer.
     pub fn new(kiosk: Kiosk, options: UiOptions) -> Result<KioskUi, slint::PlatformError> {
         let app = AppWindow::new()?;
         app.set_kiosk_id(options.kiosk_id.into());
-        app.set_dock_visible(options.dev_dock);
+        app.set_dock_visible(options.dock.is_some());
         let (runner, done_rx) = match options.effects {
             Some((r, d)) => (Some(r), Some(d)),
             None => (None, None),
         };
         let state = Rc::new(RefCell::new(BridgeState {
             kiosk,
-            sim: options.dev_dock.then(SimDevices::new),
+            dock: options.dock,
             guide_key: None,
             applied_locale: None,
             hall_names: (options.hall_name, options.hall_name_en),
@@ -99,6 +97,7 @@ impl KioskUi {
             photo_key: None,
             previewing: None,
             _done_pump: None,
+            device_events: 0,
         }));
         let ui = KioskUi { app, state };
         ui.wire();
@@ -182,11 +181,10 @@ impl KioskUi {
             self.app.set_has_camera_preview(false);
         }
         let effects = s.kiosk.take_effects();
-        let paper_out = s.kiosk.paper() == FlowPaper::Out;
         match &s.effects {
             Some(runner) => {
                 for e in effects {
-                    runner.run(e, paper_out);
+                    runner.run(e);
                 }
             }
             None => {
@@ -202,11 +200,17 @@ impl KioskUi {
         tracing::info!(event = event_name(&event), "device event");
         {
             let mut s = self.state.borrow_mut();
+            s.device_events += 1;
             let today = (s.today)();
             s.kiosk.device_event(event, &today);
         }
         self.run_effects();
         self.refresh();
+    }
+
+    /// How many device events reached the flow so far.
+    pub fn device_events(&self) -> u64 {
+        self.state.borrow().device_events
     }
 
     /// Time passed (the idle timer).
@@ -240,14 +244,10 @@ impl KioskUi {
         timer
     }
 
-    /// A dev dock button: the simulated devices turn it into device events.
+    /// A dev dock button: it changes the simulated devices, whose services then tell the flow.
     pub fn dock(&self, command: DockCommand) {
-        let events = match self.state.borrow_mut().sim.as_mut() {
-            Some(sim) => sim.apply(command),
-            None => return,
-        };
-        for event in events {
-            self.device_event(event);
+        if let Some(dock) = &self.state.borrow().dock {
+            dock(command);
         }
     }
 

@@ -6,47 +6,62 @@
 
 use hallkiosk::catalog::Catalog;
 use hallkiosk::config::{Config, Locale};
-use hallkiosk::flows::kiosk::{FlowSettings, Kiosk, Page};
-use hallkiosk::ui::{KioskUi, Theme, UiOptions};
+use hallkiosk::flows::kiosk::{Kiosk, Page};
+use hallkiosk::ui::{KioskUi, Theme};
 use i_slint_backend_testing::{mock_elapsed_time, ElementHandle};
 use slint::ComponentHandle;
 use std::time::Duration;
 
-fn new_ui(width: f32, height: f32) -> KioskUi {
-    new_ui_with(width, height, None)
+/// A kiosk started as `hallkiosk run` starts it (simulated devices behind the real services, the
+/// outbox in a data directory of its own), in a window of this size.
+struct TestKiosk {
+    running: hallkiosk::app::RunningKiosk,
+    _dir: Option<tempfile::TempDir>,
 }
 
-type Effects = Option<(
-    hallkiosk::effects::EffectRunner,
-    std::sync::mpsc::Receiver<hallkiosk::flows::apply::Done>,
-)>;
+impl std::ops::Deref for TestKiosk {
+    type Target = KioskUi;
+    fn deref(&self) -> &KioskUi {
+        &self.running.ui
+    }
+}
 
-fn new_ui_with(width: f32, height: f32, effects: Effects) -> KioskUi {
-    let config = Config::default();
-    let kiosk = Kiosk::new(
-        FlowSettings::from_config(&config),
+fn new_ui(width: f32, height: f32) -> TestKiosk {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.storage.data_dir = Some(dir.path().to_path_buf());
+    config.kiosk.id = hallkiosk::config::KioskId("T-1".into());
+    let mut ui = new_ui_in(width, height, &config);
+    ui._dir = Some(dir);
+    ui
+}
+
+fn new_ui_in(width: f32, height: f32, config: &Config) -> TestKiosk {
+    let mut config = config.clone();
+    config.kiosk.hall_name = "测试大厅".into();
+    config.kiosk.hall_name_en = "Test Hall".into();
+    let running = hallkiosk::app::start_with_clock(
+        &config,
         Catalog::bundled().unwrap(),
-    )
-    .with_kiosk_id(&config.kiosk.id.0)
-    .with_hall(hallkiosk::flows::kiosk::HallSetup::from_config(&config));
-    let ui = KioskUi::new(
-        kiosk,
-        UiOptions {
-            hall_name: "测试大厅".into(),
-            hall_name_en: "Test Hall".into(),
-            kiosk_id: "T-1".into(),
-            dev_dock: true,
-            today: Box::new(|| "2026-11-22".to_string()),
-            effects,
-        },
+        std::sync::Arc::new(|| "2026-11-22".to_string()),
     )
     .unwrap();
+    let ui = TestKiosk {
+        running,
+        _dir: None,
+    };
     ui.window()
         .window()
         .set_size(slint::LogicalSize::new(width, height));
     ui.window().show().unwrap();
     // Let conditionals and repeaters instantiate.
     mock_elapsed_time(Duration::from_millis(16));
+    // The services open the simulators and report the printer's first status; then it is quiet.
+    assert!(until(|| ui.device_events() > 0), "no printer status");
+    let mut seen = ui.device_events();
+    while until_for(Duration::from_millis(300), || ui.device_events() != seen) {
+        seen = ui.device_events();
+    }
     ui
 }
 
@@ -95,9 +110,22 @@ fn key(ui: &KioskUi, label: &str) {
     press(ui, label);
 }
 
-/// A dev dock button (a device event, not a tap on the kiosk's screen).
-fn dock(ui: &KioskUi, label: &str) {
+/// A dev dock button (not a tap on the kiosk's screen): it changes a simulator, and the test
+/// waits until the device's service has told the flow.
+fn dock(ui: &TestKiosk, label: &str) {
+    // A card placed over another is a lift (removed) and a placement (presented).
+    let rig = ui.running.rig().expect("the dev kiosk's simulators");
+    let events = if label.starts_with("放置") && rig.card_placed() {
+        2
+    } else {
+        1
+    };
+    let before = ui.device_events();
     press(ui, label);
+    assert!(
+        until(|| ui.device_events() >= before + events),
+        "the dock's {label:?} never reached the flow"
+    );
 }
 
 fn press(ui: &KioskUi, label: &str) {
@@ -112,7 +140,11 @@ fn shows(ui: &KioskUi, label: &str) -> bool {
 /// Lets device services work (real time) while the UI's timers run (mock time), until `what`
 /// holds or five seconds pass.
 fn until(what: impl Fn() -> bool) -> bool {
-    for _ in 0..500 {
+    until_for(Duration::from_secs(5), what)
+}
+
+fn until_for(limit: Duration, what: impl Fn() -> bool) -> bool {
+    for _ in 0..limit.as_millis().div_ceil(10) {
         if what() {
             return true;
         }
@@ -135,17 +167,45 @@ fn apply_identifies_with_the_dock_and_greets_masked() {
     let ui = new_ui(1920.0, 1080.0);
     click(&ui, "办事");
     assert_eq!(ui.with_kiosk(Kiosk::page), Page::Identify);
-    click(&ui, "放置居民身份证");
+    dock(&ui, "放置居民身份证");
     assert!(shows(&ui, "您好，张*三"), "masked greeting");
     assert!(!shows(&ui, "您好，张小三"), "never the full name");
     click(&ui, "继续");
     assert_eq!(ui.with_kiosk(Kiosk::page), Page::Apply);
     assert!(shows(&ui, "请选择办事主题"));
-    click(&ui, "移开证件");
+    dock(&ui, "移开证件");
     assert!(shows(&ui, "您的证件已移开，是否继续办理？"));
     click(&ui, "结束并清除信息");
     assert_eq!(ui.with_kiosk(Kiosk::page), Page::Home);
     assert!(ui.with_kiosk(|k| k.session().is_none()));
+}
+
+/// The dev kiosk runs the real drivers: the dock's card goes from the simulated SAM as GA/T 467
+/// frames through the reader service's find/select/read, and the dock's "paper out" reaches the
+/// flow through the printer service's status poll (DLE EOT over loopback TCP).
+fn the_dev_kiosk_runs_the_real_drivers() {
+    let ui = new_ui(1920.0, 1080.0);
+    let rig = ui.running.rig().expect("the dev kiosk's simulators");
+    click(&ui, "办事");
+    rig.reader().log.clear();
+    dock(&ui, "放置居民身份证");
+    assert!(shows(&ui, "您好，张*三"));
+    let commands = rig.reader().log.clone();
+    for command in ["find card (20 01)", "select card (20 02)", "read (30 01)"] {
+        assert!(
+            commands.contains(&command),
+            "the reader service sent {command}: {commands:?}"
+        );
+    }
+    let polled = rig.printer().received;
+    use hallkiosk::flows::kiosk::PaperState;
+    assert_eq!(ui.with_kiosk(Kiosk::paper), PaperState::Ok);
+    dock(&ui, "打印机缺纸");
+    assert_eq!(ui.with_kiosk(Kiosk::paper), PaperState::Out);
+    assert!(
+        rig.printer().received > polled,
+        "the printer service polled the status"
+    );
 }
 
 /// The identify screen with the real reader service on a pty, not the dock: placing a card on the
@@ -240,10 +300,10 @@ fn code_from_the_camera_frames() {
 
 fn expired_card_and_unknown_code_say_what_to_do() {
     let ui = new_ui(1920.0, 1080.0);
-    click(&ui, "放置过期身份证");
+    dock(&ui, "放置过期身份证");
     assert!(shows(&ui, "证件已过期，请使用有效证件或到人工窗口办理"));
     click(&ui, "首页");
-    click(&ui, "扫描未知二维码");
+    dock(&ui, "扫描未知二维码");
     assert!(shows(&ui, "无法识别该二维码，请出示电子证照码或办事回执"));
 }
 
@@ -420,12 +480,12 @@ fn idle_countdown_then_wipe_with_mocked_time() {
 
 fn paper_out_is_told_on_the_home_page() {
     let ui = new_ui(1080.0, 1920.0);
-    click(&ui, "打印机缺纸");
+    dock(&ui, "打印机缺纸");
     assert!(shows(
         &ui,
         "打印机缺纸：办理结果将显示在屏幕上，请联系工作人员补纸"
     ));
-    click(&ui, "打印纸正常");
+    dock(&ui, "打印纸正常");
     assert!(!shows(
         &ui,
         "打印机缺纸：办理结果将显示在屏幕上，请联系工作人员补纸"
@@ -465,13 +525,11 @@ fn paper_out_from_the_printer_service_over_tcp() {
 /// payload) and the dev dock's printer rendering the receipt: the receipt's QR decodes to the
 /// tracking code shown on screen, and the outbox holds exactly this submission.
 fn apply_end_to_end_with_the_outbox_and_a_rendered_receipt() {
-    use hallkiosk::effects::{EffectRunner, PrinterTarget};
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.storage.data_dir = Some(dir.path().to_path_buf());
     let receipts = dir.path().join("receipts");
-    let effects = EffectRunner::start(&config, PrinterTarget::Rendered(receipts.clone()));
-    let ui = new_ui_with(1920.0, 1080.0, Some(effects));
+    let ui = new_ui_in(1920.0, 1080.0, &config);
     reset_counts();
     click(&ui, "办事");
     dock(&ui, "放置居民身份证");
@@ -601,13 +659,11 @@ fn apply_end_to_end_with_the_outbox_and_a_rendered_receipt() {
 /// Paper out when the receipt prints: the submission is saved, the code stays on screen, and
 /// 重新打印 prints it once paper is back.
 fn paper_out_at_the_receipt_keeps_the_submission() {
-    use hallkiosk::effects::{EffectRunner, PrinterTarget};
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.storage.data_dir = Some(dir.path().to_path_buf());
     let receipts = dir.path().join("receipts");
-    let effects = EffectRunner::start(&config, PrinterTarget::Rendered(receipts.clone()));
-    let ui = new_ui_with(1920.0, 1080.0, Some(effects));
+    let ui = new_ui_in(1920.0, 1080.0, &config);
     dock(&ui, "打印机缺纸");
     click(&ui, "办事");
     dock(&ui, "放置居民身份证");
@@ -643,7 +699,6 @@ fn paper_out_at_the_receipt_keeps_the_submission() {
 
 /// Ticket, progress, rating and maintenance on the window with the real outbox file.
 fn ticket_progress_rating_and_maintenance() {
-    use hallkiosk::effects::{EffectRunner, PrinterTarget};
     use hallkiosk_drivers::sim::fixtures::CardFixture;
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
@@ -666,8 +721,7 @@ fn ticket_progress_rating_and_maintenance() {
         outbox.close().await;
         e.tracking_code
     });
-    let effects = EffectRunner::start(&config, PrinterTarget::Rendered(receipts.clone()));
-    let ui = new_ui_with(1920.0, 1080.0, Some(effects));
+    let ui = new_ui_in(1920.0, 1080.0, &config);
 
     // Ticket: 取号, the card, 继续, a category — 3 taps.
     reset_counts();
@@ -736,7 +790,7 @@ fn ticket_progress_rating_and_maintenance() {
     click(&ui, "完成");
 
     // Maintenance: a tap on the kiosk id, the PIN, the numbers, a status page.
-    click(&ui, "终端编号 T-1");
+    click(&ui, "终端编号 DEV-0001");
     assert!(shows(&ui, "工作人员专用"));
     for d in "111111".chars() {
         key(&ui, &d.to_string());
@@ -772,6 +826,7 @@ fn kiosk_ui_scenarios() {
     i_slint_backend_testing::init_integration_test_with_mock_time();
     home_has_five_entries_and_prompt();
     apply_identifies_with_the_dock_and_greets_masked();
+    the_dev_kiosk_runs_the_real_drivers();
     identify_with_the_reader_service_on_a_pty();
     scans_from_the_scanner_service_on_a_pty();
     code_from_the_camera_frames();

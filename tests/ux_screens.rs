@@ -7,9 +7,9 @@
 
 use hallkiosk::catalog::Catalog;
 use hallkiosk::config::Config;
-use hallkiosk::effects::{EffectRunner, PrinterTarget};
-use hallkiosk::flows::kiosk::{FlowSettings, HallSetup, Kiosk};
-use hallkiosk::ui::{KioskUi, UiOptions};
+use hallkiosk::flows::kiosk::Kiosk;
+use hallkiosk::ui::KioskUi;
+use hallkiosk_drivers::sim::rig::SimRig;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::platform::{Platform, WindowAdapter};
@@ -65,6 +65,22 @@ fn click(ui: &KioskUi, label: &str) {
         })
         .invoke_accessible_default_action();
     pass(20);
+}
+
+/// A dev dock button: waits until the simulated device's service has told the flow.
+fn dock(ui: &KioskUi, rig: &SimRig, label: &str) {
+    // A card placed over another is a lift (removed) and a placement (presented).
+    let events = if label.contains("ID card") || label.starts_with("放置") {
+        1 + u64::from(rig.card_placed())
+    } else {
+        1
+    };
+    let before = ui.device_events();
+    click(ui, label);
+    assert!(
+        until(|| ui.device_events() >= before + events),
+        "the dock's {label:?} never reached the flow"
+    );
 }
 
 fn until(what: impl Fn() -> bool) -> bool {
@@ -177,7 +193,7 @@ fn enter(ui: &KioskUi, variant: &str) {
 }
 
 /// Walks every screen once in `variant`, photographing each.
-fn walk(ui: &KioskUi, cam: &mut Camera, variant: &str) {
+fn walk(ui: &KioskUi, rig: &SimRig, cam: &mut Camera, variant: &str) {
     let en = variant == "en";
     let t = |zh: &'static str, english: &'static str| if en { english } else { zh };
     enter(ui, variant);
@@ -200,7 +216,7 @@ fn walk(ui: &KioskUi, cam: &mut Camera, variant: &str) {
 
     click(ui, t("办事", "Apply"));
     cam.shot(variant, "05-identify-waiting");
-    click(ui, t("放置居民身份证", "Place resident ID card"));
+    dock(ui, rig, t("放置居民身份证", "Place resident ID card"));
     cam.shot(variant, "06-identify-greeting");
     click(ui, t("继续", "Continue"));
     cam.shot(variant, "07-apply-choose-theme");
@@ -241,7 +257,7 @@ fn walk(ui: &KioskUi, cam: &mut Camera, variant: &str) {
     enter(ui, variant);
 
     click(ui, t("取号", "Queue ticket"));
-    click(ui, t("放置居民身份证", "Place resident ID card"));
+    dock(ui, rig, t("放置居民身份证", "Place resident ID card"));
     click(ui, t("继续", "Continue"));
     cam.shot(variant, "15-ticket-categories");
     click(ui, t("综合受理", "General services"));
@@ -255,7 +271,7 @@ fn walk(ui: &KioskUi, cam: &mut Camera, variant: &str) {
 
     click(ui, t("查询进度", "Check progress"));
     cam.shot(variant, "17-progress-waiting");
-    click(ui, t("放置居民身份证", "Place resident ID card"));
+    dock(ui, rig, t("放置居民身份证", "Place resident ID card"));
     assert!(until(|| ui.with_kiosk(|k| matches!(
         k.progress(),
         Some(hallkiosk::flows::hall::ProgressStep::Found(_))
@@ -279,9 +295,9 @@ fn walk(ui: &KioskUi, cam: &mut Camera, variant: &str) {
 
     // The idle countdown and the card-removed question.
     click(ui, t("办事", "Apply"));
-    click(ui, t("放置居民身份证", "Place resident ID card"));
+    dock(ui, rig, t("放置居民身份证", "Place resident ID card"));
     click(ui, t("继续", "Continue"));
-    click(ui, t("移开证件", "Remove card"));
+    dock(ui, rig, t("移开证件", "Remove card"));
     cam.shot(variant, "22-card-removed");
     click(ui, t("继续办理", "Continue"));
     pass(if variant == "elder" { 121_000 } else { 61_000 });
@@ -312,37 +328,31 @@ fn every_screen_in_chinese_english_and_elder_mode() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.storage.data_dir = Some(dir.path().to_path_buf());
-    let kiosk = Kiosk::new(
-        FlowSettings::from_config(&config),
+    config.kiosk.id = hallkiosk::config::KioskId("T-1".into());
+    config.kiosk.hall_name = "测试政务服务大厅".into();
+    config.kiosk.hall_name_en = "Test Government Service Hall".into();
+    let running = hallkiosk::app::start_with_clock(
+        &config,
         Catalog::bundled().unwrap(),
-    )
-    .with_kiosk_id(&config.kiosk.id.0)
-    .with_hall(HallSetup::from_config(&config));
-    let effects = EffectRunner::start(&config, PrinterTarget::Rendered(dir.path().join("r")));
-    let ui = KioskUi::new(
-        kiosk,
-        UiOptions {
-            hall_name: "测试政务服务大厅".into(),
-            hall_name_en: "Test Government Service Hall".into(),
-            kiosk_id: "T-1".into(),
-            dev_dock: true,
-            today: Box::new(|| "2026-11-22".to_string()),
-            effects: Some(effects),
-        },
+        std::sync::Arc::new(|| "2026-11-22".to_string()),
     )
     .unwrap();
+    let ui = &running.ui;
+    let rig = running.rig().expect("the dev kiosk's simulators");
     ui.window()
         .window()
         .set_size(slint::PhysicalSize::new(1920, 1080));
     ui.window().show().unwrap();
     pass(50);
+    // The services open the simulators and report the printer's first status.
+    assert!(until(|| ui.device_events() > 0), "no printer status");
     let mut cam = Camera {
         window,
         app: ui.window().as_weak(),
         taken: Vec::new(),
     };
     for variant in ["zh", "en", "elder"] {
-        walk(&ui, &mut cam, variant);
+        walk(ui, rig, &mut cam, variant);
     }
     assert_eq!(cam.taken.len(), 3 * 25);
     println!("{} screenshots in {}", cam.taken.len(), out_dir().display());

@@ -14,6 +14,14 @@ pub enum DeviceKind {
 }
 
 impl DeviceKind {
+    /// Every device a kiosk has, in the order screens and reports list them.
+    pub const ALL: [DeviceKind; 4] = [
+        DeviceKind::IdCardReader,
+        DeviceKind::Printer,
+        DeviceKind::Scanner,
+        DeviceKind::Camera,
+    ];
+
     /// A stable, lower-case name for logs and heartbeats.
     pub fn as_str(self) -> &'static str {
         match self {

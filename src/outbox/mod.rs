@@ -898,11 +898,3 @@ pub fn test_submission(n: u64, material_bytes: usize) -> NewSubmission {
         },
     }
 }
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}

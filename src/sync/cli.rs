@@ -64,7 +64,7 @@ pub fn command(config_path: Option<&Path>, once: bool) -> Result<ExitCode> {
             () = serve_local => unreachable!("serving never ends"),
             _ = sync::terminated() => {
                 tracing::info!("stopping");
-                ob.stats(crate::outbox::now_ms()).await?.depth()
+                ob.stats(crate::clock::now_ms()).await?.depth()
             }
         };
         ob.close().await;

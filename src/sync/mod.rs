@@ -10,7 +10,8 @@ pub mod cli;
 pub mod local;
 
 use crate::catalog::Catalog;
-use crate::outbox::{now_ms, Outbox, OutboxError, Outcome};
+use crate::clock::now_ms;
+use crate::outbox::{Outbox, OutboxError, Outcome};
 use adapter::{AdapterError, ItemVerdict, PlatformAdapter};
 use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};

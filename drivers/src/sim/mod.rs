@@ -1,23 +1,21 @@
 //! Simulated devices for development, the dev dock and CI.
 //!
-//! [`SimDevices`] is the in-process stand-in for the reader, scanner and printer: the dev dock on the
-//! kiosk screen sends it [`DockCommand`]s ("place a resident card", "paper out", …) and it answers with
-//! the same [`DeviceEvent`]s a real device service emits, so the flows cannot tell the difference.
-//!
 //! The byte-level simulators speak the real devices' protocols with the drivers' own codecs:
 //! [`sam`] (ID-card reader on a pty), [`printer`] (ESC/POS printer on loopback TCP or a pty) and
-//! [`scanner`] (serial QR scanner on a pty).
-//! The app uses them when a device's address points at them (`hallkiosk idcard sim`,
-//! `hallkiosk print sim`, `hallkiosk scan sim`); the camera's stand-in is a file source.
+//! [`scanner`] (serial QR scanner on a pty); the camera's stand-in is a folder of frames.
+//! There is one simulation path: [`rig::SimRig`] starts them all for a kiosk whose devices are
+//! `sim`, and the kiosk's real services open them like any device; the dev dock drives the
+//! simulators ([`DockCommand`]), never the flow. The CLI starts them one at a time
+//! (`hallkiosk idcard sim`, `hallkiosk print sim`, `hallkiosk scan sim`).
 
 pub mod fixtures;
 pub mod printer;
+pub mod rig;
 pub mod sam;
 pub mod scanner;
 
-use crate::event::DeviceEvent;
-use crate::printer::PrinterStatus;
-use crate::scanner::ScanPayload;
+pub use rig::DockCommand;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -54,6 +52,11 @@ impl<S: Send + 'static> Served<S> {
 }
 
 impl<S> Served<S> {
+    /// The simulator's state, shared (for a thread that changes it later).
+    pub fn shared(&self) -> Arc<Mutex<S>> {
+        Arc::clone(&self.state)
+    }
+
     /// The simulator's state, for tests, the CLI and the dev dock.
     pub fn control(&self) -> MutexGuard<'_, S> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
@@ -86,109 +89,4 @@ pub fn open_pty() -> std::io::Result<(serialport::TTYPort, String)> {
         .set_timeout(std::time::Duration::from_millis(20))
         .map_err(std::io::Error::from)?;
     Ok((master, path))
-}
-
-/// What the dev dock can do to the simulated devices.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DockCommand {
-    PlaceCard(fixtures::CardFixture),
-    RemoveCard,
-    ScanCode(String),
-    PaperOk,
-    PaperNearEnd,
-    PaperOut,
-}
-
-/// State of the simulated devices: which card lies on the antenna and the printer's paper.
-#[derive(Debug, Default)]
-pub struct SimDevices {
-    card_on_antenna: Option<fixtures::CardFixture>,
-    printer: PrinterStatus,
-}
-
-impl SimDevices {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Applies a dock command and returns the events the devices would emit. Placing a card while
-    /// another lies on the antenna first removes the old one, as lifting and placing does.
-    pub fn apply(&mut self, command: DockCommand) -> Vec<DeviceEvent> {
-        match command {
-            DockCommand::PlaceCard(fixture) => {
-                let mut events = Vec::new();
-                if self.card_on_antenna.take().is_some() {
-                    events.push(DeviceEvent::CardRemoved);
-                }
-                self.card_on_antenna = Some(fixture);
-                events.push(DeviceEvent::CardPresented(Box::new(fixture.card())));
-                events
-            }
-            DockCommand::RemoveCard => match self.card_on_antenna.take() {
-                Some(_) => vec![DeviceEvent::CardRemoved],
-                None => Vec::new(),
-            },
-            DockCommand::ScanCode(text) => vec![DeviceEvent::CodeScanned(ScanPayload::new(text))],
-            DockCommand::PaperOk => self.set_paper(false, false),
-            DockCommand::PaperNearEnd => self.set_paper(true, false),
-            DockCommand::PaperOut => self.set_paper(true, true),
-        }
-    }
-
-    pub fn printer_status(&self) -> PrinterStatus {
-        self.printer
-    }
-
-    fn set_paper(&mut self, near_end: bool, end: bool) -> Vec<DeviceEvent> {
-        let next = PrinterStatus {
-            paper_near_end: near_end,
-            paper_end: end,
-            ..self.printer
-        };
-        if next == self.printer {
-            return Vec::new();
-        }
-        self.printer = next;
-        vec![DeviceEvent::PrinterStatus(next)]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use fixtures::CardFixture;
-
-    #[test]
-    fn placing_a_second_card_removes_the_first() {
-        let mut sim = SimDevices::new();
-        let first = sim.apply(DockCommand::PlaceCard(CardFixture::Resident));
-        assert!(matches!(first.as_slice(), [DeviceEvent::CardPresented(_)]));
-        let second = sim.apply(DockCommand::PlaceCard(CardFixture::HkMoTw));
-        assert!(matches!(
-            second.as_slice(),
-            [DeviceEvent::CardRemoved, DeviceEvent::CardPresented(_)]
-        ));
-        assert_eq!(
-            sim.apply(DockCommand::RemoveCard),
-            vec![DeviceEvent::CardRemoved]
-        );
-        assert!(
-            sim.apply(DockCommand::RemoveCard).is_empty(),
-            "nothing to remove twice"
-        );
-    }
-
-    #[test]
-    fn paper_states_emit_only_changes() {
-        let mut sim = SimDevices::new();
-        assert!(sim.apply(DockCommand::PaperOk).is_empty());
-        let near = sim.apply(DockCommand::PaperNearEnd);
-        assert!(
-            matches!(near.as_slice(), [DeviceEvent::PrinterStatus(s)] if s.paper_near_end && s.can_print())
-        );
-        let out = sim.apply(DockCommand::PaperOut);
-        assert!(matches!(out.as_slice(), [DeviceEvent::PrinterStatus(s)] if !s.can_print()));
-        assert!(sim.apply(DockCommand::PaperOut).is_empty());
-        assert!(sim.printer_status().paper_end);
-    }
 }

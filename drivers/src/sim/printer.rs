@@ -6,13 +6,14 @@
 //! buffer and printed on recovery, as real printers do; DLE EOT is answered at once regardless, and
 //! `GS r` is not answered while stopped.
 
-use crate::printer::page::Page;
+use crate::printer::page::{Item, Page};
 use crate::printer::parse::{Op, Parser};
 use crate::printer::receipt::Profile;
 use crate::printer::PrinterStatus;
 use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -35,6 +36,8 @@ pub struct PrinterState {
     pub clone_status: bool,
     /// What is on the paper.
     pub page: Page,
+    /// Where each cut-off piece of paper is filed as a PNG (the dev kiosk's receipts), if anywhere.
+    pub tray: Option<PaperTray>,
     /// Bytes received in all, for tests.
     pub received: usize,
     stopped_by_paper_end: bool,
@@ -60,6 +63,7 @@ impl PrinterState {
             fail_next_cut: false,
             clone_status: false,
             page,
+            tray: None,
             received: 0,
             stopped_by_paper_end: false,
             asb: 0,
@@ -241,11 +245,89 @@ impl PrinterState {
             Op::LineFeed | Op::Feed(_) | Op::Raster { .. } | Op::QrPrint
         );
         self.page.apply(&op);
+        if matches!(op, Op::Cut { .. }) {
+            self.file_piece();
+        }
         if prints {
             self.consume_paper();
             self.queue_asb();
         }
     }
+}
+
+impl PrinterState {
+    /// Files the paper printed since the last cut into the tray, if there is one.
+    fn file_piece(&mut self) {
+        let Some(tray) = self.tray.as_mut() else {
+            return;
+        };
+        let from = tray.filed.min(self.page.items.len());
+        tray.filed = self.page.items.len();
+        let mut piece = Page::new(self.page.width_dots, self.profile.chinese_on_power_up);
+        piece.items = self.page.items[from..].to_vec();
+        tray.pieces += 1;
+        let name = (tray.name)(&piece.items)
+            .map(|n| sanitize(&n))
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| format!("piece-{:04}", tray.pieces));
+        let file = tray.dir.join(format!("{name}.png"));
+        // The system CJK font draws what the printer's own font lacks; without it, boxes.
+        let font = crate::printer::raster::TextRaster::system().ok();
+        let saved = std::fs::create_dir_all(&tray.dir).and_then(|()| {
+            piece
+                .render(font.as_ref())
+                .save(&file)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        });
+        match saved {
+            Ok(()) => tracing::info!(file = %file.display(), "simulated printer: piece filed"),
+            Err(e) => tracing::warn!(file = %file.display(), "simulated printer: {e}"),
+        }
+    }
+}
+
+/// Names a cut-off piece from what is printed on it (`None`: numbered).
+pub type PieceName = fn(&[Item]) -> Option<String>;
+
+/// The simulated printer's output tray: each piece of paper it cuts becomes `<dir>/<name>.png`.
+#[derive(Clone)]
+pub struct PaperTray {
+    pub dir: PathBuf,
+    pub name: PieceName,
+    filed: usize,
+    pieces: u32,
+}
+
+impl PaperTray {
+    pub fn new(dir: PathBuf, name: PieceName) -> PaperTray {
+        PaperTray {
+            dir,
+            name,
+            filed: 0,
+            pieces: 0,
+        }
+    }
+}
+
+impl std::fmt::Debug for PaperTray {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaperTray").field("dir", &self.dir).finish()
+    }
+}
+
+/// A file name from printed text: letters, digits, `-` and `_` kept, anything else `_`.
+fn sanitize(name: &str) -> String {
+    name.trim()
+        .chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// The device: parses host bytes and answers.

@@ -315,6 +315,11 @@ impl PtySam {
         self.served.control()
     }
 
+    /// The reader's state, shared (for a thread that changes it later).
+    pub fn shared(&self) -> std::sync::Arc<Mutex<SamState>> {
+        self.served.shared()
+    }
+
     /// Stops serving and closes the pty (the driver sees the reader unplugged).
     pub fn unplug(mut self) {
         self.served.shutdown();
