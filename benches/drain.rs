@@ -50,7 +50,7 @@ fn ours(db: &str, dir: &Path, n: u64, batch: i64) -> f64 {
         for i in 0..n {
             ob.enqueue(
                 &outbox::test_submission(i, 2048),
-                hallkiosk::clock::now_ms(),
+                hallkiosk::shared::clock::now_ms(),
             )
             .await
             .unwrap();
@@ -81,7 +81,10 @@ fn ours(db: &str, dir: &Path, n: u64, batch: i64) -> f64 {
         let secs = t.elapsed().as_secs_f64();
         assert_eq!(waiting, 0);
         assert_eq!(
-            ob.stats(hallkiosk::clock::now_ms()).await.unwrap().accepted,
+            ob.stats(hallkiosk::shared::clock::now_ms())
+                .await
+                .unwrap()
+                .accepted,
             n as i64
         );
         ob.close().await;

@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release --example blank_window -- FIRST_FRAME_FILE`
 
-use hallkiosk::startup::{watch_first_frame, FirstFrame};
+use hallkiosk::kiosk::startup::{watch_first_frame, FirstFrame};
 use slint::ComponentHandle;
 use std::time::Instant;
 

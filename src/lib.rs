@@ -1,30 +1,22 @@
 //! hallkiosk — the software of self-service terminals in government service halls (政务服务自助终端).
 //!
-//! This crate is the kiosk application: configuration ([`config`]), the service catalog
-//! ([`catalog`]), the flows as plain state machines ([`flows`]) and the thin bridge to the Slint UI
-//! ([`ui`]). Devices live in the `hallkiosk-drivers` crate and reach the flows only as typed events.
-//! `main.rs` wires these together behind the `hallkiosk` command line.
+//! The tree shows the processes that share this crate:
+//!
+//! | module | what | runs in |
+//! |---|---|---|
+//! | [`shared`] | configuration, the service catalog, the clock, device health, logging | every process |
+//! | [`flows`] | the kiosk as plain state machines: the routing `Kiosk` and one module per page or task | `hallkiosk run` |
+//! | [`kiosk`] | the kiosk runtime: app wiring, the Slint bridge, effects, document camera, device services, control socket | `hallkiosk run` |
+//! | [`outbox`] | the store: sealed submissions, tickets, ratings, device health (SQLite) | `hallkiosk run`, `hallkiosk-sync` |
+//! | [`sync`] | the sync daemon: delivery to the platform, pulls, heartbeat, the local socket | `hallkiosk-sync` |
+//! | [`cli`] | the maintainers' and technicians' subcommands (`idcard`, `print`, `scan`, `hil`, …) | `hallkiosk …` |
+//!
+//! Devices live in the `hallkiosk-drivers` crate and reach the flows only as typed events. `main.rs`
+//! only dispatches the command line to these modules.
 
-pub mod app;
-pub mod catalog;
-pub mod clock;
-pub mod config;
-#[cfg(debug_assertions)]
-pub mod control;
-pub mod devices;
-pub mod document_camera;
-pub mod effects;
+pub mod cli;
 pub mod flows;
-pub mod health;
-pub mod hil;
-pub mod idcard_cli;
-pub mod logging;
+pub mod kiosk;
 pub mod outbox;
-pub mod print_cli;
-pub mod receipt;
-pub mod scan_cli;
-pub mod sim_console;
-pub mod startup;
+pub mod shared;
 pub mod sync;
-pub mod ui;
-pub mod watchdog;

@@ -19,7 +19,7 @@
 //!
 //! Needs Xvfb and xdotool (`scripts/setup`).
 
-use hallkiosk::config::Config;
+use hallkiosk::shared::config::Config;
 use hallkiosk_drivers::printer::receipt::Profile;
 use hallkiosk_drivers::scanner::serial::{Framing, Trigger};
 use hallkiosk_drivers::sim::fixtures::CardFixture;
@@ -397,7 +397,7 @@ fn a_citizens_visit_on_the_real_binary_in_an_x_window() {
     let acknowledged = until(Duration::from_secs(20), || {
         rt.block_on(async {
             let ob = hallkiosk::outbox::open_configured(&config).await.unwrap();
-            let s = ob.stats(hallkiosk::clock::now_ms()).await.unwrap();
+            let s = ob.stats(hallkiosk::shared::clock::now_ms()).await.unwrap();
             ob.close().await;
             s.accepted == 1 && s.depth() == 0
         })

@@ -255,7 +255,7 @@ async fn the_cli_shows_counts_and_entries_without_personal_data() {
     .unwrap();
     let outbox = open(dir.path()).await;
     let e = outbox
-        .enqueue(&submission(3), hallkiosk::clock::now_ms())
+        .enqueue(&submission(3), hallkiosk::shared::clock::now_ms())
         .await
         .unwrap();
     outbox.close().await;

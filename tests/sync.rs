@@ -220,10 +220,10 @@ fn every_submission_arrives_once_and_leaves_no_personal_data_behind() {
     let sent = lab.submit(30);
     assert_eq!(sent.len(), 30);
     // The kiosk process records a device fault for the heartbeat (the daemon has no devices).
-    let config = hallkiosk::config::Config::load(Some(&lab.config))
+    let config = hallkiosk::shared::config::Config::load(Some(&lab.config))
         .unwrap()
         .0;
-    let health = hallkiosk::health::HealthRecorder::start(&config);
+    let health = hallkiosk::shared::health::HealthRecorder::start(&config);
     let paper_out = hallkiosk_drivers::printer::PrinterStatus {
         paper_end: true,
         ..Default::default()
@@ -299,7 +299,7 @@ fn every_submission_arrives_once_and_leaves_no_personal_data_behind() {
     assert_eq!(kiosks[0]["devices"][0]["detail"], "paper out");
     assert!(kiosks[0]["last_heartbeat_ms"].as_i64().is_some());
     assert!(lab.data().join("catalog/2099.1.1.json").exists());
-    let (c, _) = hallkiosk::catalog::Catalog::newest(&lab.data().join("catalog")).unwrap();
+    let (c, _) = hallkiosk::shared::catalog::Catalog::newest(&lab.data().join("catalog")).unwrap();
     assert_eq!(c.version, "2099.1.1");
     admin(
         &platform_bin(),

@@ -4,10 +4,10 @@
 //! The testing backend can be initialised once per process, so this file has one `#[test]` that
 //! runs each scenario on a fresh window.
 
-use hallkiosk::catalog::Catalog;
-use hallkiosk::config::{Config, Locale};
 use hallkiosk::flows::kiosk::{Kiosk, Page};
-use hallkiosk::ui::{KioskUi, Theme};
+use hallkiosk::kiosk::bridge::{KioskUi, Theme};
+use hallkiosk::shared::catalog::Catalog;
+use hallkiosk::shared::config::{Config, Locale};
 use i_slint_backend_testing::{mock_elapsed_time, ElementHandle};
 use slint::ComponentHandle;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use std::time::Duration;
 /// A kiosk started as `hallkiosk run` starts it (simulated devices behind the real services, the
 /// outbox in a data directory of its own), in a window of this size.
 struct TestKiosk {
-    running: hallkiosk::app::RunningKiosk,
+    running: hallkiosk::kiosk::app::RunningKiosk,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -30,7 +30,7 @@ fn new_ui(width: f32, height: f32) -> TestKiosk {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.storage.data_dir = Some(dir.path().to_path_buf());
-    config.kiosk.id = hallkiosk::config::KioskId("T-1".into());
+    config.kiosk.id = hallkiosk::shared::config::KioskId("T-1".into());
     let mut ui = new_ui_in(width, height, &config);
     ui._dir = Some(dir);
     ui
@@ -40,7 +40,7 @@ fn new_ui_in(width: f32, height: f32, config: &Config) -> TestKiosk {
     let mut config = config.clone();
     config.kiosk.hall_name = "测试大厅".into();
     config.kiosk.hall_name_en = "Test Hall".into();
-    let running = hallkiosk::app::start_with_clock(
+    let running = hallkiosk::kiosk::app::start_with_clock(
         &config,
         Catalog::bundled().unwrap(),
         std::sync::Arc::new(|| "2026-11-22".to_string()),
@@ -215,7 +215,7 @@ fn identify_with_the_reader_service_on_a_pty() {
     use hallkiosk_drivers::sim::sam::{PtySam, SamState};
     use hallkiosk_drivers::transport::DeviceAddress;
     let sim = PtySam::start(SamState::default()).unwrap();
-    let events = hallkiosk::devices::spawn_idcard_service(
+    let events = hallkiosk::kiosk::devices::spawn_idcard_service(
         DeviceAddress::Serial {
             path: sim.path().to_string(),
             baud: None,
@@ -243,9 +243,9 @@ fn scans_from_the_scanner_service_on_a_pty() {
     use hallkiosk_drivers::scanner::serial::{Framing, Trigger};
     use hallkiosk_drivers::sim::scanner::{on_pty, SimScanner};
     let (sim, path) = on_pty(SimScanner::new(Framing::default(), Trigger::Continuous)).unwrap();
-    let events = hallkiosk::devices::spawn_scanner_service(
+    let events = hallkiosk::kiosk::devices::spawn_scanner_service(
         &format!("serial:{path}").parse().unwrap(),
-        &hallkiosk::config::ScannerSection::default(),
+        &hallkiosk::shared::config::ScannerSection::default(),
     )
     .unwrap();
     let ui = new_ui(1920.0, 1080.0);
@@ -285,9 +285,9 @@ fn code_from_the_camera_frames() {
         image::Luma([if dark { 20 } else { 225 }])
     });
     photo.save(dir.path().join("frame-0001.png")).unwrap();
-    let events = hallkiosk::devices::spawn_camera_scanner(
+    let events = hallkiosk::kiosk::devices::spawn_camera_scanner(
         &format!("frames:{}", dir.path().display()).parse().unwrap(),
-        &hallkiosk::config::ScannerSection::default(),
+        &hallkiosk::shared::config::ScannerSection::default(),
     )
     .unwrap();
     let ui = new_ui(1920.0, 1080.0);
@@ -499,7 +499,7 @@ fn paper_out_from_the_printer_service_over_tcp() {
     use hallkiosk_drivers::sim::printer::{PrinterState, SimPrinter};
     let sim = SimPrinter::tcp(PrinterState::new(Profile::generic_80mm()), 0).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (events, _jobs) = hallkiosk::devices::spawn_printer_service(
+    let (events, _jobs) = hallkiosk::kiosk::devices::spawn_printer_service(
         sim.address().parse().unwrap(),
         &dir.path().join("jobs.jsonl"),
     )
@@ -797,7 +797,7 @@ fn ticket_progress_rating_and_maintenance() {
     }
     click(&ui, "确定");
     assert!(shows(&ui, "密码不正确"));
-    for d in hallkiosk::config::DEV_ADMIN_PIN.chars() {
+    for d in hallkiosk::shared::config::DEV_ADMIN_PIN.chars() {
         key(&ui, &d.to_string());
     }
     click(&ui, "确定");

@@ -5,10 +5,10 @@
 //! Each screenshot is checked for being a drawn screen (many colours, not blank) and written to
 //! `target/ux-screens/`; `scripts/ux-screens` copies them into `docs/ux/` for docs/ux.md.
 
-use hallkiosk::catalog::Catalog;
-use hallkiosk::config::Config;
 use hallkiosk::flows::kiosk::Kiosk;
-use hallkiosk::ui::KioskUi;
+use hallkiosk::kiosk::bridge::KioskUi;
+use hallkiosk::shared::catalog::Catalog;
+use hallkiosk::shared::config::Config;
 use hallkiosk_drivers::sim::rig::SimRig;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
@@ -105,7 +105,7 @@ fn out_dir() -> PathBuf {
 
 struct Camera {
     window: Rc<MinimalSoftwareWindow>,
-    app: slint::Weak<hallkiosk::ui::AppWindow>,
+    app: slint::Weak<hallkiosk::kiosk::bridge::AppWindow>,
     taken: Vec<String>,
 }
 
@@ -307,7 +307,7 @@ fn walk(ui: &KioskUi, rig: &SimRig, cam: &mut Camera, variant: &str) {
 
     click(ui, t("终端编号 T-1", "Kiosk T-1"));
     cam.shot(variant, "24-maintenance-pin");
-    for d in hallkiosk::config::DEV_ADMIN_PIN.chars() {
+    for d in hallkiosk::shared::config::DEV_ADMIN_PIN.chars() {
         click(ui, &d.to_string());
     }
     click(ui, t("确定", "OK"));
@@ -328,10 +328,10 @@ fn every_screen_in_chinese_english_and_elder_mode() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.storage.data_dir = Some(dir.path().to_path_buf());
-    config.kiosk.id = hallkiosk::config::KioskId("T-1".into());
+    config.kiosk.id = hallkiosk::shared::config::KioskId("T-1".into());
     config.kiosk.hall_name = "测试政务服务大厅".into();
     config.kiosk.hall_name_en = "Test Government Service Hall".into();
-    let running = hallkiosk::app::start_with_clock(
+    let running = hallkiosk::kiosk::app::start_with_clock(
         &config,
         Catalog::bundled().unwrap(),
         std::sync::Arc::new(|| "2026-11-22".to_string()),

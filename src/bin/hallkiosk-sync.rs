@@ -22,7 +22,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    hallkiosk::logging::init();
+    hallkiosk::shared::logging::init();
     let cli = Cli::parse();
     match hallkiosk::sync::cli::command(cli.config.as_deref(), cli.once) {
         Ok(code) => code,

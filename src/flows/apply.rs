@@ -8,9 +8,9 @@
 //! printed for a submission already on storage, and a printer fault never touches it.
 
 use super::pinyin_input;
-use crate::catalog::{ServiceItem, Text};
-use crate::config::Locale;
 use crate::outbox::{Material, NewSubmission, Payload};
+use crate::shared::catalog::{ServiceItem, Text};
+use crate::shared::config::Locale;
 use hallkiosk_drivers::idcard::{nation_name, IdCard};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -318,7 +318,7 @@ pub enum Effect {
     Print(ReceiptInfo),
     /// A queue ticket from the hall's queue system, else numbered locally: [`Done::TicketIssued`].
     IssueTicket {
-        category: crate::config::QueueCategory,
+        category: crate::shared::config::QueueCategory,
         locale: Locale,
     },
     PrintTicket(super::hall::Ticket),
@@ -829,7 +829,7 @@ impl Default for Application {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
+    use crate::shared::catalog::Catalog;
     use hallkiosk_drivers::sim::fixtures::CardFixture;
 
     fn started(item: &str) -> Application {

@@ -3,8 +3,8 @@
 //! [`Effect`]s and learns the outcome as [`Done`]; none holds personal data beyond the session.
 
 use super::apply::{Effect, PrintProblem, Text2};
-use crate::config::{Locale, QueueCategory};
 use crate::outbox::{NewRating, Progress};
+use crate::shared::config::{Locale, QueueCategory};
 
 // ---------------------------------------------------------------------------------------------
 // Queue tickets
@@ -391,7 +391,7 @@ mod tests {
     use super::*;
 
     fn category() -> QueueCategory {
-        crate::config::HallSection::default().queue_categories[0].clone()
+        crate::shared::config::HallSection::default().queue_categories[0].clone()
     }
 
     #[test]

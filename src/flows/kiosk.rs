@@ -6,9 +6,9 @@ use super::hall::{Maintenance, ProgressLookup, ProgressStep, RatingDesk, TicketD
 use super::idle::{IdleSignal, IdleTimer};
 use super::route;
 use super::session::Session;
-use crate::catalog::{Catalog, Category, ServiceItem};
-use crate::config::{Config, Locale};
-use crate::config::{QueueCategory, Sha256Hex};
+use crate::shared::catalog::{Catalog, Category, ServiceItem};
+use crate::shared::config::{Config, Locale};
+use crate::shared::config::{QueueCategory, Sha256Hex};
 use hallkiosk_drivers::event::{DeviceEvent, DeviceKind};
 use hallkiosk_drivers::printer::PrinterStatus;
 use hallkiosk_drivers::scanner::route::{Router, ScanKind};
@@ -250,7 +250,7 @@ impl HallSetup {
     fn pin_ok(&self, pin: &str) -> bool {
         match &self.admin_pin {
             Some(h) => h.matches(pin),
-            None => self.dev_pin && pin == crate::config::DEV_ADMIN_PIN,
+            None => self.dev_pin && pin == crate::shared::config::DEV_ADMIN_PIN,
         }
     }
 
@@ -282,7 +282,7 @@ impl Kiosk {
             pending_item: None,
             effects: Vec::new(),
             hall: HallSetup {
-                queue_categories: crate::config::HallSection::default().queue_categories,
+                queue_categories: crate::shared::config::HallSection::default().queue_categories,
                 ..HallSetup::default()
             },
             ticket: None,
@@ -387,7 +387,7 @@ impl Kiosk {
     }
 
     /// Themes that have items a citizen can complete at the kiosk, for the apply page.
-    pub fn apply_themes(&self) -> Vec<&crate::catalog::Theme> {
+    pub fn apply_themes(&self) -> Vec<&crate::shared::catalog::Theme> {
         self.catalog
             .themes
             .iter()
@@ -644,7 +644,7 @@ impl Kiosk {
             }
             DeviceEvent::PrinterStatus(status) => {
                 self.paper = paper_state(status);
-                match crate::health::health_of(&DeviceEvent::PrinterStatus(status)) {
+                match crate::shared::health::health_of(&DeviceEvent::PrinterStatus(status)) {
                     Some((_, crate::outbox::HealthLevel::Fault, why)) => {
                         self.faults.insert("printer", why);
                     }
@@ -1431,7 +1431,7 @@ mod tests {
         let mut k = kiosk().with_hall(hall);
         k.intent(Intent::OpenMaintenance);
         assert_eq!(k.page(), Page::Maintenance);
-        for c in crate::config::DEV_ADMIN_PIN.chars() {
+        for c in crate::shared::config::DEV_ADMIN_PIN.chars() {
             k.intent(Intent::Key(c));
         }
         k.intent(Intent::EnterPin);

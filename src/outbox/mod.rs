@@ -866,7 +866,7 @@ impl Outbox {
 
 /// Opens the outbox the configuration names: `outbox.db` in the data directory (created), with the
 /// payload key from the systemd credential or `outbox.key` beside it.
-pub async fn open_configured(config: &crate::config::Config) -> anyhow::Result<Outbox> {
+pub async fn open_configured(config: &crate::shared::config::Config) -> anyhow::Result<Outbox> {
     use anyhow::Context;
     let dir = config.data_dir();
     std::fs::create_dir_all(&dir)

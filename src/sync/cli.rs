@@ -1,6 +1,6 @@
 //! The sync daemon's command line (`hallkiosk-sync`, also reached as `hallkiosk sync`).
 
-use crate::config::Config;
+use crate::shared::config::Config;
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::process::ExitCode;
@@ -64,7 +64,7 @@ pub fn command(config_path: Option<&Path>, once: bool) -> Result<ExitCode> {
             () = serve_local => unreachable!("serving never ends"),
             _ = sync::terminated() => {
                 tracing::info!("stopping");
-                ob.stats(crate::clock::now_ms()).await?.depth()
+                ob.stats(crate::shared::clock::now_ms()).await?.depth()
             }
         };
         ob.close().await;

@@ -9,9 +9,9 @@ pub mod adapter;
 pub mod cli;
 pub mod local;
 
-use crate::catalog::Catalog;
-use crate::clock::now_ms;
 use crate::outbox::{Outbox, OutboxError, Outcome};
+use crate::shared::catalog::Catalog;
+use crate::shared::clock::now_ms;
 use adapter::{AdapterError, ItemVerdict, PlatformAdapter};
 use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};

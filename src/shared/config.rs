@@ -636,7 +636,7 @@ impl<'de> Deserialize<'de> for PlatformUrl {
 }
 
 /// The example file shipped in `docs/config.example.toml`, kept here so a test can check it parses.
-pub const EXAMPLE: &str = include_str!("../docs/config.example.toml");
+pub const EXAMPLE: &str = include_str!("../../docs/config.example.toml");
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@
 //!   only after the submission is durable. It also says whether the sync daemon reached the
 //!   platform lately, which decides the receipt's offline note.
 //! - **Capture** and the live **preview**: the document camera's thread
-//!   ([`crate::document_camera`]; V4L2, a `frames:` folder, or the simulated camera), the page found
+//!   ([`crate::kiosk::document_camera`]; V4L2, a `frames:` folder, or the simulated camera), the page found
 //!   and cropped, a JPEG under 300 KB.
 //! - **Print**: the receipt rendered to ESC/POS for the configured profile and handed to the printer
 //!   service (job id = tracking code, so it prints once) — a hall's printer or, on the dev kiosk,
@@ -12,14 +12,14 @@
 //!
 //! Nothing here decides what the citizen sees; the flow does, from the `Done` it gets.
 
-use crate::config::{Config, Locale, QueueCategory};
-use crate::document_camera::DocumentCamera;
 use crate::flows::apply::{Done, Effect, PrintProblem, ReceiptInfo, SaveProblem, Saved};
 use crate::flows::hall::{MaintenanceStats, ProgressLookup, ProgressReport, Ticket};
-use crate::outbox::{self, NewRating, NewSubmission};
-use crate::receipt::{
+use crate::kiosk::document_camera::DocumentCamera;
+use crate::kiosk::receipt::{
     application_receipt, local_time, status_receipt, ticket_receipt, ReceiptPlace,
 };
+use crate::outbox::{self, NewRating, NewSubmission};
+use crate::shared::config::{Config, Locale, QueueCategory};
 use crate::sync::local::{ask, Reply, Request, ASK_TIMEOUT};
 use hallkiosk_drivers::printer::job::JobOutcome;
 use hallkiosk_drivers::printer::raster::TextRaster;
@@ -128,7 +128,7 @@ impl EffectRunner {
             Effect::PrintStatusPage(lines) => {
                 let me = self.clone();
                 self.spawn("print-status", move || {
-                    let now = crate::clock::now_ms();
+                    let now = crate::shared::clock::now_ms();
                     let time = local_time(now);
                     let receipt = status_receipt(&lines, &me.place(Locale::ZhCn, &time));
                     let id = format!("status-{now}");
@@ -309,7 +309,7 @@ async fn store_job(
     kiosk: &str,
     socket: &std::path::Path,
 ) -> Done {
-    let now = crate::clock::now_ms();
+    let now = crate::shared::clock::now_ms();
     match job {
         StoreJob::Save(submission) => {
             let result = async {
@@ -356,7 +356,7 @@ async fn store_job(
                 Ok(other) => tracing::warn!("unexpected answer to a ticket request: {other:?}"),
                 Err(e) => tracing::warn!("queue ticket numbered locally: {e}"),
             }
-            let day = crate::clock::local_today();
+            let day = crate::shared::clock::local_today();
             let result = ob
                 .next_local_ticket(&day, &category.code.0)
                 .await

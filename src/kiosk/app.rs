@@ -7,12 +7,12 @@
 //! folder), and the same services a hall's kiosk runs open it by its address. The dev dock drives
 //! the simulators, never the flow.
 
-use crate::catalog::Catalog;
-use crate::config::Config;
-use crate::effects::EffectRunner;
 use crate::flows::kiosk::{FlowSettings, HallSetup, Kiosk};
 use crate::flows::route::RECEIPT_PREFIX;
-use crate::ui::{KioskUi, UiOptions};
+use crate::kiosk::bridge::{KioskUi, UiOptions};
+use crate::kiosk::effects::EffectRunner;
+use crate::shared::catalog::Catalog;
+use crate::shared::config::Config;
 use anyhow::{Context, Result};
 use hallkiosk_drivers::event::DeviceKind;
 use hallkiosk_drivers::printer::page::Item;
@@ -39,7 +39,7 @@ impl RunningKiosk {
 
 /// Builds the window (not yet shown) and starts the device services, with the local clock.
 pub fn start(config: &Config, catalog: Catalog) -> Result<RunningKiosk> {
-    start_with_clock(config, catalog, Arc::new(crate::clock::local_today))
+    start_with_clock(config, catalog, Arc::new(crate::shared::clock::local_today))
 }
 
 /// [`start`] with another idea of today (tests).
@@ -55,9 +55,9 @@ pub fn start_with_clock(config: &Config, catalog: Catalog, today: Today) -> Resu
     // `sim` devices become simulators with addresses; from here on every device is opened alike.
     let (config, rig) = resolve_simulated(config)?;
     let config = &config;
-    let health = crate::health::HealthRecorder::start(config);
+    let health = crate::shared::health::HealthRecorder::start(config);
     tracing::info!(printer = %config.devices.printer, "starting the printer service");
-    let (printer_events, jobs) = crate::devices::spawn_printer_service(
+    let (printer_events, jobs) = crate::kiosk::devices::spawn_printer_service(
         config.devices.printer.clone(),
         &data_dir.join("print-jobs.jsonl"),
     )?;
@@ -87,14 +87,16 @@ pub fn start_with_clock(config: &Config, catalog: Catalog, today: Today) -> Resu
     // their health reaches the outbox database for the sync daemon's heartbeat.
     let mut pumps = vec![ui.pump_device_events(health.tap(printer_events))];
     tracing::info!(reader = %config.devices.idcard, "starting the ID-card reader service");
-    let events = crate::devices::spawn_idcard_service(config.devices.idcard.clone(), today)?;
+    let events = crate::kiosk::devices::spawn_idcard_service(config.devices.idcard.clone(), today)?;
     pumps.push(ui.pump_device_events(health.tap(events)));
     tracing::info!(scanner = %config.devices.scanner, "starting the QR scanner service");
-    let events = crate::devices::spawn_scanner_service(&config.devices.scanner, &config.scanner)?;
+    let events =
+        crate::kiosk::devices::spawn_scanner_service(&config.devices.scanner, &config.scanner)?;
     pumps.push(ui.pump_device_events(health.tap(events)));
     if config.scanner.camera_reads_codes {
         tracing::info!(camera = %config.devices.camera, "reading codes from the camera");
-        let events = crate::devices::spawn_camera_scanner(&config.devices.camera, &config.scanner)?;
+        let events =
+            crate::kiosk::devices::spawn_camera_scanner(&config.devices.camera, &config.scanner)?;
         pumps.push(ui.pump_device_events(health.tap(events)));
     }
     Ok(RunningKiosk {

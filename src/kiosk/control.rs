@@ -21,7 +21,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::ui::AppWindow;
+use crate::kiosk::bridge::AppWindow;
 
 /// Listens on `path` (replacing a stale socket) and answers from the UI thread.
 pub fn serve(path: &Path, window: slint::Weak<AppWindow>) -> std::io::Result<()> {

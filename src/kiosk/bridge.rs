@@ -2,9 +2,6 @@
 //! go to the flow, and after each input the flow's state is copied to the window's properties.
 //! Nothing here decides anything; the rules live in [`crate::flows`].
 
-use crate::catalog::{Category, ServiceItem};
-use crate::config::Locale;
-use crate::effects::EffectRunner;
 use crate::flows::apply::{
     ApplyStep, Done, Keyboard, PrintProblem, PrintState, CONSENT_TEXT, CONSENT_VERSION,
 };
@@ -12,6 +9,9 @@ use crate::flows::kiosk::{
     Entry as FlowEntry, IdentifyStatus as FlowIdentify, Intent, Kiosk, Notice, Page as FlowPage,
     PaperState as FlowPaper,
 };
+use crate::kiosk::effects::EffectRunner;
+use crate::shared::catalog::{Category, ServiceItem};
+use crate::shared::config::Locale;
 use hallkiosk_drivers::sim::fixtures::CardFixture;
 use hallkiosk_drivers::sim::DockCommand;
 use hallkiosk_drivers::DeviceEvent;
@@ -588,7 +588,7 @@ impl KioskUi {
                             .into();
                             v.ahead = ticket.ahead.map_or(-1, |n| n.min(i32::MAX as u32) as i32);
                             v.local = ticket.local;
-                            v.time = crate::receipt::local_time(ticket.issued_at_ms).into();
+                            v.time = crate::kiosk::receipt::local_time(ticket.issued_at_ms).into();
                             v.print = print_outcome(print.as_ref());
                             TicketStepKind::Issued
                         }
@@ -617,7 +617,7 @@ impl KioskUi {
                                 .map(|i| i.name.get(locale).to_string())
                                 .unwrap_or_else(|| p.service_item.clone())
                                 .into(),
-                            submitted: crate::receipt::local_time(p.created_at_ms).into(),
+                            submitted: crate::kiosk::receipt::local_time(p.created_at_ms).into(),
                             local_state: local_state_text(&p.state).get(locale).into(),
                             platform_state: match p.platform_state.as_deref() {
                                 None => if en { "not known yet" } else { "暂无" }.into(),
@@ -675,7 +675,7 @@ impl KioskUi {
                             v.ratings_waiting = st.ratings_waiting as i32;
                             v.last_sync = st
                                 .last_contact_ms
-                                .map(crate::receipt::local_time)
+                                .map(crate::kiosk::receipt::local_time)
                                 .unwrap_or_else(|| "—".into())
                                 .into();
                             v.network = st.platform_reachable;
@@ -882,7 +882,7 @@ fn event_name(e: &DeviceEvent) -> &'static str {
 
 /// Theme tiles of the guide and the apply page.
 fn theme_tiles<'a>(
-    themes: impl IntoIterator<Item = &'a crate::catalog::Theme>,
+    themes: impl IntoIterator<Item = &'a crate::shared::catalog::Theme>,
     locale: Locale,
 ) -> ModelRc<ThemeTile> {
     model(

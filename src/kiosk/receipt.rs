@@ -2,8 +2,8 @@
 //! kiosk, a QR code with the tracking code and its verification digest, and a plain note when the
 //! submission waits offline.
 
-use crate::config::Locale;
 use crate::flows::apply::ReceiptInfo;
+use crate::shared::config::Locale;
 use hallkiosk_drivers::printer::receipt::{Align, Receipt};
 
 /// Where and when, as the receipt prints them.
@@ -87,12 +87,12 @@ pub fn status_receipt(lines: &[String], place: &ReceiptPlace<'_>) -> Receipt {
     r.feed(3)
 }
 
-pub use crate::clock::local_time;
+pub use crate::shared::clock::local_time;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Text;
+    use crate::shared::catalog::Text;
     use hallkiosk_drivers::printer::receipt::Block;
 
     fn info(offline: bool, locale: Locale) -> ReceiptInfo {

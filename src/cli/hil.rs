@@ -7,8 +7,8 @@
 //! thing. CI runs the same checklist against the simulators (a rig file pointing at `sim` ptys, a
 //! TCP printer and a frames folder); a maintainer runs it on a real rig (docs/hil.md).
 
-use crate::config::{Affix, TriggerName};
-use crate::devices::open_idcard;
+use crate::kiosk::devices::open_idcard;
+use crate::shared::config::{Affix, TriggerName};
 use anyhow::{Context, Result};
 use hallkiosk_drivers::camera::{Decode, FileSource, FrameSource, QrDecoder, V4l2Source};
 use hallkiosk_drivers::idcard::reader::{ReadOptions, Reader, Timeouts};
@@ -193,7 +193,7 @@ fn read_test_card(
     wait: Duration,
 ) -> Outcome {
     let deadline = Instant::now() + wait;
-    let today = crate::clock::local_today();
+    let today = crate::shared::clock::local_today();
     loop {
         match reader.read_card(ReadOptions::default(), &today) {
             // Nothing of the card is reported: a rig's test card is still a card.
@@ -210,7 +210,7 @@ fn read_test_card(
 fn printer_checks(p: &PrinterRig) -> Vec<(&'static str, (Outcome, Instant))> {
     let mut out = Vec::new();
     let started = Instant::now();
-    let profile = match crate::print_cli::profile(&p.profile) {
+    let profile = match crate::cli::print::profile(&p.profile) {
         Ok(profile) => profile,
         Err(e) => {
             out.push(("status", (Outcome::Error(format!("{e:#}")), started)));
@@ -245,7 +245,7 @@ fn printer_checks(p: &PrinterRig) -> Vec<(&'static str, (Outcome, Instant))> {
         return out;
     }
     let started = Instant::now();
-    let printed = match crate::print_cli::test_page(&p.address, &profile, "HIL") {
+    let printed = match crate::cli::print::test_page(&p.address, &profile, "HIL") {
         Ok(message) => Outcome::Pass(format!("{message}, cut")),
         Err(e) => Outcome::Fail(format!("{e:#}")),
     };

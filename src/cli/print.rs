@@ -6,6 +6,7 @@
 //! - `sim` serves a simulated printer on loopback TCP or a pty, with commands on stdin.
 
 use anyhow::{anyhow, bail, Context, Result};
+use clap::Subcommand;
 use hallkiosk_drivers::printer::job::{not_ready_reason, JobOutcome, MemoryLedger, Printer};
 use hallkiosk_drivers::printer::page::Page;
 use hallkiosk_drivers::printer::parse::Parser;
@@ -14,7 +15,7 @@ use hallkiosk_drivers::printer::receipt::{encode, Profile};
 use hallkiosk_drivers::printer::{link, testpage, PrinterStatus};
 use hallkiosk_drivers::sim::printer::{PrinterState, SimPrinter};
 use hallkiosk_drivers::transport::DeviceAddress;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A printer profile by name, with the names in the error.
@@ -46,7 +47,7 @@ pub fn test(address: &DeviceAddress, profile: &Profile, kiosk: &str) -> Result<(
 
 /// Prints the test page; says what was printed, or why not.
 pub fn test_page(address: &DeviceAddress, profile: &Profile, kiosk: &str) -> Result<String> {
-    let marker = format!("HALLKIOSK-TEST-{}", crate::clock::local_stamp());
+    let marker = format!("HALLKIOSK-TEST-{}", crate::shared::clock::local_stamp());
     let bytes = encode(
         &testpage::test_page(kiosk, &marker),
         profile,
@@ -162,7 +163,7 @@ pub fn sim(tcp_port: Option<u16>, pty: bool, profile: Profile) -> Result<()> {
          transcript FILE | quit",
         sim.address()
     );
-    crate::sim_console::serve(|words| sim_command(&sim, words))
+    crate::cli::sim_console::serve(|words| sim_command(&sim, words))
 }
 
 fn sim_command(sim: &SimPrinter, words: &[&str]) -> Result<bool> {
@@ -205,4 +206,73 @@ fn sim_command(sim: &SimPrinter, words: &[&str]) -> Result<bool> {
     }
     c.changed();
     Ok(false)
+}
+
+#[derive(Subcommand)]
+pub enum PrintCommand {
+    /// Print the test page (Chinese text, rare characters, logo, QR, cut)
+    Test {
+        /// tcp:HOST:PORT, serial:PATH[@BAUD], usblp:PATH or usb:VID:PID
+        #[arg(long, value_name = "URI")]
+        printer: String,
+        /// generic-80mm, generic-58mm or epson-80mm
+        #[arg(long, default_value = "generic-80mm")]
+        profile: String,
+    },
+    /// Print the printer's status; exits non-zero naming why when it cannot print
+    Status {
+        #[arg(long, value_name = "URI")]
+        printer: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render raw ESC/POS (as a technician captured it) to PNG
+    Preview {
+        file: PathBuf,
+        #[arg(short = 'o', long = "output", value_name = "FILE.png")]
+        output: PathBuf,
+        #[arg(long, default_value = "generic-80mm")]
+        profile: String,
+        /// Also write the parsed commands as JSON
+        #[arg(long, value_name = "FILE.json")]
+        transcript: Option<PathBuf>,
+    },
+    /// Serve a simulated printer: prints its address, then takes commands on stdin
+    Sim {
+        /// Listen on 127.0.0.1:PORT (default: a free port)
+        #[arg(long, value_name = "PORT", conflicts_with = "pty")]
+        tcp: Option<u16>,
+        /// Serve on a pty instead (address serial:/dev/pts/N)
+        #[arg(long)]
+        pty: bool,
+        #[arg(long, default_value = "generic-80mm")]
+        profile: String,
+    },
+}
+
+pub fn command(config_path: Option<&Path>, c: PrintCommand) -> Result<()> {
+    let address = |uri: &str| -> Result<hallkiosk_drivers::transport::DeviceAddress> {
+        uri.parse().map_err(anyhow::Error::from)
+    };
+    match c {
+        PrintCommand::Test { printer, profile } => {
+            let kiosk = crate::shared::config::Config::load(config_path)
+                .map(|(c, _)| c.kiosk.id.to_string())
+                .unwrap_or_else(|_| "?".into());
+            test(&address(&printer)?, &self::profile(&profile)?, &kiosk)
+        }
+        PrintCommand::Status { printer, json } => status(&address(&printer)?, json),
+        PrintCommand::Preview {
+            file,
+            output,
+            profile,
+            transcript,
+        } => preview(
+            &file,
+            &output,
+            &self::profile(&profile)?,
+            transcript.as_deref(),
+        ),
+        PrintCommand::Sim { tcp, pty, profile } => sim(tcp, pty, self::profile(&profile)?),
+    }
 }

@@ -10,14 +10,14 @@
 //! Search matches Chinese text, English text, full pinyin and pinyin initials (`sbk` → 社保卡…);
 //! polyphonic characters match under any of their readings.
 
-use crate::config::Locale;
+use crate::shared::config::Locale;
 use pinyin::ToPinyinMulti;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// The catalog compiled into the binary.
-pub const BUNDLED: &str = include_str!("../data/catalog/catalog.json");
+pub const BUNDLED: &str = include_str!("../../data/catalog/catalog.json");
 
 /// A text in both languages of the kiosk.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -104,6 +104,19 @@ pub struct CatalogError {
 }
 
 impl Catalog {
+    /// The catalog the kiosk uses: the configured file, else the newest valid one the sync daemon
+    /// cached under the data directory, else the bundled one.
+    pub fn load_configured(config: &crate::shared::config::Config) -> anyhow::Result<Catalog> {
+        if let Some(file) = &config.catalog.file {
+            return Ok(Catalog::from_file(file)?);
+        }
+        let (catalog, skipped) = Catalog::newest(&config.data_dir().join("catalog"))?;
+        for e in skipped {
+            tracing::warn!("skipping cached catalog: {e}");
+        }
+        Ok(catalog)
+    }
+
     /// Parses and validates a catalog; `origin` names it in errors.
     pub fn parse(json: &str, origin: &str) -> Result<Catalog, CatalogError> {
         let fail = |problems| CatalogError {

@@ -57,7 +57,7 @@ pub struct HealthRecorder {
 }
 
 impl HealthRecorder {
-    pub fn start(config: &crate::config::Config) -> HealthRecorder {
+    pub fn start(config: &crate::shared::config::Config) -> HealthRecorder {
         let (tx, rx) = mpsc::channel::<(&'static str, HealthLevel, String)>();
         let config = config.clone();
         std::thread::Builder::new()
@@ -79,7 +79,12 @@ impl HealthRecorder {
                     };
                     while let Ok((device, level, detail)) = rx.recv() {
                         if let Err(e) = ob
-                            .set_device_health(device, level, &detail, crate::clock::now_ms())
+                            .set_device_health(
+                                device,
+                                level,
+                                &detail,
+                                crate::shared::clock::now_ms(),
+                            )
                             .await
                         {
                             tracing::warn!("cannot record {device} health: {e}");

@@ -3,7 +3,7 @@
 //! The UI thread never blocks on a device: each service runs on its own thread with a small tokio
 //! runtime and sends [`DeviceEvent`]s over a channel that the UI drains on a short timer.
 
-use crate::config::ScannerSection;
+use crate::shared::config::ScannerSection;
 use hallkiosk_drivers::camera::scan as camera_scan;
 use hallkiosk_drivers::camera::{CameraError, FileSource, FrameSource, V4l2Source};
 use hallkiosk_drivers::idcard::reader::SamLink;

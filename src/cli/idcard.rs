@@ -4,8 +4,9 @@
 //! - `status` prints the SAM's status and module number;
 //! - `sim` serves a simulated reader on a pty and takes commands on stdin.
 
-use crate::devices::open_idcard;
+use crate::kiosk::devices::open_idcard;
 use anyhow::{anyhow, bail, Context, Result};
+use clap::Subcommand;
 use hallkiosk_drivers::idcard::frame::Sw3;
 use hallkiosk_drivers::idcard::reader::{ReadOptions, Reader, ReaderError, SamLink, Timeouts};
 use hallkiosk_drivers::idcard::{mask_middle, mask_name, nation_name, IdCard, ValidTo};
@@ -266,7 +267,7 @@ pub fn sim(args: SimArgs) -> Result<()> {
         sim.path(),
         fixture_names()
     );
-    crate::sim_console::serve(|words| sim_command(&sim, words))
+    crate::cli::sim_console::serve(|words| sim_command(&sim, words))
 }
 
 /// Applies one stdin command; `Ok(true)` for quit.
@@ -296,4 +297,104 @@ fn sim_command(sim: &PtySam, words: &[&str]) -> Result<bool> {
         other => bail!("unknown command `{}`", other.join(" ")),
     }
     Ok(false)
+}
+
+#[derive(Subcommand)]
+pub enum IdcardCommand {
+    /// Read one card and print it (name, number and address masked unless --reveal)
+    Read {
+        /// The reader: a device path (/dev/ttyUSB0) or an address (serial:PATH@BAUD, usb:0400:c35a)
+        #[arg(long, value_name = "PATH")]
+        port: String,
+        /// Serial rate [default: 115200]
+        #[arg(long)]
+        baud: Option<u32>,
+        /// Print a JSON object
+        #[arg(long)]
+        json: bool,
+        /// Show personal values unmasked (the citizen is present and agrees)
+        #[arg(long)]
+        reveal: bool,
+        /// Read with fingerprints (30 10)
+        #[arg(long)]
+        fingerprint: bool,
+        /// Also read the appended address (30 03)
+        #[arg(long)]
+        appended_address: bool,
+        /// Wait up to SECS for a card to be placed
+        #[arg(long, value_name = "SECS", default_value_t = 0)]
+        wait: u64,
+    },
+    /// Print the SAM's status and module number
+    Status {
+        #[arg(long, value_name = "PATH")]
+        port: String,
+        #[arg(long)]
+        baud: Option<u32>,
+    },
+    /// Serve a simulated reader on a pty: prints the pty path, then takes commands on stdin
+    Sim {
+        /// Card on the antenna at start (resident, resident-long-term, resident-expired,
+        /// resident-edge, resident-other, hk-mo-tw, foreign-2017, foreign-2023)
+        #[arg(long, value_name = "FIXTURE")]
+        card: Option<String>,
+        /// Answer with this SW3 (hex, e.g. 41, 60, 80)
+        #[arg(long, value_name = "SW3")]
+        fault: Option<String>,
+        /// The "card still on antenna" quirk: find/select fail after a read, reads still succeed
+        #[arg(long)]
+        sticky: bool,
+        /// Delay before answering a card read, in ms
+        #[arg(long, value_name = "MS", default_value_t = 0)]
+        read_delay_ms: u64,
+        /// UART rate the replies are paced at (0: unpaced)
+        #[arg(long, default_value_t = 115_200)]
+        baud: u32,
+    },
+}
+
+pub fn command(c: IdcardCommand) -> Result<()> {
+    match c {
+        IdcardCommand::Read {
+            port,
+            baud,
+            json,
+            reveal,
+            fingerprint,
+            appended_address,
+            wait,
+        } => read(
+            &address(&port, baud)?,
+            json,
+            reveal,
+            ReadOptions {
+                fingerprint,
+                appended_address,
+            },
+            Duration::from_secs(wait),
+            &crate::shared::clock::local_today(),
+        ),
+        IdcardCommand::Status { port, baud } => status(&address(&port, baud)?),
+        IdcardCommand::Sim {
+            card,
+            fault,
+            sticky,
+            read_delay_ms,
+            baud,
+        } => {
+            let card = match card {
+                Some(name) => Some(CardFixture::from_name(&name).ok_or_else(|| {
+                    anyhow::anyhow!("no card fixture `{name}` (have {})", fixture_names())
+                })?),
+                None => None,
+            };
+            sim(SimArgs {
+                card,
+                fault: fault.as_deref().map(parse_sw3).transpose()?,
+                sticky,
+                read_delay: Duration::from_millis(read_delay_ms),
+                baud,
+            })
+        }
+    }
 }

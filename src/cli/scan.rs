@@ -10,6 +10,7 @@
 //!   PNG (and says what it decodes).
 
 use anyhow::{anyhow, bail, Context, Result};
+use clap::Subcommand;
 use hallkiosk_drivers::camera::frame::load_gray;
 use hallkiosk_drivers::camera::source::list_cameras;
 use hallkiosk_drivers::camera::{Decode, FrameSource, QrDecoder, V4l2Source};
@@ -149,7 +150,7 @@ pub fn sim(prefix: &str, suffix: &str, trigger: &str) -> Result<()> {
     let (served, path) = on_pty(sim).context("cannot open a pty")?;
     println!("serial:{path}");
     eprintln!("simulated scanner on {path}; commands: present TEXT | gbk on|off | quit");
-    crate::sim_console::serve(|words| {
+    crate::cli::sim_console::serve(|words| {
         let mut sim = served.control();
         match words {
             [] => Ok(false),
@@ -223,4 +224,112 @@ pub fn camera_snapshot(device: &str, out: &Path, size: (u32, u32)) -> Result<()>
         decoded.text().unwrap_or("-")
     );
     Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum QrCommand {
+    /// Decode image files (PNG, JPEG, WebP): one line per file, FILE<TAB>TEXT or FILE<TAB>-
+    Decode {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// One JSON object per line (file, text, attempt, ms)
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct ScanArgs {
+    #[command(subcommand)]
+    sim: Option<ScanSimCommand>,
+    /// A serial/CDC scanner's port
+    #[arg(long, value_name = "PATH", conflicts_with = "evdev")]
+    port: Option<String>,
+    /// A keyboard-wedge scanner's evdev node (grabbed exclusively)
+    #[arg(long, value_name = "PATH")]
+    evdev: Option<String>,
+    #[arg(long, default_value_t = 9600)]
+    baud: u32,
+    #[command(flatten)]
+    framing: FramingArgs,
+    /// Stop after this many scans
+    #[arg(long)]
+    count: Option<u64>,
+}
+
+#[derive(Subcommand)]
+pub enum ScanSimCommand {
+    /// Serve a simulated serial scanner on a pty; prints its address, then reads commands on stdin
+    Sim {
+        #[command(flatten)]
+        framing: FramingArgs,
+    },
+}
+
+/// How a serial scanner frames scans and is triggered (the reader and the simulator share them).
+#[derive(clap::Args)]
+pub struct FramingArgs {
+    /// Bytes before each scan: none, cr, lf, crlf, tab or hex (e.g. 02)
+    #[arg(long, default_value = "none")]
+    prefix: String,
+    /// Bytes that end a scan: cr, lf, crlf, tab, none (the line going quiet) or hex
+    #[arg(long, default_value = "cr")]
+    suffix: String,
+    /// continuous, honeywell (SYN T CR) or gm (7E 00 08 01 00 02 01 AB CD)
+    #[arg(long, default_value = "continuous")]
+    trigger: String,
+}
+
+#[derive(Subcommand)]
+pub enum CameraCommand {
+    /// The V4L2 capture devices with their formats and sizes
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Save one frame as a grayscale PNG and print what it decodes
+    Snapshot {
+        #[arg(long, value_name = "PATH")]
+        device: String,
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        #[arg(long, default_value_t = 640)]
+        width: u32,
+        #[arg(long, default_value_t = 480)]
+        height: u32,
+    },
+}
+
+pub fn command(a: ScanArgs) -> Result<()> {
+    if let Some(ScanSimCommand::Sim { framing: f }) = a.sim {
+        return sim(&f.prefix, &f.suffix, &f.trigger);
+    }
+    let serial = a.port.as_deref().map(|port| SerialArgs {
+        port,
+        baud: a.baud,
+        prefix: &a.framing.prefix,
+        suffix: &a.framing.suffix,
+        trigger: &a.framing.trigger,
+    });
+    scan(serial, a.evdev.as_deref(), a.count)
+}
+
+/// `hallkiosk qr …`.
+pub fn qr_command(c: QrCommand) -> ExitCode {
+    match c {
+        QrCommand::Decode { files, json } => qr_decode(&files, json),
+    }
+}
+
+/// `hallkiosk camera …`.
+pub fn camera_command(c: CameraCommand) -> Result<()> {
+    match c {
+        CameraCommand::List { json } => camera_list(json),
+        CameraCommand::Snapshot {
+            device,
+            output,
+            width,
+            height,
+        } => camera_snapshot(&device, &output, (width, height)),
+    }
 }

@@ -1,0 +1,101 @@
+//! `hallkiosk run` (the default): the kiosk itself — configuration, catalog, the window with its
+//! flows and devices ([`crate::kiosk::app`]), first-frame timing and systemd's watchdog.
+
+use crate::kiosk::startup::{watch_first_frame, FirstFrame};
+use crate::shared::catalog::Catalog;
+use crate::shared::config::{Config, Locale, Orientation};
+#[cfg(debug_assertions)]
+use anyhow::Context;
+use anyhow::Result;
+use clap::ValueEnum;
+use slint::ComponentHandle;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(clap::Args, Default)]
+pub struct RunArgs {
+    /// Override the configured screen orientation
+    #[arg(long, value_enum)]
+    orientation: Option<OrientationArg>,
+    /// Override the configured start language
+    #[arg(long, value_enum)]
+    locale: Option<LocaleArg>,
+    /// Full screen (kiosks) instead of a window
+    #[arg(long)]
+    fullscreen: bool,
+    /// Write the time of the first rendered frame (ns since the Unix epoch) to FILE
+    #[arg(long, value_name = "FILE")]
+    first_frame_file: Option<PathBuf>,
+    /// Quit right after the first frame (start-up benchmarks and screenshot tests)
+    #[arg(long)]
+    exit_after_first_frame: bool,
+    /// Answer where labelled elements are on screen at this Unix socket, for the end-to-end
+    /// test's synthetic taps (debug builds only; see src/control.rs)
+    #[cfg(debug_assertions)]
+    #[arg(long, value_name = "PATH", hide = true)]
+    control_socket: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OrientationArg {
+    Landscape,
+    Portrait,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LocaleArg {
+    #[value(name = "zh_CN")]
+    ZhCn,
+    En,
+}
+
+pub fn command(config_path: Option<&Path>, args: RunArgs, started: Instant) -> Result<()> {
+    let (mut config, source) = Config::load(config_path)?;
+    if let Some(o) = args.orientation {
+        config.kiosk.orientation = match o {
+            OrientationArg::Landscape => Orientation::Landscape,
+            OrientationArg::Portrait => Orientation::Portrait,
+        };
+    }
+    if let Some(l) = args.locale {
+        config.kiosk.locale = match l {
+            LocaleArg::ZhCn => Locale::ZhCn,
+            LocaleArg::En => Locale::En,
+        };
+    }
+    let fullscreen = args.fullscreen || config.kiosk.fullscreen;
+    let catalog = Catalog::load_configured(&config)?;
+    tracing::info!(
+        config = %source,
+        kiosk = %config.kiosk.id,
+        catalog = %catalog.version,
+        data_dir = %config.data_dir().display(),
+        simulated = config.all_devices_simulated(),
+        "starting kiosk"
+    );
+    let running = crate::kiosk::app::start(&config, catalog)?;
+    let ui = &running.ui;
+    let window = ui.window().window();
+    let (w, h) = config.kiosk.orientation.size();
+    window.set_size(slint::LogicalSize::new(w as f32, h as f32));
+    if fullscreen {
+        window.set_fullscreen(true);
+    }
+    watch_first_frame(
+        window,
+        started,
+        FirstFrame {
+            file: args.first_frame_file,
+            exit: args.exit_after_first_frame,
+        },
+    );
+    #[cfg(debug_assertions)]
+    if let Some(path) = &args.control_socket {
+        crate::kiosk::control::serve(path, ui.window().as_weak())
+            .with_context(|| format!("cannot open the control socket {}", path.display()))?;
+    }
+    let _keepalive = crate::kiosk::watchdog::start();
+    ui.window().run()?;
+    tracing::info!("kiosk stopped");
+    Ok(())
+}
