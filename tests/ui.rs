@@ -765,7 +765,7 @@ fn ticket_progress_rating_and_maintenance() {
     );
     assert!(ui.with_kiosk(|k| matches!(
         k.progress(),
-        Some(hallkiosk::flows::hall::ProgressStep::Found(r))
+        Some(hallkiosk::flows::progress::ProgressStep::Found(r))
             if r.rows.len() == 1 && r.rows[0].tracking_code == earlier && !r.live
     )));
     click(&ui, "首页");

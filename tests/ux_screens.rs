@@ -263,7 +263,7 @@ fn walk(ui: &KioskUi, rig: &SimRig, cam: &mut Camera, variant: &str) {
     click(ui, t("综合受理", "General services"));
     assert!(until(|| ui.with_kiosk(|k| matches!(
         k.ticket().map(|t| &t.step),
-        Some(hallkiosk::flows::hall::TicketStep::Issued { print: Some(_), .. })
+        Some(hallkiosk::flows::ticket::TicketStep::Issued { print: Some(_), .. })
     ))));
     cam.shot(variant, "16-ticket-issued");
     click(ui, t("完成", "Done"));
@@ -274,7 +274,7 @@ fn walk(ui: &KioskUi, rig: &SimRig, cam: &mut Camera, variant: &str) {
     dock(ui, rig, t("放置居民身份证", "Place resident ID card"));
     assert!(until(|| ui.with_kiosk(|k| matches!(
         k.progress(),
-        Some(hallkiosk::flows::hall::ProgressStep::Found(_))
+        Some(hallkiosk::flows::progress::ProgressStep::Found(_))
     ))));
     cam.shot(variant, "18-progress-found");
     click(ui, t("首页", "Home"));

@@ -5,7 +5,7 @@ use crate::printer::PrinterStatus;
 use crate::scanner::ScanPayload;
 
 /// Which device an event or a fault concerns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DeviceKind {
     IdCardReader,
     Scanner,
@@ -30,6 +30,12 @@ impl DeviceKind {
             DeviceKind::Printer => "printer",
             DeviceKind::Camera => "camera",
         }
+    }
+}
+
+impl std::fmt::Display for DeviceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

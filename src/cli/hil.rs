@@ -11,6 +11,7 @@ use crate::kiosk::devices::open_idcard;
 use crate::shared::config::{Affix, TriggerName};
 use anyhow::{Context, Result};
 use hallkiosk_drivers::camera::{Decode, FileSource, FrameSource, QrDecoder, V4l2Source};
+use hallkiosk_drivers::event::DeviceKind;
 use hallkiosk_drivers::idcard::reader::{ReadOptions, Reader, Timeouts};
 use hallkiosk_drivers::printer::job::{not_ready_reason, Printer};
 use hallkiosk_drivers::scanner::serial::Framing;
@@ -119,9 +120,29 @@ pub enum Outcome {
     Error(String),
 }
 
+/// What a check is about: a device, or the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Device(DeviceKind),
+    Ui,
+}
+
+impl Subject {
+    /// The name in reports: the rig file's section (`[reader]`, `[printer]`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Subject::Device(DeviceKind::IdCardReader) => "reader",
+            Subject::Device(DeviceKind::Printer) => "printer",
+            Subject::Device(DeviceKind::Scanner) => "scanner",
+            Subject::Device(DeviceKind::Camera) => "camera",
+            Subject::Ui => "ui",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Check {
-    pub device: &'static str,
+    pub device: Subject,
     pub name: &'static str,
     pub outcome: Outcome,
     pub seconds: f64,
@@ -144,7 +165,7 @@ pub fn run(rig: &Rig) -> Vec<Check> {
         let started = Instant::now();
         match open_idcard(&r.address) {
             Err(e) => record(
-                "reader",
+                Subject::Device(DeviceKind::IdCardReader),
                 "sam-status",
                 started,
                 Outcome::Error(format!("cannot open {}: {e}", r.address)),
@@ -156,34 +177,59 @@ pub fn run(rig: &Rig) -> Vec<Check> {
                     Err(e) => Outcome::Fail(format!("SAM status: {e}")),
                 };
                 let ok = matches!(status, Outcome::Pass(_));
-                record("reader", "sam-status", started, status);
+                record(
+                    Subject::Device(DeviceKind::IdCardReader),
+                    "sam-status",
+                    started,
+                    status,
+                );
                 if r.test_card && ok {
                     let started = Instant::now();
                     let outcome = read_test_card(&mut reader, Duration::from_secs(r.wait_secs));
-                    record("reader", "read-test-card", started, outcome);
+                    record(
+                        Subject::Device(DeviceKind::IdCardReader),
+                        "read-test-card",
+                        started,
+                        outcome,
+                    );
                 }
             }
         }
     }
     if let Some(p) = &rig.printer {
         for (name, outcome) in printer_checks(p) {
-            record("printer", name, outcome.1, outcome.0);
+            record(
+                Subject::Device(DeviceKind::Printer),
+                name,
+                outcome.1,
+                outcome.0,
+            );
         }
     }
     if let Some(s) = &rig.scanner {
         let started = Instant::now();
         let outcome = scanner_check(s);
-        record("scanner", "scan-test-code", started, outcome);
+        record(
+            Subject::Device(DeviceKind::Scanner),
+            "scan-test-code",
+            started,
+            outcome,
+        );
     }
     if let Some(c) = &rig.camera {
         let started = Instant::now();
         let outcome = camera_check(c);
-        record("camera", "capture-and-decode", started, outcome);
+        record(
+            Subject::Device(DeviceKind::Camera),
+            "capture-and-decode",
+            started,
+            outcome,
+        );
     }
     if let Some(u) = &rig.ui {
         let started = Instant::now();
         let outcome = ui_check(u);
-        record("ui", "first-frame", started, outcome);
+        record(Subject::Ui, "first-frame", started, outcome);
     }
     checks
 }
@@ -460,7 +506,9 @@ fn line(c: &Check) -> String {
     };
     format!(
         "{word} {:<8} {:<20} {:>6.2}s  {message}",
-        c.device, c.name, c.seconds
+        c.device.as_str(),
+        c.name,
+        c.seconds
     )
 }
 
@@ -476,7 +524,7 @@ pub fn to_json(rig: &Rig, checks: &[Check]) -> serde_json::Value {
                 Outcome::Error(m) => ("error", m),
             };
             serde_json::json!({
-                "device": c.device, "check": c.name, "outcome": outcome,
+                "device": c.device.as_str(), "check": c.name, "outcome": outcome,
                 "message": message, "seconds": c.seconds,
             })
         }).collect::<Vec<_>>(),
@@ -515,7 +563,9 @@ pub fn to_junit(rig: &Rig, checks: &[Check]) -> String {
     for c in checks {
         xml.push_str(&format!(
             "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
-            c.device, c.name, c.seconds
+            c.device.as_str(),
+            c.name,
+            c.seconds
         ));
         match &c.outcome {
             Outcome::Pass(_) => xml.push_str("/>\n"),

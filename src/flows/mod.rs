@@ -1,14 +1,24 @@
-//! The kiosk's flows as plain state machines: no window, no devices, no clock of their own.
+//! The kiosk as plain state machines, testable without a window, a clock or a device.
 //!
-//! [`kiosk::Kiosk`] takes three kinds of input — a citizen's [`kiosk::Intent`]s from the screen, the
-//! devices' [`hallkiosk_drivers::DeviceEvent`]s, and the passing of time as [`kiosk::Kiosk::tick`] —
-//! and holds what the screen shows. The Slint bridge (`crate::kiosk::bridge`) only forwards input and copies
-//! state to properties, so every rule here is tested without a window.
+//! - [`kiosk`]: the routing `Kiosk` — page, session, language and elder mode, idle countdown,
+//!   notices, device faults — and its contract (inputs, outputs, the order to call them);
+//! - one module per page or task, each with its own intents, `handle` and `done`:
+//!   [`identify`], [`guide`], [`apply`] (with `form`, `materials`, `pinyin`), [`ticket`],
+//!   [`progress`], [`rating`], [`maintenance`];
+//! - what pages share: [`effect`] (the work a flow asks for and the answers), [`text`] (bilingual
+//!   static text), [`session`] (the identified citizen), [`idle`] (the countdown), [`route`]
+//!   (which scanned code is whose).
 
 pub mod apply;
-pub mod hall;
+pub mod effect;
+pub mod guide;
+pub mod identify;
 pub mod idle;
 pub mod kiosk;
-pub mod pinyin_input;
+pub mod maintenance;
+pub mod progress;
+pub mod rating;
 pub mod route;
 pub mod session;
+pub mod text;
+pub mod ticket;

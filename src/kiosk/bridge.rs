@@ -2,16 +2,21 @@
 //! go to the flow, and after each input the flow's state is copied to the window's properties.
 //! Nothing here decides anything; the rules live in [`crate::flows`].
 
-use crate::flows::apply::{
-    ApplyStep, Done, Keyboard, PrintProblem, PrintState, CONSENT_TEXT, CONSENT_VERSION,
-};
+use crate::flows::apply::form::Keyboard;
+use crate::flows::apply::{ApplyIntent, ApplyStep, PrintState, CONSENT_TEXT, CONSENT_VERSION};
+use crate::flows::effect::{Done, PrintProblem};
+use crate::flows::guide::GuideIntent;
+use crate::flows::identify::IdentifyStatus as FlowIdentify;
 use crate::flows::kiosk::{
-    Entry as FlowEntry, IdentifyStatus as FlowIdentify, Intent, Kiosk, Notice, Page as FlowPage,
-    PaperState as FlowPaper,
+    Entry as FlowEntry, Intent, Kiosk, Notice, Page as FlowPage, PaperState as FlowPaper,
 };
+use crate::flows::maintenance::MaintenanceIntent;
+use crate::flows::rating::RateIntent;
+use crate::flows::ticket::TicketIntent;
 use crate::kiosk::effects::EffectRunner;
 use crate::shared::catalog::{Category, ServiceItem};
 use crate::shared::config::Locale;
+use hallkiosk_drivers::event::DeviceKind;
 use hallkiosk_drivers::sim::fixtures::CardFixture;
 use hallkiosk_drivers::sim::DockCommand;
 use hallkiosk_drivers::DeviceEvent;
@@ -288,63 +293,69 @@ impl KioskUi {
         app.on_set_elder(move |on| w.send(Intent::SetElder(on)));
         let w = weak.clone();
         app.on_choose_category(move |c| {
-            w.send(Intent::ChooseCategory(match c {
+            w.send(Intent::Guide(GuideIntent::ChooseCategory(match c {
                 GuideCategory::Personal => Category::Personal,
                 GuideCategory::LegalPerson => Category::LegalPerson,
-            }))
+            })))
         });
         let w = weak.clone();
-        app.on_choose_theme(move |code| w.send(Intent::ChooseTheme(code.into())));
+        app.on_choose_theme(move |code| {
+            w.send(Intent::Guide(GuideIntent::ChooseTheme(code.into())))
+        });
         let w = weak.clone();
-        app.on_choose_item(move |id| w.send(Intent::ChooseItem(id.into())));
+        app.on_choose_item(move |id| w.send(Intent::Guide(GuideIntent::ChooseItem(id.into()))));
         let w = weak.clone();
-        app.on_search(move |q| w.send(Intent::Search(q.into())));
+        app.on_search(move |q| w.send(Intent::Guide(GuideIntent::Search(q.into()))));
         let w = weak.clone();
         app.on_search_backspace(move || {
             if let Some(ui) = w.upgrade() {
                 let mut q = ui.with_kiosk(|k| k.guide().query.clone());
                 q.pop();
-                ui.intent(Intent::Search(q));
+                ui.intent(Intent::Guide(GuideIntent::Search(q)));
             }
         });
         let w = weak.clone();
-        app.on_apply_theme(move |t| w.send(Intent::ApplyTheme(t.into())));
+        app.on_apply_theme(move |t| w.send(Intent::Apply(ApplyIntent::ChooseTheme(t.into()))));
         let w = weak.clone();
         app.on_apply_for(move |id| w.send(Intent::ApplyFor(id.into())));
         let w = weak.clone();
-        app.on_focus_field(move |i| w.send(Intent::FocusField(i.max(0) as usize)));
+        app.on_focus_field(move |i| {
+            w.send(Intent::Apply(ApplyIntent::FocusField(i.max(0) as usize)))
+        });
         let w = weak.clone();
         app.on_key(move |k| {
             if let Some(c) = k.chars().next() {
-                w.send(Intent::Key(c))
+                w.send_key(KeyTap::Key(c))
             }
         });
         let w = weak.clone();
         app.on_pick(move |k| {
             if let Some(c) = k.chars().next() {
-                w.send(Intent::Pick(c))
+                w.send(Intent::Apply(ApplyIntent::Pick(c)))
             }
         });
-        app.on_backspace(send(Intent::Backspace));
-        app.on_clear_field(send(Intent::ClearField));
-        app.on_next(send(Intent::Next));
-        app.on_capture(send(Intent::Capture));
-        app.on_retake(send(Intent::Retake));
-        app.on_defer_material(send(Intent::DeferMaterial));
         let w = weak.clone();
-        app.on_set_consent(move |on| w.send(Intent::SetConsent(on)));
-        app.on_submit(send(Intent::Submit));
-        app.on_reprint(send(Intent::Reprint));
+        app.on_backspace(move || w.send_key(KeyTap::Backspace));
         let w = weak.clone();
-        app.on_choose_queue(move |c| w.send(Intent::ChooseQueue(c.into())));
+        app.on_clear_field(move || w.send_key(KeyTap::Clear));
+        app.on_next(send(Intent::Apply(ApplyIntent::Next)));
+        app.on_capture(send(Intent::Apply(ApplyIntent::Capture)));
+        app.on_retake(send(Intent::Apply(ApplyIntent::Retake)));
+        app.on_defer_material(send(Intent::Apply(ApplyIntent::DeferMaterial)));
         let w = weak.clone();
-        app.on_rate_level(move |i| w.send(Intent::RateLevel(i.max(0) as usize)));
+        app.on_set_consent(move |on| w.send(Intent::Apply(ApplyIntent::SetConsent(on))));
+        app.on_submit(send(Intent::Apply(ApplyIntent::Submit)));
+        app.on_reprint(send(Intent::Apply(ApplyIntent::Reprint)));
         let w = weak.clone();
-        app.on_rate_reason(move |i| w.send(Intent::RateReason(i.max(0) as usize)));
+        app.on_choose_queue(move |c| w.send(Intent::Ticket(TicketIntent::ChooseQueue(c.into()))));
+        let w = weak.clone();
+        app.on_rate_level(move |i| w.send(Intent::Rate(RateIntent::Level(i.max(0) as usize))));
+        let w = weak.clone();
+        app.on_rate_reason(move |i| w.send(Intent::Rate(RateIntent::Reason(i.max(0) as usize))));
         app.on_open_maintenance(send(Intent::OpenMaintenance));
-        app.on_enter_pin(send(Intent::EnterPin));
-        app.on_refresh_stats(send(Intent::RefreshStats));
-        app.on_print_status(send(Intent::PrintStatus));
+        app.on_enter_pin(send(Intent::Maintenance(MaintenanceIntent::EnterPin)));
+        app.on_refresh_stats(send(Intent::Maintenance(MaintenanceIntent::RefreshStats)));
+        app.on_print_status(send(Intent::Maintenance(MaintenanceIntent::PrintStatus)));
         let w = weak;
         app.on_dock(move |action| {
             if let Some(ui) = w.upgrade() {
@@ -483,7 +494,7 @@ impl KioskUi {
                 .map(|p| p.text().get(locale).into())
                 .unwrap_or_default();
             view.can_defer =
-                m.problem == Some(crate::flows::apply::CaptureProblem::CameraUnavailable);
+                m.problem == Some(crate::flows::effect::CaptureProblem::CameraUnavailable);
             if let Some(photo) = &m.photo {
                 view.has_photo = true;
                 let key = (n, photo.jpeg.len());
@@ -554,10 +565,9 @@ impl KioskUi {
     }
 
     fn refresh_hall(&self, k: &Kiosk, locale: Locale) {
-        use crate::flows::hall::{
-            local_state_text, platform_state_text, ProgressStep, RatingStep, TicketStep, LEVELS,
-            REASONS,
-        };
+        use crate::flows::progress::{local_state_text, platform_state_text, ProgressStep};
+        use crate::flows::rating::{RatingStep, LEVELS, REASONS};
+        use crate::flows::ticket::TicketStep;
         let app = &self.app;
         let en = locale == Locale::En;
         match k.page() {
@@ -688,19 +698,21 @@ impl KioskUi {
                 }
                 app.set_maintenance_view(v);
                 let devices: Vec<DeviceLine> = [
-                    ("reader", "读卡器", "ID reader"),
-                    ("printer", "打印机", "Printer"),
-                    ("scanner", "扫码器", "Scanner"),
-                    ("camera", "高拍仪", "Document camera"),
+                    (DeviceKind::IdCardReader, "读卡器", "ID reader"),
+                    (DeviceKind::Printer, "打印机", "Printer"),
+                    (DeviceKind::Scanner, "扫码器", "Scanner"),
+                    (DeviceKind::Camera, "高拍仪", "Document camera"),
                 ]
                 .into_iter()
                 .map(|(key, zh, en_name)| {
-                    let fault = k.faults().get(key);
+                    let fault = k.faults().get(&key);
                     DeviceLine {
                         device: if en { en_name } else { zh }.into(),
                         state: match fault {
                             Some(why) => why.as_str().into(),
-                            None if key == "printer" && k.paper() == FlowPaper::NearEnd => {
+                            None if key == DeviceKind::Printer
+                                && k.paper() == FlowPaper::NearEnd =>
+                            {
                                 "paper near end".into()
                             }
                             None => "ok".into(),
@@ -769,6 +781,28 @@ impl WeakKioskUi {
             ui.intent(intent);
         }
     }
+
+    /// The window has one keyboard callback for the form's keyboards and the PIN pad; the page
+    /// showing says whose key it is.
+    fn send_key(&self, tap: KeyTap) {
+        let Some(ui) = self.upgrade() else { return };
+        let maintenance = ui.with_kiosk(|k| k.page() == FlowPage::Maintenance);
+        ui.intent(match (tap, maintenance) {
+            (KeyTap::Key(c), true) => Intent::Maintenance(MaintenanceIntent::Key(c)),
+            (KeyTap::Backspace, true) => Intent::Maintenance(MaintenanceIntent::Backspace),
+            (KeyTap::Clear, true) => Intent::Maintenance(MaintenanceIntent::Clear),
+            (KeyTap::Key(c), false) => Intent::Apply(ApplyIntent::Key(c)),
+            (KeyTap::Backspace, false) => Intent::Apply(ApplyIntent::Backspace),
+            (KeyTap::Clear, false) => Intent::Apply(ApplyIntent::ClearField),
+        });
+    }
+}
+
+#[derive(Clone, Copy)]
+enum KeyTap {
+    Key(char),
+    Backspace,
+    Clear,
 }
 
 fn model<T: Clone + 'static>(rows: Vec<T>) -> ModelRc<T> {

@@ -8,7 +8,7 @@
 //! wanted (plugging it back in brings the preview back); a capture reports it as
 //! [`CaptureProblem::CameraUnavailable`] and the flow offers 到窗口补交.
 
-use crate::flows::apply::{CaptureProblem, Done, Photo};
+use crate::flows::effect::{CaptureProblem, Done, Photo};
 use hallkiosk_drivers::camera::page::{capture_page, preview, MAX_BYTES};
 use hallkiosk_drivers::camera::{FileSource, FrameSource, V4l2Source};
 use hallkiosk_drivers::transport::DeviceAddress;

@@ -12,8 +12,10 @@
 //!
 //! Nothing here decides what the citizen sees; the flow does, from the `Done` it gets.
 
-use crate::flows::apply::{Done, Effect, PrintProblem, ReceiptInfo, SaveProblem, Saved};
-use crate::flows::hall::{MaintenanceStats, ProgressLookup, ProgressReport, Ticket};
+use crate::flows::effect::{
+    Done, Effect, MaintenanceStats, PrintProblem, ProgressLookup, ProgressReport, ReceiptInfo,
+    SaveProblem, Saved, Ticket,
+};
 use crate::kiosk::document_camera::DocumentCamera;
 use crate::kiosk::receipt::{
     application_receipt, local_time, status_receipt, ticket_receipt, ReceiptPlace,

@@ -2,7 +2,7 @@
 //! kiosk, a QR code with the tracking code and its verification digest, and a plain note when the
 //! submission waits offline.
 
-use crate::flows::apply::ReceiptInfo;
+use crate::flows::effect::ReceiptInfo;
 use crate::shared::config::Locale;
 use hallkiosk_drivers::printer::receipt::{Align, Receipt};
 
@@ -49,7 +49,7 @@ pub fn application_receipt(info: &ReceiptInfo, place: &ReceiptPlace<'_>) -> Rece
 
 /// A queue ticket (取号凭条): number big, category, people ahead, time; a note when the kiosk
 /// numbered it itself.
-pub fn ticket_receipt(t: &crate::flows::hall::Ticket, place: &ReceiptPlace<'_>) -> Receipt {
+pub fn ticket_receipt(t: &crate::flows::effect::Ticket, place: &ReceiptPlace<'_>) -> Receipt {
     let en = t.locale == Locale::En;
     let mut r = Receipt::new()
         .styled("排队取号", Align::Centre, (1, 1), true)

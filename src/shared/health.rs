@@ -4,12 +4,12 @@
 //! Health carries device words only ("paper out", "unplugged"), never personal data.
 
 use crate::outbox::{self, HealthLevel};
-use hallkiosk_drivers::event::DeviceEvent;
+use hallkiosk_drivers::event::{DeviceEvent, DeviceKind};
 use std::sync::mpsc;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// A device's health after `event`, if the event says anything about it.
-pub fn health_of(event: &DeviceEvent) -> Option<(&'static str, HealthLevel, String)> {
+pub fn health_of(event: &DeviceEvent) -> Option<(DeviceKind, HealthLevel, String)> {
     match event {
         DeviceEvent::PrinterStatus(s) => {
             let mut faults = Vec::new();
@@ -32,18 +32,22 @@ pub fn health_of(event: &DeviceEvent) -> Option<(&'static str, HealthLevel, Stri
                 faults.push("recoverable error");
             }
             Some(if !faults.is_empty() {
-                ("printer", HealthLevel::Fault, faults.join(", "))
+                (DeviceKind::Printer, HealthLevel::Fault, faults.join(", "))
             } else if s.paper_near_end {
-                ("printer", HealthLevel::Warning, "paper near end".into())
+                (
+                    DeviceKind::Printer,
+                    HealthLevel::Warning,
+                    "paper near end".into(),
+                )
             } else {
-                ("printer", HealthLevel::Ok, "ready".into())
+                (DeviceKind::Printer, HealthLevel::Ok, "ready".into())
             })
         }
         DeviceEvent::DeviceFault { device, reason } => {
-            Some((device.as_str(), HealthLevel::Fault, reason.clone()))
+            Some((*device, HealthLevel::Fault, reason.clone()))
         }
         DeviceEvent::DeviceRecovered { device } => {
-            Some((device.as_str(), HealthLevel::Ok, "working".into()))
+            Some((*device, HealthLevel::Ok, "working".into()))
         }
         _ => None,
     }
@@ -53,12 +57,12 @@ pub fn health_of(event: &DeviceEvent) -> Option<(&'static str, HealthLevel, Stri
 /// the disk). Dropping it ends the thread.
 #[derive(Clone)]
 pub struct HealthRecorder {
-    tx: mpsc::Sender<(&'static str, HealthLevel, String)>,
+    tx: mpsc::Sender<(DeviceKind, HealthLevel, String)>,
 }
 
 impl HealthRecorder {
     pub fn start(config: &crate::shared::config::Config) -> HealthRecorder {
-        let (tx, rx) = mpsc::channel::<(&'static str, HealthLevel, String)>();
+        let (tx, rx) = mpsc::channel::<(DeviceKind, HealthLevel, String)>();
         let config = config.clone();
         std::thread::Builder::new()
             .name("device-health".into())
@@ -80,7 +84,7 @@ impl HealthRecorder {
                     while let Ok((device, level, detail)) = rx.recv() {
                         if let Err(e) = ob
                             .set_device_health(
-                                device,
+                                device.as_str(),
                                 level,
                                 &detail,
                                 crate::shared::clock::now_ms(),
@@ -142,7 +146,7 @@ mod tests {
         assert_eq!(
             health_of(&DeviceEvent::PrinterStatus(s)).unwrap(),
             (
-                "printer",
+                DeviceKind::Printer,
                 HealthLevel::Warning,
                 "paper near end".to_string()
             )
@@ -152,7 +156,7 @@ mod tests {
         assert_eq!(
             health_of(&DeviceEvent::PrinterStatus(s)).unwrap(),
             (
-                "printer",
+                DeviceKind::Printer,
                 HealthLevel::Fault,
                 "cover open, paper out".to_string()
             )
@@ -161,7 +165,7 @@ mod tests {
             device: DeviceKind::IdCardReader,
             reason: "unplugged".into(),
         };
-        assert_eq!(health_of(&fault).unwrap().0, "idcard");
+        assert_eq!(health_of(&fault).unwrap().0, DeviceKind::IdCardReader);
         assert_eq!(health_of(&DeviceEvent::CardRemoved), None);
     }
 }

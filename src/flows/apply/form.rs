@@ -1,0 +1,237 @@
+//! The application form: fields pre-filled from the card, the two on-screen keyboards (a digits
+//! pad and a full keyboard with pinyin input), and validation in plain words.
+
+use super::pinyin;
+use super::Application;
+use crate::flows::text::Text2;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// Longest text a text field takes, in characters.
+pub const TEXT_MAX: usize = 60;
+/// How many pinyin candidates the keyboard shows at once.
+pub const CANDIDATES: usize = 12;
+
+/// The form's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKey {
+    Name,
+    Gender,
+    Nation,
+    BirthDate,
+    Address,
+    IdNumber,
+    Phone,
+    MailingAddress,
+}
+
+/// Which keyboard a field uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyboard {
+    /// Read from the card, not editable.
+    None,
+    Digits,
+    /// Full keyboard with pinyin input.
+    Pinyin,
+}
+
+impl FieldKey {
+    /// The name of the field in the submission sent to the platform.
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            FieldKey::Name => "name",
+            FieldKey::Gender => "gender",
+            FieldKey::Nation => "nation",
+            FieldKey::BirthDate => "birth_date",
+            FieldKey::Address => "address",
+            FieldKey::IdNumber => "id_number",
+            FieldKey::Phone => "phone",
+            FieldKey::MailingAddress => "mailing_address",
+        }
+    }
+
+    pub fn label(self) -> Text2 {
+        let (zh, en) = match self {
+            FieldKey::Name => ("姓名", "Name"),
+            FieldKey::Gender => ("性别", "Sex"),
+            FieldKey::Nation => ("民族", "Ethnic group"),
+            FieldKey::BirthDate => ("出生日期", "Date of birth"),
+            FieldKey::Address => ("住址", "Address"),
+            FieldKey::IdNumber => ("公民身份号码", "ID number"),
+            FieldKey::Phone => ("联系电话", "Mobile phone"),
+            FieldKey::MailingAddress => ("通讯地址", "Mailing address"),
+        };
+        Text2 { zh, en }
+    }
+
+    pub fn keyboard(self) -> Keyboard {
+        match self {
+            FieldKey::Phone => Keyboard::Digits,
+            FieldKey::MailingAddress => Keyboard::Pinyin,
+            _ => Keyboard::None,
+        }
+    }
+}
+
+/// What is wrong with a field, in plain words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldProblem {
+    Missing,
+    PhoneFormat,
+    TooLong,
+}
+
+impl FieldProblem {
+    pub fn text(self) -> Text2 {
+        match self {
+            FieldProblem::Missing => Text2 {
+                zh: "请填写此项",
+                en: "Please fill this in",
+            },
+            FieldProblem::PhoneFormat => Text2 {
+                zh: "请输入以1开头的11位手机号码",
+                en: "Enter an 11-digit mobile number starting with 1",
+            },
+            FieldProblem::TooLong => Text2 {
+                zh: "内容过长，请精简到60个字以内",
+                en: "Too long: at most 60 characters",
+            },
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct Field {
+    #[zeroize(skip)]
+    pub key: FieldKey,
+    pub value: String,
+    #[zeroize(skip)]
+    pub problem: Option<FieldProblem>,
+}
+
+impl Field {
+    /// The value as the screen shows it: the ID number masked.
+    pub fn shown(&self) -> String {
+        match self.key {
+            FieldKey::IdNumber => hallkiosk_drivers::idcard::mask_middle(&self.value, 3, 4),
+            _ => self.value.clone(),
+        }
+    }
+
+    pub(super) fn check(&self) -> Option<FieldProblem> {
+        let v = self.value.trim();
+        match self.key {
+            FieldKey::Phone => {
+                if v.is_empty() {
+                    Some(FieldProblem::Missing)
+                } else if v.len() != 11
+                    || !v.starts_with('1')
+                    || !v.bytes().all(|b| b.is_ascii_digit())
+                {
+                    Some(FieldProblem::PhoneFormat)
+                } else {
+                    None
+                }
+            }
+            FieldKey::MailingAddress => {
+                if v.is_empty() {
+                    Some(FieldProblem::Missing)
+                } else if v.chars().count() > TEXT_MAX {
+                    Some(FieldProblem::TooLong)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Application {
+    /// The keyboard the focused field uses.
+    pub fn keyboard(&self) -> Keyboard {
+        self.focus
+            .and_then(|i| self.fields.get(i))
+            .map_or(Keyboard::None, |f| f.key.keyboard())
+    }
+
+    /// Pinyin candidates for the letters typed.
+    pub fn candidates(&self) -> Vec<char> {
+        pinyin::candidates(&self.pinyin, CANDIDATES)
+    }
+
+    pub fn focus(&mut self, index: usize) {
+        if self
+            .fields
+            .get(index)
+            .is_some_and(|f| f.key.keyboard() != Keyboard::None)
+        {
+            self.focus = Some(index);
+            self.pinyin.clear();
+        }
+    }
+
+    /// A key on the on-screen keyboard: a digit on the digits pad, a letter (pinyin) or a digit on
+    /// the full keyboard.
+    pub fn key(&mut self, c: char) {
+        let Some(i) = self.focus else { return };
+        let keyboard = self.keyboard();
+        let field = &mut self.fields[i];
+        match keyboard {
+            Keyboard::None => {}
+            Keyboard::Digits => {
+                if c.is_ascii_digit() && field.value.len() < 11 {
+                    field.value.push(c);
+                    field.problem = None;
+                }
+            }
+            Keyboard::Pinyin => {
+                if c.is_ascii_alphabetic() {
+                    let mut next = self.pinyin.clone();
+                    next.push(c.to_ascii_lowercase());
+                    if pinyin::is_prefix(&next) {
+                        self.pinyin = next;
+                    }
+                } else if field.value.chars().count() < TEXT_MAX
+                    && (c.is_ascii_digit() || "-#（）()、，,".contains(c))
+                {
+                    field.value.push(c);
+                    field.problem = None;
+                }
+            }
+        }
+    }
+
+    /// A candidate character picked: it goes into the field and the typed letters are cleared.
+    pub fn pick(&mut self, c: char) {
+        let Some(i) = self.focus else { return };
+        if self.keyboard() != Keyboard::Pinyin || !self.candidates().contains(&c) {
+            return;
+        }
+        let field = &mut self.fields[i];
+        if field.value.chars().count() < TEXT_MAX {
+            field.value.push(c);
+            field.problem = None;
+        }
+        self.pinyin.clear();
+    }
+
+    /// Backspace: a typed pinyin letter first, else the field's last character.
+    pub fn backspace(&mut self) {
+        let Some(i) = self.focus else { return };
+        if self.pinyin.pop().is_some() {
+            return;
+        }
+        if self.keyboard() != Keyboard::None {
+            self.fields[i].value.pop();
+        }
+    }
+
+    /// Clears the focused field (a long address the citizen wants to retype).
+    pub fn clear_field(&mut self) {
+        let Some(i) = self.focus else { return };
+        if self.keyboard() != Keyboard::None {
+            self.fields[i].value.zeroize();
+            self.pinyin.clear();
+        }
+    }
+}

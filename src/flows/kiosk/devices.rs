@@ -1,0 +1,139 @@
+//! What device services tell the kiosk: a card read (a new session, or a technician), a card
+//! lifted, a scanned code routed to its page, the printer's paper, a device's fault. Card and code
+//! handling belongs to identification, but it spans pages: a card read anywhere changes whose
+//! session it is.
+
+use super::*;
+
+impl Kiosk {
+    /// An event from a device service. `today` is the local date `YYYY-MM-DD` (for card expiry).
+    pub fn device_event(&mut self, event: DeviceEvent, today: &str) {
+        match event {
+            DeviceEvent::CardPresented(card) => {
+                self.idle.activity();
+                self.card_removed_prompt = false;
+                if self.hall.admin_card(&card.id_number) {
+                    // A technician's card opens maintenance and identifies nobody.
+                    self.end_session();
+                    self.maintenance = Some(Maintenance::unlocked());
+                    self.go(Page::Maintenance);
+                    self.effects.push(Effect::MaintenanceStats);
+                    return;
+                }
+                if card.is_expired_on(today) {
+                    // An expired card identifies nobody; whatever session there was stays as it was.
+                    self.show_identify(IdentifyStatus::Expired);
+                    return;
+                }
+                // A new card is a new person: the previous session is wiped first, and with it
+                // any application in progress (unless it is saved and only its receipt shows).
+                self.session = Some(Session::with_card(*card));
+                if self
+                    .apply
+                    .as_ref()
+                    .is_some_and(|a| a.step != ApplyStep::Submitted)
+                {
+                    self.apply = None;
+                    if self.page == Page::Apply {
+                        self.page = Page::Home;
+                        self.history.clear();
+                    }
+                }
+                match self.page {
+                    Page::Home | Page::Identify => self.show_identify(IdentifyStatus::Greeting),
+                    Page::Progress => self.lookup_person(),
+                    _ => self.notice = Some((Notice::Identified, Duration::ZERO)),
+                }
+            }
+            DeviceEvent::CardRemoved => {
+                if self.session.is_some() && self.page != Page::Home {
+                    self.card_removed_prompt = true;
+                }
+            }
+            DeviceEvent::CardRejected(_) => {
+                // Whatever went wrong with the read, the citizen's next step is the same.
+                self.idle.activity();
+                self.show_identify(IdentifyStatus::Rejected);
+            }
+            DeviceEvent::CodeScanned(payload) => {
+                self.idle.activity();
+                match self.router.classify(&payload.text) {
+                    ScanKind::Eid => self.show_identify(IdentifyStatus::EidNeedsNetwork),
+                    ScanKind::Receipt { tracking_code, .. } => {
+                        self.go(Page::Progress);
+                        self.progress = Some(ProgressStep::Looking);
+                        self.effects
+                            .push(Effect::LookupProgress(ProgressLookup::Code(tracking_code)));
+                    }
+                    ScanKind::Url | ScanKind::Other => {
+                        self.notice = Some((Notice::CodeNotUnderstood, Duration::ZERO))
+                    }
+                }
+            }
+            DeviceEvent::PrinterStatus(status) => {
+                self.paper = paper_state(status);
+                match crate::shared::health::health_of(&DeviceEvent::PrinterStatus(status)) {
+                    Some((_, crate::outbox::HealthLevel::Fault, why)) => {
+                        self.faults.insert(DeviceKind::Printer, why);
+                    }
+                    _ => {
+                        self.faults.remove(&DeviceKind::Printer);
+                    }
+                }
+            }
+            DeviceEvent::DeviceFault { device, ref reason }
+                if device != DeviceKind::IdCardReader =>
+            {
+                self.faults.insert(device, reason.clone());
+            }
+            DeviceEvent::DeviceRecovered { device } if device != DeviceKind::IdCardReader => {
+                self.faults.remove(&device);
+            }
+            DeviceEvent::DeviceFault {
+                device: DeviceKind::IdCardReader,
+                ref reason,
+            } => {
+                self.faults.insert(DeviceKind::IdCardReader, reason.clone());
+                self.reader_fault = true;
+                if self.page == Page::Identify {
+                    self.identify_status = IdentifyStatus::ReaderFault;
+                }
+            }
+            DeviceEvent::DeviceRecovered {
+                device: DeviceKind::IdCardReader,
+            } => {
+                self.faults.remove(&DeviceKind::IdCardReader);
+                self.reader_fault = false;
+                if self.identify_status == IdentifyStatus::ReaderFault {
+                    self.identify_status = IdentifyStatus::Waiting;
+                }
+            }
+            DeviceEvent::DeviceFault { .. } | DeviceEvent::DeviceRecovered { .. } => {}
+        }
+    }
+
+    pub(super) fn lookup_person(&mut self) {
+        let Some(number) = self
+            .session
+            .as_ref()
+            .and_then(Session::card)
+            .map(|c| zeroize::Zeroizing::new(c.id_number.clone()))
+        else {
+            self.progress = Some(ProgressStep::Waiting);
+            return;
+        };
+        self.progress = Some(ProgressStep::Looking);
+        self.effects
+            .push(Effect::LookupProgress(ProgressLookup::Person(number)));
+    }
+}
+
+fn paper_state(s: PrinterStatus) -> PaperState {
+    if s.paper_end {
+        PaperState::Out
+    } else if s.paper_near_end {
+        PaperState::NearEnd
+    } else {
+        PaperState::Ok
+    }
+}
