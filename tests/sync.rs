@@ -223,7 +223,7 @@ fn every_submission_arrives_once_and_leaves_no_personal_data_behind() {
     let config = hallkiosk::shared::config::Config::load(Some(&lab.config))
         .unwrap()
         .0;
-    let health = hallkiosk::shared::health::HealthRecorder::start(&config);
+    let health = hallkiosk::kiosk::health::HealthRecorder::start(&config);
     let paper_out = hallkiosk_drivers::printer::PrinterStatus {
         paper_end: true,
         ..Default::default()

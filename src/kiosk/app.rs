@@ -55,7 +55,7 @@ pub fn start_with_clock(config: &Config, catalog: Catalog, today: Today) -> Resu
     // `sim` devices become simulators with addresses; from here on every device is opened alike.
     let (config, rig) = resolve_simulated(config)?;
     let config = &config;
-    let health = crate::shared::health::HealthRecorder::start(config);
+    let health = crate::kiosk::health::HealthRecorder::start(config);
     tracing::info!(printer = %config.devices.printer, "starting the printer service");
     let (printer_events, jobs) = crate::kiosk::devices::spawn_printer_service(
         config.devices.printer.clone(),

@@ -12,6 +12,7 @@ pub mod control;
 pub mod devices;
 pub mod document_camera;
 pub mod effects;
+pub mod health;
 pub mod receipt;
 pub mod startup;
 pub mod watchdog;

@@ -253,23 +253,7 @@ pub enum Outcome {
     RetryAt { error: String, at_ms: i64 },
 }
 
-/// A device's health as the heartbeat reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HealthLevel {
-    Ok,
-    Warning,
-    Fault,
-}
-
-impl HealthLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HealthLevel::Ok => "ok",
-            HealthLevel::Warning => "warning",
-            HealthLevel::Fault => "fault",
-        }
-    }
-}
+pub use crate::shared::health::HealthLevel;
 
 /// The outbox of one kiosk.
 pub struct Outbox {

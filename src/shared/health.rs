@@ -1,12 +1,8 @@
-//! Device health for the heartbeat. The kiosk process sees the devices' events; the sync daemon
-//! (which has no device access) sends the heartbeat. So the kiosk process records each device's
-//! health in the outbox database (`device_health`), and the daemon reads it from there.
-//! Health carries device words only ("paper out", "unplugged"), never personal data.
+//! Device health in device words ("paper out", "unplugged"), never personal data: what an event
+//! says about a device. The kiosk records it for the heartbeat (`crate::kiosk::health`); the
+//! maintenance screen shows it.
 
-use crate::outbox::{self, HealthLevel};
 use hallkiosk_drivers::event::{DeviceEvent, DeviceKind};
-use std::sync::mpsc;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 /// A device's health after `event`, if the event says anything about it.
 pub fn health_of(event: &DeviceEvent) -> Option<(DeviceKind, HealthLevel, String)> {
@@ -53,79 +49,21 @@ pub fn health_of(event: &DeviceEvent) -> Option<(DeviceKind, HealthLevel, String
     }
 }
 
-/// Writes health changes to the outbox database from its own thread (the UI thread never waits on
-/// the disk). Dropping it ends the thread.
-#[derive(Clone)]
-pub struct HealthRecorder {
-    tx: mpsc::Sender<(DeviceKind, HealthLevel, String)>,
+/// A device's health as the heartbeat reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthLevel {
+    Ok,
+    Warning,
+    Fault,
 }
 
-impl HealthRecorder {
-    pub fn start(config: &crate::shared::config::Config) -> HealthRecorder {
-        let (tx, rx) = mpsc::channel::<(DeviceKind, HealthLevel, String)>();
-        let config = config.clone();
-        std::thread::Builder::new()
-            .name("device-health".into())
-            .spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
-                    return;
-                };
-                rt.block_on(async move {
-                    let ob = match outbox::open_configured(&config).await {
-                        Ok(ob) => ob,
-                        Err(e) => {
-                            tracing::warn!("device health will not reach the heartbeat: {e:#}");
-                            return;
-                        }
-                    };
-                    while let Ok((device, level, detail)) = rx.recv() {
-                        if let Err(e) = ob
-                            .set_device_health(
-                                device.as_str(),
-                                level,
-                                &detail,
-                                crate::shared::clock::now_ms(),
-                            )
-                            .await
-                        {
-                            tracing::warn!("cannot record {device} health: {e}");
-                        }
-                    }
-                    ob.close().await;
-                });
-            })
-            .ok();
-        HealthRecorder { tx }
-    }
-
-    pub fn record(&self, event: &DeviceEvent) {
-        if let Some(h) = health_of(event) {
-            let _ = self.tx.send(h);
+impl HealthLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthLevel::Ok => "ok",
+            HealthLevel::Warning => "warning",
+            HealthLevel::Fault => "fault",
         }
-    }
-
-    /// Passes `events` on unchanged, recording health on the way.
-    pub fn tap(
-        &self,
-        mut events: UnboundedReceiver<DeviceEvent>,
-    ) -> UnboundedReceiver<DeviceEvent> {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let me = self.clone();
-        std::thread::Builder::new()
-            .name("device-health-tap".into())
-            .spawn(move || {
-                while let Some(event) = events.blocking_recv() {
-                    me.record(&event);
-                    if tx.send(event).is_err() {
-                        break;
-                    }
-                }
-            })
-            .ok();
-        rx
     }
 }
 

@@ -73,7 +73,7 @@ impl Kiosk {
             DeviceEvent::PrinterStatus(status) => {
                 self.paper = paper_state(status);
                 match crate::shared::health::health_of(&DeviceEvent::PrinterStatus(status)) {
-                    Some((_, crate::outbox::HealthLevel::Fault, why)) => {
+                    Some((_, crate::shared::health::HealthLevel::Fault, why)) => {
                         self.faults.insert(DeviceKind::Printer, why);
                     }
                     _ => {
