@@ -9,7 +9,7 @@
 //! - the real `hallkiosk sync` daemon process and the real `hallkiosk-platform` process.
 //!
 //! Where to tap comes from the kiosk's debug-only control socket (`run --control-socket`,
-//! src/control.rs), which tells where an element with an accessible label is on the screen.
+//! src/kiosk/control.rs), which tells where an element with an accessible label is on the screen.
 //!
 //! The visit: a one-material application, a queue ticket, a progress query by scanning the printed
 //! receipt, and a rating. Checked: the printer's page has a QR that decodes to the tracking code on

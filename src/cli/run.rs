@@ -30,7 +30,7 @@ pub struct RunArgs {
     #[arg(long)]
     exit_after_first_frame: bool,
     /// Answer where labelled elements are on screen at this Unix socket, for the end-to-end
-    /// test's synthetic taps (debug builds only; see src/control.rs)
+    /// test's synthetic taps (debug builds only; see src/kiosk/control.rs)
     #[cfg(debug_assertions)]
     #[arg(long, value_name = "PATH", hide = true)]
     control_socket: Option<PathBuf>,

@@ -1,8 +1,19 @@
-//! The citizen's session: everything personal the kiosk holds about the person in front of it.
+//! The citizen's session: who is in front of the kiosk (the card read from the reader).
 //!
-//! There is exactly one place for citizen data in memory — this value — and it is zeroized when the
-//! session ends (idle timeout, card removed and not continued, finish, going home). Its `Debug`
-//! shows only masked values.
+//! Personal data in memory lives in these places, all owned by the routing `Kiosk` and all dropped —
+//! and zeroized by their `ZeroizeOnDrop` — when the session ends (idle timeout, card removed and
+//! not continued, finish, going home, a new card):
+//!
+//! | what | where | also wiped |
+//! |---|---|---|
+//! | the card (name, number, address, dates, photo bytes) | [`Session`] | — |
+//! | the form's values (copied from the card, typed) and pinyin letters | `apply::Application::fields`, `pinyin` | on saving (the screen shows only the tracking code) |
+//! | material photos | `apply::Application::materials` | on saving |
+//! | the ID number for a progress lookup | `effect::ProgressLookup::Person` (`Zeroizing`) | when the lookup is answered |
+//! | a submission on its way to the outbox | `Effect::Save` (sealed by the store thread) | once written |
+//! | the maintenance PIN as typed | `maintenance::Maintenance::pin` (`Zeroizing`) | on 确定 |
+//!
+//! Every such type shows only masked values in `Debug`.
 
 use hallkiosk_drivers::idcard::IdCard;
 use std::fmt;
