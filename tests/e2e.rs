@@ -506,3 +506,106 @@ fn a_citizens_visit_on_the_real_binary_in_an_x_window() {
         assert!(!kiosk_log.contains(secret), "{secret} in the kiosk's log");
     }
 }
+
+/// The dev kiosk — `hallkiosk run` on embedded defaults, every device `sim` — runs the real
+/// drivers: the dock's "place card" reaches the screen through the simulated SAM on a pty and the
+/// reader service (its own "card presented" log line), and the dock's "paper out" through the
+/// printer service's status poll over loopback TCP.
+#[test]
+fn the_dev_kiosk_on_embedded_defaults_runs_the_real_drivers() {
+    assert!(
+        !Path::new("/etc/hallkiosk/config.toml").exists(),
+        "this machine has /etc/hallkiosk/config.toml: the kiosk would not use its embedded defaults"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let x = Xvfb::start(1920, 1080);
+    let socket = dir.path().join("control.sock");
+    let first_frame = dir.path().join("first-frame");
+    let kiosk_log = dir.path().join("kiosk.log");
+    let kiosk = Process(
+        Command::new(env!("CARGO_BIN_EXE_hallkiosk"))
+            .args(["run", "--control-socket"])
+            .arg(&socket)
+            .arg("--first-frame-file")
+            .arg(&first_frame)
+            .env("DISPLAY", &x.display)
+            .env("XDG_DATA_HOME", dir.path())
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&kiosk_log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let log = || without_colours(&std::fs::read_to_string(&kiosk_log).unwrap_or_default());
+    assert!(
+        until(Duration::from_secs(60), || first_frame.exists()),
+        "no first frame within 60 s: {}",
+        log()
+    );
+    let requests = UnixStream::connect(&socket).unwrap();
+    requests
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut screen = Screen {
+        display: x.display.clone(),
+        replies: BufReader::new(requests.try_clone().unwrap()),
+        requests,
+        kiosk,
+        taps: 0,
+    };
+    // Every device is a simulator behind a real address.
+    for device in ["idcard", "scanner", "printer", "camera"] {
+        assert!(
+            log().contains(&format!("simulated device device=\"{device}\"")),
+            "no simulated {device} in the log: {}",
+            log()
+        );
+    }
+    assert!(log().contains("serial:/dev/pts/"), "{}", log());
+    assert!(log().contains("tcp:127.0.0.1:"), "{}", log());
+
+    screen.tap("办事");
+    assert!(!log().contains("card presented"));
+    screen.tap("放置居民身份证");
+    assert!(
+        screen.until_shows(Duration::from_secs(10), "您好，张*三"),
+        "the dock's card never reached the screen: {}",
+        log()
+    );
+    assert!(
+        log().contains("hallkiosk_drivers::idcard::service") && log().contains("card presented"),
+        "the reader service did not read the card: {}",
+        log()
+    );
+
+    screen.tap("首页");
+    let banner = "打印机缺纸：办理结果将显示在屏幕上，请联系工作人员补纸";
+    assert!(!screen.shows(banner));
+    screen.tap("打印机缺纸");
+    assert!(
+        screen.until_shows(Duration::from_secs(10), banner),
+        "paper out never reached the flow: {}",
+        log()
+    );
+    assert!(log().contains("event=\"printer_status\""), "{}", log());
+    // The simulated camera's frames and the print-job ledger are in the data directory.
+    assert!(dir.path().join("hallkiosk/sim-camera").is_dir());
+}
+
+/// The log without its terminal colour codes (`ESC [ … m`).
+fn without_colours(log: &str) -> String {
+    let mut out = String::with_capacity(log.len());
+    let mut chars = log.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
