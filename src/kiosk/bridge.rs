@@ -1,6 +1,7 @@
 //! The bridge between the flows and the Slint window: callbacks become [`Intent`]s, device events
-//! go to the flow, and after each input the flow's state is copied to the window's properties.
-//! Nothing here decides anything; the rules live in [`crate::flows`].
+//! go to the flow, and after each input the flow's state is copied to the window's globals —
+//! [`Shell`] for the window as a whole, one `<Name>State` per page (ui/shell.slint explains the
+//! naming). Nothing here decides anything; the rules live in [`crate::flows`].
 
 use crate::flows::apply::{
     ApplyStep, Done, Keyboard, PrintProblem, PrintState, CONSENT_TEXT, CONSENT_VERSION,
@@ -79,8 +80,9 @@ impl KioskUi {
     /// Creates the window (not yet shown) and wires it to `kiosk`. Starts the idle timer.
     pub fn new(kiosk: Kiosk, options: UiOptions) -> Result<KioskUi, slint::PlatformError> {
         let app = AppWindow::new()?;
-        app.set_kiosk_id(options.kiosk_id.into());
-        app.set_dock_visible(options.dock.is_some());
+        let shell = app.global::<Shell>();
+        shell.set_kiosk_id(options.kiosk_id.into());
+        shell.set_dock_visible(options.dock.is_some());
         let (runner, done_rx) = match options.effects {
             Some((r, d)) => (Some(r), Some(d)),
             None => (None, None),
@@ -164,8 +166,9 @@ impl KioskUi {
                 frame.width(),
                 frame.height(),
             );
-            self.app.set_camera_preview(slint::Image::from_rgb8(buffer));
-            self.app.set_has_camera_preview(true);
+            let apply = self.app.global::<ApplyState>();
+            apply.set_preview(slint::Image::from_rgb8(buffer));
+            apply.set_has_preview(true);
         }
     }
 
@@ -178,7 +181,7 @@ impl KioskUi {
             if let Some(runner) = &s.effects {
                 runner.preview(wanted);
             }
-            self.app.set_has_camera_preview(false);
+            self.app.global::<ApplyState>().set_has_preview(false);
         }
         let effects = s.kiosk.take_effects();
         match &s.effects {
@@ -259,25 +262,32 @@ impl KioskUi {
     }
 
     fn wire(&self) {
-        let app = &self.app;
         let weak = self.downgrade();
         // A callback without arguments that sends one fixed intent.
         let send = |intent: Intent| {
             let w = weak.clone();
             move || w.send(intent.clone())
         };
-        app.on_go_home(send(Intent::Home));
-        app.on_go_back(send(Intent::Back));
-        app.on_identify_continue(send(Intent::IdentifyContinue));
-        app.on_still_here(send(Intent::StillHere));
-        app.on_continue_after_removal(send(Intent::ContinueAfterRemoval));
-        app.on_end_session(send(Intent::EndSession));
-        app.on_activity(send(Intent::Activity));
+        // A callback with a key or candidate character (the first of the string).
+        let send_char = |intent: fn(char) -> Intent| {
+            let w = weak.clone();
+            move |k: SharedString| {
+                if let Some(c) = k.chars().next() {
+                    w.send(intent(c))
+                }
+            }
+        };
 
+        let shell = self.app.global::<Shell>();
+        shell.on_go_home(send(Intent::Home));
+        shell.on_go_back(send(Intent::Back));
+        shell.on_still_here(send(Intent::StillHere));
+        shell.on_continue_after_removal(send(Intent::ContinueAfterRemoval));
+        shell.on_end_session(send(Intent::EndSession));
+        shell.on_activity(send(Intent::Activity));
+        shell.on_open_maintenance(send(Intent::OpenMaintenance));
         let w = weak.clone();
-        app.on_open(move |e| w.send(Intent::Open(entry_from(e))));
-        let w = weak.clone();
-        app.on_set_english(move |en| {
+        shell.on_set_english(move |en| {
             w.send(Intent::SetLocale(if en {
                 Locale::En
             } else {
@@ -285,22 +295,39 @@ impl KioskUi {
             }))
         });
         let w = weak.clone();
-        app.on_set_elder(move |on| w.send(Intent::SetElder(on)));
+        shell.on_set_elder(move |on| w.send(Intent::SetElder(on)));
         let w = weak.clone();
-        app.on_choose_category(move |c| {
+        shell.on_dock(move |action| {
+            if let Some(ui) = w.upgrade() {
+                ui.dock(dock_command(action));
+            }
+        });
+
+        let w = weak.clone();
+        self.app
+            .global::<HomeState>()
+            .on_open(move |e| w.send(Intent::Open(entry_from(e))));
+
+        self.app
+            .global::<IdentifyState>()
+            .on_continue_on(send(Intent::IdentifyContinue));
+
+        let guide = self.app.global::<GuideState>();
+        let w = weak.clone();
+        guide.on_choose_category(move |c| {
             w.send(Intent::ChooseCategory(match c {
                 GuideCategory::Personal => Category::Personal,
                 GuideCategory::LegalPerson => Category::LegalPerson,
             }))
         });
         let w = weak.clone();
-        app.on_choose_theme(move |code| w.send(Intent::ChooseTheme(code.into())));
+        guide.on_choose_theme(move |code| w.send(Intent::ChooseTheme(code.into())));
         let w = weak.clone();
-        app.on_choose_item(move |id| w.send(Intent::ChooseItem(id.into())));
+        guide.on_choose_item(move |id| w.send(Intent::ChooseItem(id.into())));
         let w = weak.clone();
-        app.on_search(move |q| w.send(Intent::Search(q.into())));
+        guide.on_search(move |q| w.send(Intent::Search(q.into())));
         let w = weak.clone();
-        app.on_search_backspace(move || {
+        guide.on_backspace(move || {
             if let Some(ui) = w.upgrade() {
                 let mut q = ui.with_kiosk(|k| k.guide().query.clone());
                 q.pop();
@@ -308,77 +335,76 @@ impl KioskUi {
             }
         });
         let w = weak.clone();
-        app.on_apply_theme(move |t| w.send(Intent::ApplyTheme(t.into())));
+        guide.on_apply_here(move |id| w.send(Intent::ApplyFor(id.into())));
+
+        let apply = self.app.global::<ApplyState>();
         let w = weak.clone();
-        app.on_apply_for(move |id| w.send(Intent::ApplyFor(id.into())));
+        apply.on_choose_theme(move |t| w.send(Intent::ApplyTheme(t.into())));
         let w = weak.clone();
-        app.on_focus_field(move |i| w.send(Intent::FocusField(i.max(0) as usize)));
+        apply.on_choose_item(move |id| w.send(Intent::ApplyFor(id.into())));
         let w = weak.clone();
-        app.on_key(move |k| {
-            if let Some(c) = k.chars().next() {
-                w.send(Intent::Key(c))
-            }
-        });
+        apply.on_focus_field(move |i| w.send(Intent::FocusField(i.max(0) as usize)));
+        apply.on_key(send_char(Intent::Key));
+        apply.on_pick(send_char(Intent::Pick));
+        apply.on_backspace(send(Intent::Backspace));
+        apply.on_clear_field(send(Intent::ClearField));
+        apply.on_next(send(Intent::Next));
+        apply.on_capture(send(Intent::Capture));
+        apply.on_retake(send(Intent::Retake));
+        apply.on_defer_material(send(Intent::DeferMaterial));
         let w = weak.clone();
-        app.on_pick(move |k| {
-            if let Some(c) = k.chars().next() {
-                w.send(Intent::Pick(c))
-            }
-        });
-        app.on_backspace(send(Intent::Backspace));
-        app.on_clear_field(send(Intent::ClearField));
-        app.on_next(send(Intent::Next));
-        app.on_capture(send(Intent::Capture));
-        app.on_retake(send(Intent::Retake));
-        app.on_defer_material(send(Intent::DeferMaterial));
+        apply.on_set_consent(move |on| w.send(Intent::SetConsent(on)));
+        apply.on_submit(send(Intent::Submit));
+        apply.on_reprint(send(Intent::Reprint));
+
         let w = weak.clone();
-        app.on_set_consent(move |on| w.send(Intent::SetConsent(on)));
-        app.on_submit(send(Intent::Submit));
-        app.on_reprint(send(Intent::Reprint));
+        self.app
+            .global::<TicketState>()
+            .on_choose(move |c| w.send(Intent::ChooseQueue(c.into())));
+
+        let rate = self.app.global::<RateState>();
         let w = weak.clone();
-        app.on_choose_queue(move |c| w.send(Intent::ChooseQueue(c.into())));
+        rate.on_level(move |i| w.send(Intent::RateLevel(i.max(0) as usize)));
         let w = weak.clone();
-        app.on_rate_level(move |i| w.send(Intent::RateLevel(i.max(0) as usize)));
-        let w = weak.clone();
-        app.on_rate_reason(move |i| w.send(Intent::RateReason(i.max(0) as usize)));
-        app.on_open_maintenance(send(Intent::OpenMaintenance));
-        app.on_enter_pin(send(Intent::EnterPin));
-        app.on_refresh_stats(send(Intent::RefreshStats));
-        app.on_print_status(send(Intent::PrintStatus));
-        let w = weak;
-        app.on_dock(move |action| {
-            if let Some(ui) = w.upgrade() {
-                ui.dock(dock_command(action));
-            }
-        });
+        rate.on_reason(move |i| w.send(Intent::RateReason(i.max(0) as usize)));
+
+        let maintenance = self.app.global::<MaintenanceState>();
+        maintenance.on_key(send_char(Intent::Key));
+        maintenance.on_backspace(send(Intent::Backspace));
+        maintenance.on_clear(send(Intent::ClearField));
+        maintenance.on_enter(send(Intent::EnterPin));
+        maintenance.on_refresh(send(Intent::RefreshStats));
+        maintenance.on_print_status(send(Intent::PrintStatus));
     }
 
     /// Copies the flow's state to the window.
     fn refresh(&self) {
         let mut s = self.state.borrow_mut();
         let app = &self.app;
+        let shell = app.global::<Shell>();
         let k = &s.kiosk;
         let locale = k.locale();
-        app.set_page(page_of(k.page()));
-        app.set_english(locale == Locale::En);
+        shell.set_page(page_of(k.page()));
+        shell.set_english(locale == Locale::En);
         app.global::<Theme>().set_elder(k.elder());
-        app.set_paper(match k.paper() {
+        shell.set_paper(match k.paper() {
             FlowPaper::Ok => PaperState::Ok,
             FlowPaper::NearEnd => PaperState::NearEnd,
             FlowPaper::Out => PaperState::Out,
         });
-        app.set_notice(match k.notice() {
+        shell.set_notice(match k.notice() {
             None => NoticeKind::None,
             Some(Notice::SessionTimedOut) => NoticeKind::SessionTimedOut,
             Some(Notice::CodeNotUnderstood) => NoticeKind::CodeNotUnderstood,
             Some(Notice::Identified) => NoticeKind::Identified,
         });
-        app.set_idle_seconds_left(
+        shell.set_idle_seconds_left(
             k.idle_remaining()
                 .map_or(-1, |s| s.min(i32::MAX as u64) as i32),
         );
-        app.set_card_removed_question(k.card_removed_prompt());
-        app.set_identify_status(match k.identify_status() {
+        shell.set_card_removed_question(k.card_removed_prompt());
+        let identify = app.global::<IdentifyState>();
+        identify.set_status(match k.identify_status() {
             FlowIdentify::Waiting => IdentifyStatus::Waiting,
             FlowIdentify::Greeting => IdentifyStatus::Greeting,
             FlowIdentify::Expired => IdentifyStatus::Expired,
@@ -386,7 +412,7 @@ impl KioskUi {
             FlowIdentify::ReaderFault => IdentifyStatus::ReaderFault,
             FlowIdentify::EidNeedsNetwork => IdentifyStatus::EidNeedsNetwork,
         });
-        app.set_greeting_name(k.greeting_name().into());
+        identify.set_greeting_name(k.greeting_name().into());
 
         let key = GuideKey {
             locale,
@@ -410,19 +436,19 @@ impl KioskUi {
                 tracing::warn!("cannot select language {language:?}: {e}");
             }
             let (zh, en) = &s.hall_names;
-            app.set_hall_name(if locale == Locale::En { en } else { zh }.as_str().into());
+            shell.set_hall_name(if locale == Locale::En { en } else { zh }.as_str().into());
             s.applied_locale = Some(locale);
         }
     }
 
     fn refresh_apply(&self, s: &mut BridgeState, locale: Locale) {
-        let app = &self.app;
+        let app = self.app.global::<ApplyState>();
         let k = &s.kiosk;
         let Some(a) = k.application() else {
             s.photo_key = None;
             return;
         };
-        let mut view = app.get_apply_view();
+        let mut view = app.get_view();
         view.step = match a.step {
             ApplyStep::Choose => ApplyStepKind::Choose,
             ApplyStep::Form => ApplyStepKind::Form,
@@ -438,8 +464,8 @@ impl KioskUi {
             .unwrap_or_default();
         view.theme_chosen = a.theme.is_some();
         if a.step == ApplyStep::Choose {
-            app.set_apply_themes(theme_tiles(k.apply_themes(), locale));
-            app.set_apply_items(service_rows(k.apply_items(), locale));
+            app.set_themes(theme_tiles(k.apply_themes(), locale));
+            app.set_items(service_rows(k.apply_items(), locale));
         }
         view.keyboard = match a.keyboard() {
             Keyboard::None => KeyboardKind::None,
@@ -462,13 +488,13 @@ impl KioskUi {
                     .unwrap_or_default(),
             })
             .collect();
-        app.set_apply_fields(model(fields));
+        app.set_fields(model(fields));
         let candidates: Vec<SharedString> = a
             .candidates()
             .into_iter()
             .map(|c| SharedString::from(c.to_string()))
             .collect();
-        app.set_apply_candidates(model(candidates));
+        app.set_candidates(model(candidates));
         view.material_count = a.materials.len() as i32;
         view.has_photo = false;
         view.capture_problem = SharedString::default();
@@ -521,7 +547,7 @@ impl KioskUi {
                 }
             })
             .collect();
-        app.set_apply_review_materials(model(review));
+        app.set_review_materials(model(review));
         view.consent = a.consent;
         view.consent_missing = a.consent_missing;
         view.consent_text = CONSENT_TEXT.get(locale).into();
@@ -550,7 +576,7 @@ impl KioskUi {
                 }
             };
         }
-        app.set_apply_view(view);
+        app.set_view(view);
     }
 
     fn refresh_hall(&self, k: &Kiosk, locale: Locale) {
@@ -570,7 +596,8 @@ impl KioskUi {
                         name: if en { &c.en } else { &c.zh }.as_str().into(),
                     })
                     .collect();
-                app.set_queue_categories(model(tiles));
+                let ticket = app.global::<TicketState>();
+                ticket.set_categories(model(tiles));
                 let mut v = TicketView::default();
                 if let Some(t) = k.ticket() {
                     v.step = match &t.step {
@@ -594,12 +621,13 @@ impl KioskUi {
                         }
                     };
                 }
-                app.set_ticket_view(v);
+                ticket.set_view(v);
             }
             FlowPage::Progress => {
                 let step = k.progress().cloned().unwrap_or(ProgressStep::Waiting);
-                app.set_progress_live(matches!(&step, ProgressStep::Found(r) if r.live));
-                app.set_progress_step(match &step {
+                let progress = app.global::<ProgressState>();
+                progress.set_live(matches!(&step, ProgressStep::Found(r) if r.live));
+                progress.set_step(match &step {
                     ProgressStep::Waiting => ProgressStepKind::Waiting,
                     ProgressStep::Looking => ProgressStepKind::Looking,
                     ProgressStep::Found(_) => ProgressStepKind::Found,
@@ -630,24 +658,25 @@ impl KioskUi {
                         .collect(),
                     _ => Vec::new(),
                 };
-                app.set_progress_rows(model(rows));
+                progress.set_rows(model(rows));
             }
             FlowPage::Rate => {
                 let levels: Vec<SharedString> =
                     LEVELS.iter().map(|l| l.get(locale).into()).collect();
-                app.set_rating_levels(model(levels));
+                let rate = app.global::<RateState>();
+                rate.set_levels(model(levels));
                 let reasons: Vec<SharedString> =
                     REASONS.iter().map(|(_, t)| t.get(locale).into()).collect();
-                app.set_rating_reasons(model(reasons));
+                rate.set_reasons(model(reasons));
                 if let Some(r) = k.rating() {
-                    app.set_rating_step(match r.step {
+                    rate.set_step(match r.step {
                         RatingStep::Choose => RatingStepKind::Choose,
                         RatingStep::Reason { .. } => RatingStepKind::Reason,
                         RatingStep::Saving => RatingStepKind::Saving,
                         RatingStep::Thanks => RatingStepKind::Thanks,
                         RatingStep::Failed => RatingStepKind::Failed,
                     });
-                    app.set_rating_subject(
+                    rate.set_subject(
                         r.service_item
                             .as_deref()
                             .and_then(|id| k.catalog().item(id))
@@ -686,7 +715,8 @@ impl KioskUi {
                     v.printed_once = m.status_print.is_some();
                     v.print = print_outcome(m.status_print.as_ref());
                 }
-                app.set_maintenance_view(v);
+                let maintenance = app.global::<MaintenanceState>();
+                maintenance.set_view(v);
                 let devices: Vec<DeviceLine> = [
                     ("reader", "读卡器", "ID reader"),
                     ("printer", "打印机", "Printer"),
@@ -709,23 +739,23 @@ impl KioskUi {
                     }
                 })
                 .collect();
-                app.set_maintenance_devices(model(devices));
+                maintenance.set_devices(model(devices));
             }
             _ => {}
         }
     }
 
     fn refresh_guide(&self, k: &Kiosk, locale: Locale) {
-        let app = &self.app;
+        let app = self.app.global::<GuideState>();
         let g = k.guide();
         let catalog = k.catalog();
-        app.set_guide_category(match g.category {
+        app.set_category(match g.category {
             Category::Personal => GuideCategory::Personal,
             Category::LegalPerson => GuideCategory::LegalPerson,
         });
-        app.set_guide_themes(theme_tiles(catalog.themes_of(g.category), locale));
+        app.set_themes(theme_tiles(catalog.themes_of(g.category), locale));
         let searching = !g.query.trim().is_empty();
-        app.set_guide_showing_items(searching || g.theme.is_some());
+        app.set_showing_items(searching || g.theme.is_some());
         let title: SharedString = if searching {
             match locale {
                 Locale::ZhCn => format!("“{}”的搜索结果", g.query.trim()).into(),
@@ -738,14 +768,14 @@ impl KioskUi {
                 .map(|t| t.name.get(locale).into())
                 .unwrap_or_default()
         };
-        app.set_guide_list_title(title);
-        app.set_guide_items(service_rows(k.guide_items(), locale));
-        app.set_guide_detail_open(k.guide_item().is_some());
+        app.set_list_title(title);
+        app.set_items(service_rows(k.guide_items(), locale));
+        app.set_detail_open(k.guide_item().is_some());
         if let Some(item) = k.guide_item() {
-            app.set_guide_detail(detail_of(item, locale));
+            app.set_detail(detail_of(item, locale));
         }
-        if app.get_guide_query().as_str() != g.query {
-            app.set_guide_query(g.query.as_str().into());
+        if app.get_query().as_str() != g.query {
+            app.set_query(g.query.as_str().into());
         }
     }
 }
