@@ -1,7 +1,8 @@
 //! The bridge between the flows and the Slint window: callbacks become [`Intent`]s, device events
 //! go to the flow, and after each input the flow's state is copied to the window's globals —
 //! [`Shell`] for the window as a whole, one `<Name>State` per page (ui/shell.slint explains the
-//! naming). Nothing here decides anything; the rules live in [`crate::flows`].
+//! naming). Nothing here decides anything; the rules live in [`crate::flows`], and the words a
+//! citizen reads live in the Slint files (`@tr`), which this file feeds with data.
 
 use crate::flows::apply::{
     ApplyStep, Done, Keyboard, PrintProblem, PrintState, CONSENT_TEXT, CONSENT_VERSION,
@@ -528,23 +529,16 @@ impl KioskUi {
             .collect::<Vec<_>>()
             .join(if locale == Locale::En { ", " } else { "、" })
             .into();
-        let review: Vec<SharedString> = a
+        let review: Vec<ReviewMaterial> = a
             .materials
             .iter()
-            .map(|m| {
-                let name = m.name.get(locale);
-                let state = match (m.photo.is_some(), m.deferred, locale) {
-                    (true, _, Locale::ZhCn) => "已拍摄",
-                    (true, _, Locale::En) => "photographed",
-                    (false, true, Locale::ZhCn) => "到窗口补交",
-                    (false, true, Locale::En) => "to hand in at a window",
-                    (false, false, Locale::ZhCn) => "未拍摄",
-                    (false, false, Locale::En) => "not taken",
-                };
-                match locale {
-                    Locale::ZhCn => format!("材料：{name}（{state}）").into(),
-                    Locale::En => format!("Material: {name} ({state})").into(),
-                }
+            .map(|m| ReviewMaterial {
+                name: m.name.get(locale).into(),
+                state: match (m.photo.is_some(), m.deferred) {
+                    (true, _) => MaterialState::Photographed,
+                    (false, true) => MaterialState::Deferred,
+                    (false, false) => MaterialState::Missing,
+                },
             })
             .collect();
         app.set_review_materials(model(review));
@@ -552,18 +546,7 @@ impl KioskUi {
         view.consent_missing = a.consent_missing;
         view.consent_text = CONSENT_TEXT.get(locale).into();
         view.consent_version = CONSENT_VERSION.into();
-        view.save_problem = match (&a.save_problem, locale) {
-            (None, _) => SharedString::default(),
-            (Some(_), Locale::ZhCn) => {
-                "暂时无法保存您的申请，请稍后再点“提交”；如仍不行，请联系工作人员。您填写的内容仍在。"
-                    .into()
-            }
-            (Some(_), Locale::En) => {
-                "Your application could not be saved just now. Tap “Submit” again in a moment, or ask \
-                 the staff. Nothing you entered is lost."
-                    .into()
-            }
-        };
+        view.save_failed = a.save_problem.is_some();
         if let Some(sub) = &a.submitted {
             view.tracking_code = sub.tracking_code.as_str().into();
             view.offline = sub.queued_offline;
@@ -647,13 +630,17 @@ impl KioskUi {
                                 .into(),
                             submitted: crate::kiosk::receipt::local_time(p.created_at_ms).into(),
                             local_state: local_state_text(&p.state).get(locale).into(),
-                            platform_state: match p.platform_state.as_deref() {
-                                None => if en { "not known yet" } else { "暂无" }.into(),
-                                Some(s) => platform_state_text(s)
-                                    .map(|t| t.get(locale).to_string())
-                                    .unwrap_or_else(|| s.to_string())
-                                    .into(),
-                            },
+                            platform_known: p.platform_state.is_some(),
+                            platform_state: p
+                                .platform_state
+                                .as_deref()
+                                .map(|s| {
+                                    platform_state_text(s)
+                                        .map(|t| t.get(locale).to_string())
+                                        .unwrap_or_else(|| s.to_string())
+                                })
+                                .unwrap_or_default()
+                                .into(),
                         })
                         .collect(),
                     _ => Vec::new(),
@@ -695,17 +682,15 @@ impl KioskUi {
                         Some(Ok(st)) => {
                             v.stats_ready = true;
                             v.outbox_depth = st.outbox_depth as i32;
-                            v.oldest = st
+                            v.oldest_minutes = st
                                 .oldest_unacknowledged_secs
-                                .map(|s| format!("{} min", s / 60))
-                                .unwrap_or_else(|| "—".into())
-                                .into();
+                                .map_or(-1, |s| (s / 60).clamp(0, i64::from(i32::MAX)) as i32);
                             v.rejected = st.rejected as i32;
                             v.ratings_waiting = st.ratings_waiting as i32;
                             v.last_sync = st
                                 .last_contact_ms
                                 .map(crate::kiosk::receipt::local_time)
-                                .unwrap_or_else(|| "—".into())
+                                .unwrap_or_default()
                                 .into();
                             v.network = st.platform_reachable;
                         }
@@ -718,25 +703,16 @@ impl KioskUi {
                 let maintenance = app.global::<MaintenanceState>();
                 maintenance.set_view(v);
                 let devices: Vec<DeviceLine> = [
-                    ("reader", "读卡器", "ID reader"),
-                    ("printer", "打印机", "Printer"),
-                    ("scanner", "扫码器", "Scanner"),
-                    ("camera", "高拍仪", "Document camera"),
+                    ("reader", DeviceKind::Reader),
+                    ("printer", DeviceKind::Printer),
+                    ("scanner", DeviceKind::Scanner),
+                    ("camera", DeviceKind::Camera),
                 ]
                 .into_iter()
-                .map(|(key, zh, en_name)| {
-                    let fault = k.faults().get(key);
-                    DeviceLine {
-                        device: if en { en_name } else { zh }.into(),
-                        state: match fault {
-                            Some(why) => why.as_str().into(),
-                            None if key == "printer" && k.paper() == FlowPaper::NearEnd => {
-                                "paper near end".into()
-                            }
-                            None => "ok".into(),
-                        },
-                        ok: fault.is_none(),
-                    }
+                .map(|(key, device)| DeviceLine {
+                    device,
+                    fault: k.faults().get(key).map(String::as_str).unwrap_or("").into(),
+                    paper_near_end: key == "printer" && k.paper() == FlowPaper::NearEnd,
                 })
                 .collect();
                 maintenance.set_devices(model(devices));
@@ -754,21 +730,16 @@ impl KioskUi {
             Category::LegalPerson => GuideCategory::LegalPerson,
         });
         app.set_themes(theme_tiles(catalog.themes_of(g.category), locale));
-        let searching = !g.query.trim().is_empty();
-        app.set_showing_items(searching || g.theme.is_some());
-        let title: SharedString = if searching {
-            match locale {
-                Locale::ZhCn => format!("“{}”的搜索结果", g.query.trim()).into(),
-                Locale::En => format!("Results for “{}”", g.query.trim()).into(),
-            }
-        } else {
+        let searched = g.query.trim();
+        app.set_showing_items(!searched.is_empty() || g.theme.is_some());
+        app.set_searched(searched.into());
+        app.set_theme_name(
             g.theme
                 .as_deref()
                 .and_then(|c| catalog.theme(c))
                 .map(|t| t.name.get(locale).into())
-                .unwrap_or_default()
-        };
-        app.set_list_title(title);
+                .unwrap_or_default(),
+        );
         app.set_items(service_rows(k.guide_items(), locale));
         app.set_detail_open(k.guide_item().is_some());
         if let Some(item) = k.guide_item() {
