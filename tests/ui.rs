@@ -206,6 +206,18 @@ fn the_dev_kiosk_runs_the_real_drivers() {
         rig.printer().received > polled,
         "the printer service polled the status"
     );
+    // A hung reader module: the service reports the fault, the maintenance screen would show it.
+    use hallkiosk_drivers::event::DeviceKind;
+    dock(&ui, "读卡器故障/恢复");
+    assert!(
+        until(|| ui.with_kiosk(|k| k.faults().contains_key(&DeviceKind::IdCardReader))),
+        "the reader fault reached the flow"
+    );
+    dock(&ui, "读卡器故障/恢复");
+    assert!(
+        until(|| ui.with_kiosk(|k| !k.faults().contains_key(&DeviceKind::IdCardReader))),
+        "the reader recovered"
+    );
 }
 
 /// The identify screen with the real reader service on a pty, not the dock: placing a card on the

@@ -1,6 +1,8 @@
 //! The bridge between the flows and the Slint window: callbacks become [`Intent`]s, device events
-//! go to the flow, and after each input the flow's state is copied to the window's properties.
-//! Nothing here decides anything; the rules live in [`crate::flows`].
+//! go to the flow, and after each input the flow's state is copied to the window's globals —
+//! [`Shell`] for the window as a whole, one `<Name>State` per page (ui/shell.slint explains the
+//! naming). Nothing here decides anything; the rules live in [`crate::flows`], and the words a
+//! citizen reads live in the Slint files (`@tr`), which this file feeds with data.
 
 use crate::flows::apply::form::Keyboard;
 use crate::flows::apply::{ApplyIntent, ApplyStep, PrintState, CONSENT_TEXT, CONSENT_VERSION};
@@ -16,7 +18,7 @@ use crate::flows::ticket::TicketIntent;
 use crate::kiosk::effects::EffectRunner;
 use crate::shared::catalog::{Category, ServiceItem};
 use crate::shared::config::Locale;
-use hallkiosk_drivers::event::DeviceKind;
+use hallkiosk_drivers::event::DeviceKind as Device;
 use hallkiosk_drivers::sim::fixtures::CardFixture;
 use hallkiosk_drivers::sim::DockCommand;
 use hallkiosk_drivers::DeviceEvent;
@@ -84,8 +86,9 @@ impl KioskUi {
     /// Creates the window (not yet shown) and wires it to `kiosk`. Starts the idle timer.
     pub fn new(kiosk: Kiosk, options: UiOptions) -> Result<KioskUi, slint::PlatformError> {
         let app = AppWindow::new()?;
-        app.set_kiosk_id(options.kiosk_id.into());
-        app.set_dock_visible(options.dock.is_some());
+        let shell = app.global::<Shell>();
+        shell.set_kiosk_id(options.kiosk_id.into());
+        shell.set_dock_visible(options.dock.is_some());
         let (runner, done_rx) = match options.effects {
             Some((r, d)) => (Some(r), Some(d)),
             None => (None, None),
@@ -169,8 +172,9 @@ impl KioskUi {
                 frame.width(),
                 frame.height(),
             );
-            self.app.set_camera_preview(slint::Image::from_rgb8(buffer));
-            self.app.set_has_camera_preview(true);
+            let apply = self.app.global::<ApplyState>();
+            apply.set_preview(slint::Image::from_rgb8(buffer));
+            apply.set_has_preview(true);
         }
     }
 
@@ -183,7 +187,7 @@ impl KioskUi {
             if let Some(runner) = &s.effects {
                 runner.preview(wanted);
             }
-            self.app.set_has_camera_preview(false);
+            self.app.global::<ApplyState>().set_has_preview(false);
         }
         let effects = s.kiosk.take_effects();
         match &s.effects {
@@ -264,25 +268,32 @@ impl KioskUi {
     }
 
     fn wire(&self) {
-        let app = &self.app;
         let weak = self.downgrade();
         // A callback without arguments that sends one fixed intent.
         let send = |intent: Intent| {
             let w = weak.clone();
             move || w.send(intent.clone())
         };
-        app.on_go_home(send(Intent::Home));
-        app.on_go_back(send(Intent::Back));
-        app.on_identify_continue(send(Intent::IdentifyContinue));
-        app.on_still_here(send(Intent::StillHere));
-        app.on_continue_after_removal(send(Intent::ContinueAfterRemoval));
-        app.on_end_session(send(Intent::EndSession));
-        app.on_activity(send(Intent::Activity));
+        // A callback with a key or candidate character (the first of the string).
+        let send_char = |intent: fn(char) -> Intent| {
+            let w = weak.clone();
+            move |k: SharedString| {
+                if let Some(c) = k.chars().next() {
+                    w.send(intent(c))
+                }
+            }
+        };
 
+        let shell = self.app.global::<Shell>();
+        shell.on_go_home(send(Intent::Home));
+        shell.on_go_back(send(Intent::Back));
+        shell.on_still_here(send(Intent::StillHere));
+        shell.on_continue_after_removal(send(Intent::ContinueAfterRemoval));
+        shell.on_end_session(send(Intent::EndSession));
+        shell.on_activity(send(Intent::Activity));
+        shell.on_open_maintenance(send(Intent::OpenMaintenance));
         let w = weak.clone();
-        app.on_open(move |e| w.send(Intent::Open(entry_from(e))));
-        let w = weak.clone();
-        app.on_set_english(move |en| {
+        shell.on_set_english(move |en| {
             w.send(Intent::SetLocale(if en {
                 Locale::En
             } else {
@@ -290,24 +301,41 @@ impl KioskUi {
             }))
         });
         let w = weak.clone();
-        app.on_set_elder(move |on| w.send(Intent::SetElder(on)));
+        shell.on_set_elder(move |on| w.send(Intent::SetElder(on)));
         let w = weak.clone();
-        app.on_choose_category(move |c| {
+        shell.on_dock(move |action| {
+            if let Some(ui) = w.upgrade() {
+                ui.dock(dock_command(action));
+            }
+        });
+
+        let w = weak.clone();
+        self.app
+            .global::<HomeState>()
+            .on_open(move |e| w.send(Intent::Open(entry_from(e))));
+
+        self.app
+            .global::<IdentifyState>()
+            .on_continue_on(send(Intent::IdentifyContinue));
+
+        let guide = self.app.global::<GuideState>();
+        let w = weak.clone();
+        guide.on_choose_category(move |c| {
             w.send(Intent::Guide(GuideIntent::ChooseCategory(match c {
                 GuideCategory::Personal => Category::Personal,
                 GuideCategory::LegalPerson => Category::LegalPerson,
             })))
         });
         let w = weak.clone();
-        app.on_choose_theme(move |code| {
+        guide.on_choose_theme(move |code| {
             w.send(Intent::Guide(GuideIntent::ChooseTheme(code.into())))
         });
         let w = weak.clone();
-        app.on_choose_item(move |id| w.send(Intent::Guide(GuideIntent::ChooseItem(id.into()))));
+        guide.on_choose_item(move |id| w.send(Intent::Guide(GuideIntent::ChooseItem(id.into()))));
         let w = weak.clone();
-        app.on_search(move |q| w.send(Intent::Guide(GuideIntent::Search(q.into()))));
+        guide.on_search(move |q| w.send(Intent::Guide(GuideIntent::Search(q.into()))));
         let w = weak.clone();
-        app.on_search_backspace(move || {
+        guide.on_backspace(move || {
             if let Some(ui) = w.upgrade() {
                 let mut q = ui.with_kiosk(|k| k.guide().query.clone());
                 q.pop();
@@ -315,81 +343,80 @@ impl KioskUi {
             }
         });
         let w = weak.clone();
-        app.on_apply_theme(move |t| w.send(Intent::Apply(ApplyIntent::ChooseTheme(t.into()))));
+        guide.on_apply_here(move |id| w.send(Intent::ApplyFor(id.into())));
+
+        let apply = self.app.global::<ApplyState>();
         let w = weak.clone();
-        app.on_apply_for(move |id| w.send(Intent::ApplyFor(id.into())));
+        apply.on_choose_theme(move |t| w.send(Intent::Apply(ApplyIntent::ChooseTheme(t.into()))));
         let w = weak.clone();
-        app.on_focus_field(move |i| {
+        apply.on_choose_item(move |id| w.send(Intent::ApplyFor(id.into())));
+        let w = weak.clone();
+        apply.on_focus_field(move |i| {
             w.send(Intent::Apply(ApplyIntent::FocusField(i.max(0) as usize)))
         });
+        apply.on_key(send_char(|c| Intent::Apply(ApplyIntent::Key(c))));
+        apply.on_pick(send_char(|c| Intent::Apply(ApplyIntent::Pick(c))));
+        apply.on_backspace(send(Intent::Apply(ApplyIntent::Backspace)));
+        apply.on_clear_field(send(Intent::Apply(ApplyIntent::ClearField)));
+        apply.on_next(send(Intent::Apply(ApplyIntent::Next)));
+        apply.on_capture(send(Intent::Apply(ApplyIntent::Capture)));
+        apply.on_retake(send(Intent::Apply(ApplyIntent::Retake)));
+        apply.on_defer_material(send(Intent::Apply(ApplyIntent::DeferMaterial)));
         let w = weak.clone();
-        app.on_key(move |k| {
-            if let Some(c) = k.chars().next() {
-                w.send_key(KeyTap::Key(c))
-            }
-        });
+        apply.on_set_consent(move |on| w.send(Intent::Apply(ApplyIntent::SetConsent(on))));
+        apply.on_submit(send(Intent::Apply(ApplyIntent::Submit)));
+        apply.on_reprint(send(Intent::Apply(ApplyIntent::Reprint)));
+
         let w = weak.clone();
-        app.on_pick(move |k| {
-            if let Some(c) = k.chars().next() {
-                w.send(Intent::Apply(ApplyIntent::Pick(c)))
-            }
-        });
+        self.app
+            .global::<TicketState>()
+            .on_choose(move |c| w.send(Intent::Ticket(TicketIntent::ChooseQueue(c.into()))));
+
+        let rate = self.app.global::<RateState>();
         let w = weak.clone();
-        app.on_backspace(move || w.send_key(KeyTap::Backspace));
+        rate.on_level(move |i| w.send(Intent::Rate(RateIntent::Level(i.max(0) as usize))));
         let w = weak.clone();
-        app.on_clear_field(move || w.send_key(KeyTap::Clear));
-        app.on_next(send(Intent::Apply(ApplyIntent::Next)));
-        app.on_capture(send(Intent::Apply(ApplyIntent::Capture)));
-        app.on_retake(send(Intent::Apply(ApplyIntent::Retake)));
-        app.on_defer_material(send(Intent::Apply(ApplyIntent::DeferMaterial)));
-        let w = weak.clone();
-        app.on_set_consent(move |on| w.send(Intent::Apply(ApplyIntent::SetConsent(on))));
-        app.on_submit(send(Intent::Apply(ApplyIntent::Submit)));
-        app.on_reprint(send(Intent::Apply(ApplyIntent::Reprint)));
-        let w = weak.clone();
-        app.on_choose_queue(move |c| w.send(Intent::Ticket(TicketIntent::ChooseQueue(c.into()))));
-        let w = weak.clone();
-        app.on_rate_level(move |i| w.send(Intent::Rate(RateIntent::Level(i.max(0) as usize))));
-        let w = weak.clone();
-        app.on_rate_reason(move |i| w.send(Intent::Rate(RateIntent::Reason(i.max(0) as usize))));
-        app.on_open_maintenance(send(Intent::OpenMaintenance));
-        app.on_enter_pin(send(Intent::Maintenance(MaintenanceIntent::EnterPin)));
-        app.on_refresh_stats(send(Intent::Maintenance(MaintenanceIntent::RefreshStats)));
-        app.on_print_status(send(Intent::Maintenance(MaintenanceIntent::PrintStatus)));
-        let w = weak;
-        app.on_dock(move |action| {
-            if let Some(ui) = w.upgrade() {
-                ui.dock(dock_command(action));
-            }
-        });
+        rate.on_reason(move |i| w.send(Intent::Rate(RateIntent::Reason(i.max(0) as usize))));
+
+        let maintenance = self.app.global::<MaintenanceState>();
+        maintenance.on_key(send_char(|c| {
+            Intent::Maintenance(MaintenanceIntent::Key(c))
+        }));
+        maintenance.on_backspace(send(Intent::Maintenance(MaintenanceIntent::Backspace)));
+        maintenance.on_clear(send(Intent::Maintenance(MaintenanceIntent::Clear)));
+        maintenance.on_enter(send(Intent::Maintenance(MaintenanceIntent::EnterPin)));
+        maintenance.on_refresh(send(Intent::Maintenance(MaintenanceIntent::RefreshStats)));
+        maintenance.on_print_status(send(Intent::Maintenance(MaintenanceIntent::PrintStatus)));
     }
 
     /// Copies the flow's state to the window.
     fn refresh(&self) {
         let mut s = self.state.borrow_mut();
         let app = &self.app;
+        let shell = app.global::<Shell>();
         let k = &s.kiosk;
         let locale = k.locale();
-        app.set_page(page_of(k.page()));
-        app.set_english(locale == Locale::En);
+        shell.set_page(page_of(k.page()));
+        shell.set_english(locale == Locale::En);
         app.global::<Theme>().set_elder(k.elder());
-        app.set_paper(match k.paper() {
+        shell.set_paper(match k.paper() {
             FlowPaper::Ok => PaperState::Ok,
             FlowPaper::NearEnd => PaperState::NearEnd,
             FlowPaper::Out => PaperState::Out,
         });
-        app.set_notice(match k.notice() {
+        shell.set_notice(match k.notice() {
             None => NoticeKind::None,
             Some(Notice::SessionTimedOut) => NoticeKind::SessionTimedOut,
             Some(Notice::CodeNotUnderstood) => NoticeKind::CodeNotUnderstood,
             Some(Notice::Identified) => NoticeKind::Identified,
         });
-        app.set_idle_seconds_left(
+        shell.set_idle_seconds_left(
             k.idle_remaining()
                 .map_or(-1, |s| s.min(i32::MAX as u64) as i32),
         );
-        app.set_card_removed_question(k.card_removed_prompt());
-        app.set_identify_status(match k.identify_status() {
+        shell.set_card_removed_question(k.card_removed_prompt());
+        let identify = app.global::<IdentifyState>();
+        identify.set_status(match k.identify_status() {
             FlowIdentify::Waiting => IdentifyStatus::Waiting,
             FlowIdentify::Greeting => IdentifyStatus::Greeting,
             FlowIdentify::Expired => IdentifyStatus::Expired,
@@ -397,7 +424,7 @@ impl KioskUi {
             FlowIdentify::ReaderFault => IdentifyStatus::ReaderFault,
             FlowIdentify::EidNeedsNetwork => IdentifyStatus::EidNeedsNetwork,
         });
-        app.set_greeting_name(k.greeting_name().into());
+        identify.set_greeting_name(k.greeting_name().into());
 
         let key = GuideKey {
             locale,
@@ -421,19 +448,19 @@ impl KioskUi {
                 tracing::warn!("cannot select language {language:?}: {e}");
             }
             let (zh, en) = &s.hall_names;
-            app.set_hall_name(if locale == Locale::En { en } else { zh }.as_str().into());
+            shell.set_hall_name(if locale == Locale::En { en } else { zh }.as_str().into());
             s.applied_locale = Some(locale);
         }
     }
 
     fn refresh_apply(&self, s: &mut BridgeState, locale: Locale) {
-        let app = &self.app;
+        let app = self.app.global::<ApplyState>();
         let k = &s.kiosk;
         let Some(a) = k.application() else {
             s.photo_key = None;
             return;
         };
-        let mut view = app.get_apply_view();
+        let mut view = app.get_view();
         view.step = match a.step {
             ApplyStep::Choose => ApplyStepKind::Choose,
             ApplyStep::Form => ApplyStepKind::Form,
@@ -449,8 +476,8 @@ impl KioskUi {
             .unwrap_or_default();
         view.theme_chosen = a.theme.is_some();
         if a.step == ApplyStep::Choose {
-            app.set_apply_themes(theme_tiles(k.apply_themes(), locale));
-            app.set_apply_items(service_rows(k.apply_items(), locale));
+            app.set_themes(theme_tiles(k.apply_themes(), locale));
+            app.set_items(service_rows(k.apply_items(), locale));
         }
         view.keyboard = match a.keyboard() {
             Keyboard::None => KeyboardKind::None,
@@ -473,13 +500,13 @@ impl KioskUi {
                     .unwrap_or_default(),
             })
             .collect();
-        app.set_apply_fields(model(fields));
+        app.set_fields(model(fields));
         let candidates: Vec<SharedString> = a
             .candidates()
             .into_iter()
             .map(|c| SharedString::from(c.to_string()))
             .collect();
-        app.set_apply_candidates(model(candidates));
+        app.set_candidates(model(candidates));
         view.material_count = a.materials.len() as i32;
         view.has_photo = false;
         view.capture_problem = SharedString::default();
@@ -513,42 +540,24 @@ impl KioskUi {
             .collect::<Vec<_>>()
             .join(if locale == Locale::En { ", " } else { "、" })
             .into();
-        let review: Vec<SharedString> = a
+        let review: Vec<ReviewMaterial> = a
             .materials
             .iter()
-            .map(|m| {
-                let name = m.name.get(locale);
-                let state = match (m.photo.is_some(), m.deferred, locale) {
-                    (true, _, Locale::ZhCn) => "已拍摄",
-                    (true, _, Locale::En) => "photographed",
-                    (false, true, Locale::ZhCn) => "到窗口补交",
-                    (false, true, Locale::En) => "to hand in at a window",
-                    (false, false, Locale::ZhCn) => "未拍摄",
-                    (false, false, Locale::En) => "not taken",
-                };
-                match locale {
-                    Locale::ZhCn => format!("材料：{name}（{state}）").into(),
-                    Locale::En => format!("Material: {name} ({state})").into(),
-                }
+            .map(|m| ReviewMaterial {
+                name: m.name.get(locale).into(),
+                state: match (m.photo.is_some(), m.deferred) {
+                    (true, _) => MaterialState::Photographed,
+                    (false, true) => MaterialState::Deferred,
+                    (false, false) => MaterialState::Missing,
+                },
             })
             .collect();
-        app.set_apply_review_materials(model(review));
+        app.set_review_materials(model(review));
         view.consent = a.consent;
         view.consent_missing = a.consent_missing;
         view.consent_text = CONSENT_TEXT.get(locale).into();
         view.consent_version = CONSENT_VERSION.into();
-        view.save_problem = match (&a.save_problem, locale) {
-            (None, _) => SharedString::default(),
-            (Some(_), Locale::ZhCn) => {
-                "暂时无法保存您的申请，请稍后再点“提交”；如仍不行，请联系工作人员。您填写的内容仍在。"
-                    .into()
-            }
-            (Some(_), Locale::En) => {
-                "Your application could not be saved just now. Tap “Submit” again in a moment, or ask \
-                 the staff. Nothing you entered is lost."
-                    .into()
-            }
-        };
+        view.save_failed = a.save_problem.is_some();
         if let Some(sub) = &a.submitted {
             view.tracking_code = sub.tracking_code.as_str().into();
             view.offline = sub.queued_offline;
@@ -561,7 +570,7 @@ impl KioskUi {
                 }
             };
         }
-        app.set_apply_view(view);
+        app.set_view(view);
     }
 
     fn refresh_hall(&self, k: &Kiosk, locale: Locale) {
@@ -580,7 +589,8 @@ impl KioskUi {
                         name: if en { &c.en } else { &c.zh }.as_str().into(),
                     })
                     .collect();
-                app.set_queue_categories(model(tiles));
+                let ticket = app.global::<TicketState>();
+                ticket.set_categories(model(tiles));
                 let mut v = TicketView::default();
                 if let Some(t) = k.ticket() {
                     v.step = match &t.step {
@@ -604,12 +614,13 @@ impl KioskUi {
                         }
                     };
                 }
-                app.set_ticket_view(v);
+                ticket.set_view(v);
             }
             FlowPage::Progress => {
                 let step = k.progress().cloned().unwrap_or(ProgressStep::Waiting);
-                app.set_progress_live(matches!(&step, ProgressStep::Found(r) if r.live));
-                app.set_progress_step(match &step {
+                let progress = app.global::<ProgressState>();
+                progress.set_live(matches!(&step, ProgressStep::Found(r) if r.live));
+                progress.set_step(match &step {
                     ProgressStep::Waiting => ProgressStepKind::Waiting,
                     ProgressStep::Looking => ProgressStepKind::Looking,
                     ProgressStep::Found(_) => ProgressStepKind::Found,
@@ -629,35 +640,40 @@ impl KioskUi {
                                 .into(),
                             submitted: crate::kiosk::receipt::local_time(p.created_at_ms).into(),
                             local_state: local_state_text(&p.state).get(locale).into(),
-                            platform_state: match p.platform_state.as_deref() {
-                                None => if en { "not known yet" } else { "暂无" }.into(),
-                                Some(s) => platform_state_text(s)
-                                    .map(|t| t.get(locale).to_string())
-                                    .unwrap_or_else(|| s.to_string())
-                                    .into(),
-                            },
+                            platform_known: p.platform_state.is_some(),
+                            platform_state: p
+                                .platform_state
+                                .as_deref()
+                                .map(|s| {
+                                    platform_state_text(s)
+                                        .map(|t| t.get(locale).to_string())
+                                        .unwrap_or_else(|| s.to_string())
+                                })
+                                .unwrap_or_default()
+                                .into(),
                         })
                         .collect(),
                     _ => Vec::new(),
                 };
-                app.set_progress_rows(model(rows));
+                progress.set_rows(model(rows));
             }
             FlowPage::Rate => {
                 let levels: Vec<SharedString> =
                     LEVELS.iter().map(|l| l.get(locale).into()).collect();
-                app.set_rating_levels(model(levels));
+                let rate = app.global::<RateState>();
+                rate.set_levels(model(levels));
                 let reasons: Vec<SharedString> =
                     REASONS.iter().map(|(_, t)| t.get(locale).into()).collect();
-                app.set_rating_reasons(model(reasons));
+                rate.set_reasons(model(reasons));
                 if let Some(r) = k.rating() {
-                    app.set_rating_step(match r.step {
+                    rate.set_step(match r.step {
                         RatingStep::Choose => RatingStepKind::Choose,
                         RatingStep::Reason { .. } => RatingStepKind::Reason,
                         RatingStep::Saving => RatingStepKind::Saving,
                         RatingStep::Thanks => RatingStepKind::Thanks,
                         RatingStep::Failed => RatingStepKind::Failed,
                     });
-                    app.set_rating_subject(
+                    rate.set_subject(
                         r.service_item
                             .as_deref()
                             .and_then(|id| k.catalog().item(id))
@@ -676,17 +692,15 @@ impl KioskUi {
                         Some(Ok(st)) => {
                             v.stats_ready = true;
                             v.outbox_depth = st.outbox_depth as i32;
-                            v.oldest = st
+                            v.oldest_minutes = st
                                 .oldest_unacknowledged_secs
-                                .map(|s| format!("{} min", s / 60))
-                                .unwrap_or_else(|| "—".into())
-                                .into();
+                                .map_or(-1, |s| (s / 60).clamp(0, i64::from(i32::MAX)) as i32);
                             v.rejected = st.rejected as i32;
                             v.ratings_waiting = st.ratings_waiting as i32;
                             v.last_sync = st
                                 .last_contact_ms
                                 .map(crate::kiosk::receipt::local_time)
-                                .unwrap_or_else(|| "—".into())
+                                .unwrap_or_default()
                                 .into();
                             v.network = st.platform_reachable;
                         }
@@ -696,68 +710,58 @@ impl KioskUi {
                     v.printed_once = m.status_print.is_some();
                     v.print = print_outcome(m.status_print.as_ref());
                 }
-                app.set_maintenance_view(v);
+                let maintenance = app.global::<MaintenanceState>();
+                maintenance.set_view(v);
                 let devices: Vec<DeviceLine> = [
-                    (DeviceKind::IdCardReader, "读卡器", "ID reader"),
-                    (DeviceKind::Printer, "打印机", "Printer"),
-                    (DeviceKind::Scanner, "扫码器", "Scanner"),
-                    (DeviceKind::Camera, "高拍仪", "Document camera"),
+                    (Device::IdCardReader, DeviceKind::Reader),
+                    (Device::Printer, DeviceKind::Printer),
+                    (Device::Scanner, DeviceKind::Scanner),
+                    (Device::Camera, DeviceKind::Camera),
                 ]
                 .into_iter()
-                .map(|(key, zh, en_name)| {
-                    let fault = k.faults().get(&key);
-                    DeviceLine {
-                        device: if en { en_name } else { zh }.into(),
-                        state: match fault {
-                            Some(why) => why.as_str().into(),
-                            None if key == DeviceKind::Printer
-                                && k.paper() == FlowPaper::NearEnd =>
-                            {
-                                "paper near end".into()
-                            }
-                            None => "ok".into(),
-                        },
-                        ok: fault.is_none(),
-                    }
+                .map(|(key, device)| DeviceLine {
+                    device,
+                    fault: k
+                        .faults()
+                        .get(&key)
+                        .map(String::as_str)
+                        .unwrap_or("")
+                        .into(),
+                    paper_near_end: key == Device::Printer && k.paper() == FlowPaper::NearEnd,
                 })
                 .collect();
-                app.set_maintenance_devices(model(devices));
+                maintenance.set_devices(model(devices));
             }
             _ => {}
         }
     }
 
     fn refresh_guide(&self, k: &Kiosk, locale: Locale) {
-        let app = &self.app;
+        let app = self.app.global::<GuideState>();
         let g = k.guide();
         let catalog = k.catalog();
-        app.set_guide_category(match g.category {
+        app.set_category(match g.category {
             Category::Personal => GuideCategory::Personal,
             Category::LegalPerson => GuideCategory::LegalPerson,
         });
-        app.set_guide_themes(theme_tiles(catalog.themes_of(g.category), locale));
-        let searching = !g.query.trim().is_empty();
-        app.set_guide_showing_items(searching || g.theme.is_some());
-        let title: SharedString = if searching {
-            match locale {
-                Locale::ZhCn => format!("“{}”的搜索结果", g.query.trim()).into(),
-                Locale::En => format!("Results for “{}”", g.query.trim()).into(),
-            }
-        } else {
+        app.set_themes(theme_tiles(catalog.themes_of(g.category), locale));
+        let searched = g.query.trim();
+        app.set_showing_items(!searched.is_empty() || g.theme.is_some());
+        app.set_searched(searched.into());
+        app.set_theme_name(
             g.theme
                 .as_deref()
                 .and_then(|c| catalog.theme(c))
                 .map(|t| t.name.get(locale).into())
-                .unwrap_or_default()
-        };
-        app.set_guide_list_title(title);
-        app.set_guide_items(service_rows(k.guide_items(), locale));
-        app.set_guide_detail_open(k.guide_item().is_some());
+                .unwrap_or_default(),
+        );
+        app.set_items(service_rows(k.guide_items(), locale));
+        app.set_detail_open(k.guide_item().is_some());
         if let Some(item) = k.guide_item() {
-            app.set_guide_detail(detail_of(item, locale));
+            app.set_detail(detail_of(item, locale));
         }
-        if app.get_guide_query().as_str() != g.query {
-            app.set_guide_query(g.query.as_str().into());
+        if app.get_query().as_str() != g.query {
+            app.set_query(g.query.as_str().into());
         }
     }
 }
@@ -781,28 +785,6 @@ impl WeakKioskUi {
             ui.intent(intent);
         }
     }
-
-    /// The window has one keyboard callback for the form's keyboards and the PIN pad; the page
-    /// showing says whose key it is.
-    fn send_key(&self, tap: KeyTap) {
-        let Some(ui) = self.upgrade() else { return };
-        let maintenance = ui.with_kiosk(|k| k.page() == FlowPage::Maintenance);
-        ui.intent(match (tap, maintenance) {
-            (KeyTap::Key(c), true) => Intent::Maintenance(MaintenanceIntent::Key(c)),
-            (KeyTap::Backspace, true) => Intent::Maintenance(MaintenanceIntent::Backspace),
-            (KeyTap::Clear, true) => Intent::Maintenance(MaintenanceIntent::Clear),
-            (KeyTap::Key(c), false) => Intent::Apply(ApplyIntent::Key(c)),
-            (KeyTap::Backspace, false) => Intent::Apply(ApplyIntent::Backspace),
-            (KeyTap::Clear, false) => Intent::Apply(ApplyIntent::ClearField),
-        });
-    }
-}
-
-#[derive(Clone, Copy)]
-enum KeyTap {
-    Key(char),
-    Backspace,
-    Clear,
 }
 
 fn model<T: Clone + 'static>(rows: Vec<T>) -> ModelRc<T> {
@@ -898,6 +880,8 @@ fn dock_command(a: DockAction) -> DockCommand {
         DockAction::PaperOk => DockCommand::PaperOk,
         DockAction::PaperNearEnd => DockCommand::PaperNearEnd,
         DockAction::PaperOut => DockCommand::PaperOut,
+        DockAction::ToggleCover => DockCommand::ToggleCover,
+        DockAction::ToggleReaderFault => DockCommand::ToggleReaderFault,
     }
 }
 

@@ -37,10 +37,10 @@ pub enum DockCommand {
     PaperOk,
     PaperNearEnd,
     PaperOut,
-    /// Opens (true) or closes the printer's cover.
-    CoverOpen(bool),
-    /// The reader stops answering card reads (true) or answers again.
-    ReaderSilent(bool),
+    /// Opens the printer's cover, or closes it when open.
+    ToggleCover,
+    /// The reader stops answering anything (a hung module), or answers again.
+    ToggleReaderFault,
 }
 
 /// How to start the rig: the settings the kiosk's own services use for the same devices.
@@ -120,12 +120,15 @@ impl SimRig {
             DockCommand::PaperOk => self.paper(false, false),
             DockCommand::PaperNearEnd => self.paper(true, false),
             DockCommand::PaperOut => self.paper(true, true),
-            DockCommand::CoverOpen(open) => {
+            DockCommand::ToggleCover => {
                 let mut p = self.printer.control();
-                p.cover_open = open;
+                p.cover_open = !p.cover_open;
                 p.changed();
             }
-            DockCommand::ReaderSilent(silent) => self.sam.control().faults.silent_read = silent,
+            DockCommand::ToggleReaderFault => {
+                let mut sam = self.sam.control();
+                sam.faults.mute = !sam.faults.mute;
+            }
         }
     }
 
@@ -245,7 +248,11 @@ mod tests {
         assert!(!rig.printer().status().can_print());
         rig.apply(DockCommand::PaperOk);
         assert!(rig.printer().status().can_print());
-        rig.apply(DockCommand::CoverOpen(true));
+        rig.apply(DockCommand::ToggleCover);
         assert!(rig.printer().status().cover_open);
+        rig.apply(DockCommand::ToggleCover);
+        assert!(!rig.printer().status().cover_open);
+        rig.apply(DockCommand::ToggleReaderFault);
+        assert!(rig.reader().faults.mute);
     }
 }

@@ -26,6 +26,8 @@ pub struct Faults {
     pub silent_read: bool,
     /// Flip the checksum of card-read responses.
     pub corrupt_read: bool,
+    /// Answer nothing at all (a hung or unpowered module behind a live USB-serial adapter).
+    pub mute: bool,
 }
 
 /// The simulated reader's state and settings.
@@ -124,6 +126,9 @@ impl SamDevice {
         self.decoder.push(bytes);
         let mut replies = Vec::new();
         while let Some(frame) = self.decoder.next_body() {
+            if state.faults.mute {
+                continue;
+            }
             let reply = match frame {
                 Err(FrameError::Checksum { .. }) => now(Response::status(Sw3::ChecksumError)),
                 Err(FrameError::Length(_)) => now(Response::status(Sw3::LengthError)),
