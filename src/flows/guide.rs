@@ -10,6 +10,8 @@ pub enum GuideIntent {
     ChooseTheme(String),
     ChooseItem(String),
     Search(String),
+    /// The search field's ⌫ on the on-screen letter pad.
+    SearchBackspace,
 }
 
 /// The service guide's position: category → theme → item, or a search.
@@ -58,6 +60,10 @@ impl GuideState {
                 self.query = q;
                 self.item = None;
             }
+            GuideIntent::SearchBackspace => {
+                self.query.pop();
+                self.item = None;
+            }
         }
     }
 
@@ -88,5 +94,26 @@ impl GuideState {
     /// The item whose details are open.
     pub fn item<'a>(&self, catalog: &'a Catalog) -> Option<&'a ServiceItem> {
         self.item.as_deref().and_then(|id| catalog.item(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_letter_pads_backspace_takes_the_last_letter_and_closes_the_item() {
+        let catalog = Catalog::bundled().unwrap();
+        let mut g = GuideState::default();
+        g.handle(GuideIntent::Search("sbk".into()), &catalog);
+        let first = g.items(&catalog)[0].id.clone();
+        g.handle(GuideIntent::ChooseItem(first), &catalog);
+        g.handle(GuideIntent::SearchBackspace, &catalog);
+        assert_eq!(g.query, "sb");
+        assert_eq!(g.item, None);
+        g.handle(GuideIntent::SearchBackspace, &catalog);
+        g.handle(GuideIntent::SearchBackspace, &catalog);
+        g.handle(GuideIntent::SearchBackspace, &catalog);
+        assert_eq!(g.query, "", "nothing left to take");
     }
 }

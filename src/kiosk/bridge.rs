@@ -334,14 +334,7 @@ impl KioskUi {
         guide.on_choose_item(move |id| w.send(Intent::Guide(GuideIntent::ChooseItem(id.into()))));
         let w = weak.clone();
         guide.on_search(move |q| w.send(Intent::Guide(GuideIntent::Search(q.into()))));
-        let w = weak.clone();
-        guide.on_backspace(move || {
-            if let Some(ui) = w.upgrade() {
-                let mut q = ui.with_kiosk(|k| k.guide().query.clone());
-                q.pop();
-                ui.intent(Intent::Guide(GuideIntent::Search(q)));
-            }
-        });
+        guide.on_backspace(send(Intent::Guide(GuideIntent::SearchBackspace)));
         let w = weak.clone();
         guide.on_apply_here(move |id| w.send(Intent::ApplyFor(id.into())));
 
@@ -520,8 +513,7 @@ impl KioskUi {
                 .problem
                 .map(|p| p.text().get(locale).into())
                 .unwrap_or_default();
-            view.can_defer =
-                m.problem == Some(crate::flows::effect::CaptureProblem::CameraUnavailable);
+            view.can_defer = m.can_defer();
             if let Some(photo) = &m.photo {
                 view.has_photo = true;
                 let key = (n, photo.jpeg.len());

@@ -20,6 +20,14 @@ pub struct MaterialStep {
     pub problem: Option<CaptureProblem>,
 }
 
+impl MaterialStep {
+    /// Whether the citizen may hand this material in at a window instead: only when the camera
+    /// itself failed (a page the camera did not find is retaken).
+    pub fn can_defer(&self) -> bool {
+        self.problem == Some(CaptureProblem::CameraUnavailable)
+    }
+}
+
 /// Whether a catalog material is the identity card itself (already read from the chip).
 pub(super) fn is_identity_card(m: &Text) -> bool {
     m.zh.starts_with("居民身份证") || m.zh == "法定代表人身份证"
@@ -59,7 +67,7 @@ impl Application {
     pub fn defer_material(&mut self) {
         if let ApplyStep::Material(n) = self.step {
             let m = &mut self.materials[n];
-            if m.problem == Some(CaptureProblem::CameraUnavailable) {
+            if m.can_defer() {
                 m.deferred = true;
                 m.photo = None;
                 self.step = self.after_materials_from(n + 1);

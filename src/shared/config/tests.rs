@@ -1,0 +1,96 @@
+//! The configuration's unit tests: defaults, validation errors with file/line/field, the dock.
+
+use super::*;
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(text, Path::new("kiosk.toml"))
+}
+
+#[test]
+fn an_empty_file_is_the_embedded_defaults() {
+    assert_eq!(parse("").unwrap(), Config::default());
+    assert!(Config::default().show_dev_dock());
+}
+
+#[test]
+fn the_example_file_parses_and_uses_real_devices() {
+    let c = parse(EXAMPLE).unwrap();
+    assert_eq!(c.kiosk.orientation, Orientation::Portrait);
+    assert!(!c.all_devices_simulated());
+    assert!(!c.show_dev_dock(), "the dock is only for simulated devices");
+    assert!(c.platform.url.is_some());
+}
+
+#[test]
+fn a_wrong_value_names_line_and_field() {
+    let text = "[kiosk]\nid = \"K-1\"\n\n[timeouts]\nidle_secs = 2\n";
+    match parse(text).unwrap_err() {
+        ConfigError::Invalid {
+            line,
+            field,
+            message,
+            ..
+        } => {
+            assert_eq!(line, 5);
+            assert_eq!(field, "timeouts.idle_secs");
+            assert!(message.contains("5 to 3600"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_unknown_field_and_a_bad_enum_are_errors() {
+    let e = parse("[kiosk]\nlocale = \"fr\"\n").unwrap_err().to_string();
+    assert!(e.contains("line 2") && e.contains("kiosk.locale"), "{e}");
+    let e = parse("[kiosk]\nhallname = \"x\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("line 2") && e.contains("unknown field"), "{e}");
+    let e = parse("[devices]\nprinter = \"tcp:printer\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("devices.printer") && e.contains("HOST:PORT"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_syntax_error_names_the_line() {
+    let e = parse("[kiosk]\nid = \"K-1\nlocale = \"en\"\n").unwrap_err();
+    match e {
+        ConfigError::Invalid { line, .. } => assert!(line == 2 || line == 3, "{line}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn bad_ids_and_urls_are_refused() {
+    assert!(parse("[kiosk]\nid = \"has space\"\n").is_err());
+    assert!(parse("[platform]\nurl = \"ftp://x\"\n").is_err());
+    assert!(parse("[platform]\nurl = \"https://platform.example\"\n").is_ok());
+    assert!(parse("[timeouts]\nelder_factor = 9.0\n").is_err());
+}
+
+#[test]
+fn the_dock_hides_when_any_device_is_real() {
+    let c = parse("[devices]\nidcard = \"/dev/ttyUSB0\"\n").unwrap();
+    assert_eq!(c.devices.printer_profile, PrinterProfileName::Generic80);
+    let p = parse("[devices]\nprinter_profile = \"generic-58mm\"\n").unwrap();
+    assert_eq!(p.devices.printer_profile.profile().width_dots, 384);
+    let bad = parse("[devices]\nprinter_profile = \"a4-laser\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        bad.contains("devices.printer_profile") && bad.contains("generic-80mm"),
+        "{bad}"
+    );
+    assert!(!c.show_dev_dock());
+}
+
+#[test]
+fn load_reports_a_missing_file() {
+    let e = Config::load(Some(Path::new("/nonexistent/hallkiosk.toml"))).unwrap_err();
+    assert!(matches!(e, ConfigError::Unreadable { .. }));
+}
