@@ -5,7 +5,6 @@
 //! The kiosk runtime (`crate::kiosk::effects`) runs effects on worker threads. The payloads and
 //! answers of every page live here, so pages depend on this module and never on each other.
 
-use super::text::Text2;
 use crate::outbox::{NewRating, NewSubmission, Progress};
 use crate::shared::catalog::Text;
 use crate::shared::config::{Locale, QueueCategory};
@@ -33,28 +32,13 @@ impl std::fmt::Debug for Photo {
     }
 }
 
-/// Why a photo could not be taken.
+/// Why a photo could not be taken; the UI says it in plain words (`CaptureProblemKind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaptureProblem {
     /// The document camera is unplugged or not answering.
     CameraUnavailable,
     /// No page found in the picture.
     NoPage,
-}
-
-impl CaptureProblem {
-    pub fn text(self) -> Text2 {
-        match self {
-            CaptureProblem::CameraUnavailable => Text2 {
-                zh: "拍摄仪暂时无法使用。您可以重试，或选择“到窗口补交”继续办理",
-                en: "The document camera is not available. Try again, or choose “Hand in at a window” to go on",
-            },
-            CaptureProblem::NoPage => Text2 {
-                zh: "没有拍到完整的材料，请将材料平放在拍摄区内后重拍",
-                en: "No page was found: lay the document flat in the marked area and try again",
-            },
-        }
-    }
 }
 
 /// Why printing the receipt did not work (the submission is saved regardless).

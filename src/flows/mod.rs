@@ -5,9 +5,10 @@
 //! - one module per page or task, each with its own intents, `handle` and `done`:
 //!   [`identify`], [`guide`], [`apply`] (with `form`, `materials`, `pinyin`), [`ticket`],
 //!   [`progress`], [`rating`], [`maintenance`];
-//! - what pages share: [`effect`] (the work a flow asks for and the answers), [`text`] (bilingual
-//!   static text), [`session`] (the identified citizen), [`idle`] (the countdown), [`route`]
-//!   (which scanned code is whose).
+//! - what pages share: [`effect`] (the work a flow asks for and the answers), [`text`] (the
+//!   bilingual consent text; the screen's other words are in `ui/` and the catalog),
+//!   [`session`] (the identified citizen), [`idle`] (the countdown), [`route`] (which scanned
+//!   code is whose).
 
 pub mod apply;
 pub mod effect;

@@ -2,7 +2,6 @@
 //! a scanned receipt, with the platform's live state when the sync daemon can ask it.
 
 use super::effect::ProgressReport;
-use super::text::Text2;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProgressStep {
@@ -28,36 +27,53 @@ impl ProgressStep {
     }
 }
 
-/// A submission's local state in plain words.
-pub fn local_state_text(state: &str) -> Text2 {
-    let (zh, en) = match state {
-        "queued" => ("已保存，等待联网提交", "Saved, waiting to be sent"),
-        "sending" => ("正在提交", "Being sent"),
-        "accepted" => ("已提交至平台", "Sent to the platform"),
-        "rejected" => (
-            "平台未受理，请到窗口咨询",
-            "Not accepted by the platform; please ask at a window",
-        ),
-        _ => ("状态未知", "Unknown state"),
-    };
-    Text2 { zh, en }
+/// A submission's state at this kiosk (the outbox's `state`); the UI words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalState {
+    Queued,
+    Sending,
+    Accepted,
+    Rejected,
+    Unknown,
 }
 
-/// The platform's review state in plain words (unknown states are shown as they are).
-pub fn platform_state_text(state: &str) -> Option<Text2> {
-    let (zh, en) = match state {
-        "received" => ("平台已接收，等待审核", "Received, waiting for review"),
-        "in_review" => ("审核中", "Under review"),
-        "approved" => ("审核通过", "Approved"),
-        "completed" => ("已办结", "Completed"),
-        "returned" => (
-            "需补正材料，请留意短信通知",
-            "More documents needed; watch for a text message",
-        ),
-        "refused" => ("不予受理", "Refused"),
-        _ => return None,
-    };
-    Some(Text2 { zh, en })
+impl LocalState {
+    pub fn of(state: &str) -> LocalState {
+        match state {
+            "queued" => LocalState::Queued,
+            "sending" => LocalState::Sending,
+            "accepted" => LocalState::Accepted,
+            "rejected" => LocalState::Rejected,
+            _ => LocalState::Unknown,
+        }
+    }
+}
+
+/// The platform's review state; the UI words it, and shows an [`Other`](PlatformState::Other)
+/// state as the platform sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlatformState {
+    Received,
+    InReview,
+    Approved,
+    Completed,
+    Returned,
+    Refused,
+    Other,
+}
+
+impl PlatformState {
+    pub fn of(state: &str) -> PlatformState {
+        match state {
+            "received" => PlatformState::Received,
+            "in_review" => PlatformState::InReview,
+            "approved" => PlatformState::Approved,
+            "completed" => PlatformState::Completed,
+            "returned" => PlatformState::Returned,
+            "refused" => PlatformState::Refused,
+            _ => PlatformState::Other,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -65,9 +81,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn states_in_plain_words() {
-        assert_eq!(local_state_text("queued").zh, "已保存，等待联网提交");
-        assert!(platform_state_text("completed").is_some());
-        assert!(platform_state_text("something-new").is_none());
+    fn every_state_has_its_kind() {
+        for (state, kind) in [
+            ("queued", LocalState::Queued),
+            ("sending", LocalState::Sending),
+            ("accepted", LocalState::Accepted),
+            ("rejected", LocalState::Rejected),
+            ("", LocalState::Unknown),
+            ("something-new", LocalState::Unknown),
+        ] {
+            assert_eq!(LocalState::of(state), kind, "{state}");
+        }
+        for (state, kind) in [
+            ("received", PlatformState::Received),
+            ("in_review", PlatformState::InReview),
+            ("approved", PlatformState::Approved),
+            ("completed", PlatformState::Completed),
+            ("returned", PlatformState::Returned),
+            ("refused", PlatformState::Refused),
+            ("something-new", PlatformState::Other),
+        ] {
+            assert_eq!(PlatformState::of(state), kind, "{state}");
+        }
     }
 }

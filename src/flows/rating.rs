@@ -1,7 +1,6 @@
 //! Ratings (好差评): five levels; below 满意 one tap on a reason; stored for the sync daemon.
 
 use super::effect::{Done, Effect};
-use super::text::Text2;
 use crate::outbox::NewRating;
 
 /// What the citizen can do on the rating page.
@@ -13,79 +12,26 @@ pub enum RateIntent {
     Reason(usize),
 }
 
-/// The five levels, best first.
-pub const LEVELS: [Text2; 5] = [
-    Text2 {
-        zh: "非常满意",
-        en: "Very satisfied",
-    },
-    Text2 {
-        zh: "满意",
-        en: "Satisfied",
-    },
-    Text2 {
-        zh: "基本满意",
-        en: "Fairly satisfied",
-    },
-    Text2 {
-        zh: "不满意",
-        en: "Dissatisfied",
-    },
-    Text2 {
-        zh: "非常不满意",
-        en: "Very dissatisfied",
-    },
+/// How many levels there are: 非常满意, 满意, 基本满意, 不满意, 非常不满意 (best first; the words
+/// are in ui/pages/rate.slint).
+pub const LEVEL_COUNT: usize = 5;
+
+/// The codes of the reasons offered below 满意, sent to the platform, in the order
+/// ui/pages/rate.slint lists their words: 等待时间长, 操作复杂, 设备故障, 材料要求不清楚,
+/// 工作人员服务, 其他.
+pub const REASONS: [&str; 6] = [
+    "long_wait",
+    "hard_to_use",
+    "device_fault",
+    "unclear_materials",
+    "staff",
+    "other",
 ];
 
-/// Reasons offered below 满意: (code sent to the platform, text).
-pub const REASONS: [(&str, Text2); 6] = [
-    (
-        "long_wait",
-        Text2 {
-            zh: "等待时间长",
-            en: "Long wait",
-        },
-    ),
-    (
-        "hard_to_use",
-        Text2 {
-            zh: "操作复杂",
-            en: "Hard to use",
-        },
-    ),
-    (
-        "device_fault",
-        Text2 {
-            zh: "设备故障",
-            en: "Device did not work",
-        },
-    ),
-    (
-        "unclear_materials",
-        Text2 {
-            zh: "材料要求不清楚",
-            en: "Unclear what to bring",
-        },
-    ),
-    (
-        "staff",
-        Text2 {
-            zh: "工作人员服务",
-            en: "Staff service",
-        },
-    ),
-    (
-        "other",
-        Text2 {
-            zh: "其他",
-            en: "Other",
-        },
-    ),
-];
-
-/// Level numbers as stored: 5 非常满意 … 1 非常不满意. `index` is the position in [`LEVELS`].
+/// Level numbers as stored: 5 非常满意 … 1 非常不满意. `index` is the position on the page, best
+/// first.
 pub fn level_of(index: usize) -> Option<u8> {
-    (index < LEVELS.len()).then(|| 5 - index as u8)
+    (index < LEVEL_COUNT).then(|| 5 - index as u8)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,7 +95,7 @@ impl RatingDesk {
         let RatingStep::Reason { level } = self.step else {
             return None;
         };
-        let (code, _) = REASONS.get(index)?;
+        let code = REASONS.get(index)?;
         self.save(level, Some(code.to_string()))
     }
 
@@ -200,6 +146,11 @@ mod tests {
         assert_eq!((n.level, n.reason.as_deref()), (3, Some("long_wait")));
         assert!(r.level(9).is_none());
         assert!(r.reason(0).is_none(), "already saving");
+    }
+
+    #[test]
+    fn reason_codes_are_the_platforms() {
+        assert_eq!(REASONS, hallkiosk_api::RATING_REASONS);
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! The bilingual static text the flows still carry (Chinese and English side by side). Citizen
-//! words are moving into the UI (`@tr` in `ui/`) and the catalog data; what is left here are texts
-//! chosen by a flow rule (a validation problem, a state's plain words, the consent text) that the
-//! bridge hands to the window as they are.
+//! A static text in both languages, Chinese and English side by side. Citizen words live in the UI
+//! (`@tr` in `ui/`, the flows hand it enums such as a field or problem kind) and in the catalog
+//! data; the one text left here is the consent text (`CONSENT_TEXT` in `flows::apply`), a versioned
+//! legal text: its words are tied to `CONSENT_VERSION`, recorded with every submission, so they stay
+//! next to that version in Rust rather than in a translation file.
 
 use crate::shared::config::Locale;
 

@@ -4,9 +4,9 @@
 //! naming). Nothing here decides anything; the rules live in [`crate::flows`], and the words a
 //! citizen reads live in the Slint files (`@tr`), which this file feeds with data.
 
-use crate::flows::apply::form::Keyboard;
+use crate::flows::apply::form::{FieldKey, FieldProblem, Keyboard};
 use crate::flows::apply::{ApplyIntent, ApplyStep, PrintState, CONSENT_TEXT, CONSENT_VERSION};
-use crate::flows::effect::{Done, PrintProblem};
+use crate::flows::effect::{CaptureProblem, Done, PrintProblem};
 use crate::flows::guide::GuideIntent;
 use crate::flows::identify::IdentifyStatus as FlowIdentify;
 use crate::flows::kiosk::{
@@ -483,14 +483,16 @@ impl KioskUi {
             .iter()
             .enumerate()
             .map(|(i, f)| FormRow {
-                label: f.key.label().get(locale).into(),
+                kind: field_kind(f.key),
                 value: f.shown().into(),
                 editable: f.key.keyboard() != Keyboard::None,
                 focused: a.focus == Some(i),
-                problem: f
-                    .problem
-                    .map(|p| p.text().get(locale).into())
-                    .unwrap_or_default(),
+                problem: match f.problem {
+                    None => FieldProblemKind::None,
+                    Some(FieldProblem::Missing) => FieldProblemKind::Missing,
+                    Some(FieldProblem::PhoneFormat) => FieldProblemKind::PhoneFormat,
+                    Some(FieldProblem::TooLong) => FieldProblemKind::TooLong,
+                },
             })
             .collect();
         app.set_fields(model(fields));
@@ -502,17 +504,18 @@ impl KioskUi {
         app.set_candidates(model(candidates));
         view.material_count = a.materials.len() as i32;
         view.has_photo = false;
-        view.capture_problem = SharedString::default();
+        view.capture_problem = CaptureProblemKind::None;
         view.can_defer = false;
         if let ApplyStep::Material(n) = a.step {
             let m = &a.materials[n];
             view.material_number = n as i32 + 1;
             view.material_name = m.name.get(locale).into();
             view.capturing = a.capturing;
-            view.capture_problem = m
-                .problem
-                .map(|p| p.text().get(locale).into())
-                .unwrap_or_default();
+            view.capture_problem = match m.problem {
+                None => CaptureProblemKind::None,
+                Some(CaptureProblem::CameraUnavailable) => CaptureProblemKind::CameraUnavailable,
+                Some(CaptureProblem::NoPage) => CaptureProblemKind::NoPage,
+            };
             view.can_defer = m.can_defer();
             if let Some(photo) = &m.photo {
                 view.has_photo = true;
@@ -566,8 +569,8 @@ impl KioskUi {
     }
 
     fn refresh_hall(&self, k: &Kiosk, locale: Locale) {
-        use crate::flows::progress::{local_state_text, platform_state_text, ProgressStep};
-        use crate::flows::rating::{RatingStep, LEVELS, REASONS};
+        use crate::flows::progress::ProgressStep;
+        use crate::flows::rating::RatingStep;
         use crate::flows::ticket::TicketStep;
         let app = &self.app;
         let en = locale == Locale::En;
@@ -631,18 +634,12 @@ impl KioskUi {
                                 .unwrap_or_else(|| p.service_item.clone())
                                 .into(),
                             submitted: crate::kiosk::receipt::local_time(p.created_at_ms).into(),
-                            local_state: local_state_text(&p.state).get(locale).into(),
-                            platform_known: p.platform_state.is_some(),
+                            local_state: local_state(&p.state),
                             platform_state: p
                                 .platform_state
                                 .as_deref()
-                                .map(|s| {
-                                    platform_state_text(s)
-                                        .map(|t| t.get(locale).to_string())
-                                        .unwrap_or_else(|| s.to_string())
-                                })
-                                .unwrap_or_default()
-                                .into(),
+                                .map_or(PlatformState::None, platform_state),
+                            platform_raw: p.platform_state.as_deref().unwrap_or("").into(),
                         })
                         .collect(),
                     _ => Vec::new(),
@@ -650,13 +647,7 @@ impl KioskUi {
                 progress.set_rows(model(rows));
             }
             FlowPage::Rate => {
-                let levels: Vec<SharedString> =
-                    LEVELS.iter().map(|l| l.get(locale).into()).collect();
                 let rate = app.global::<RateState>();
-                rate.set_levels(model(levels));
-                let reasons: Vec<SharedString> =
-                    REASONS.iter().map(|(_, t)| t.get(locale).into()).collect();
-                rate.set_reasons(model(reasons));
                 if let Some(r) = k.rating() {
                     rate.set_step(match r.step {
                         RatingStep::Choose => RatingStepKind::Choose,
@@ -800,6 +791,44 @@ fn detail_of(item: &ServiceItem, locale: Locale) -> ServiceDetail {
         location: item.location.get(locale).into(),
         kiosk_complete: item.kiosk_complete,
         online_level: i32::from(item.online_level),
+    }
+}
+
+fn field_kind(key: FieldKey) -> FieldKind {
+    match key {
+        FieldKey::Name => FieldKind::Name,
+        FieldKey::Gender => FieldKind::Gender,
+        FieldKey::Nation => FieldKind::Nation,
+        FieldKey::BirthDate => FieldKind::BirthDate,
+        FieldKey::Address => FieldKind::Address,
+        FieldKey::IdNumber => FieldKind::IdNumber,
+        FieldKey::Phone => FieldKind::Phone,
+        FieldKey::MailingAddress => FieldKind::MailingAddress,
+    }
+}
+
+fn local_state(state: &str) -> LocalState {
+    use crate::flows::progress::LocalState as Flow;
+    match Flow::of(state) {
+        Flow::Queued => LocalState::Queued,
+        Flow::Sending => LocalState::Sending,
+        Flow::Accepted => LocalState::Accepted,
+        Flow::Rejected => LocalState::Rejected,
+        Flow::Unknown => LocalState::Unknown,
+    }
+}
+
+/// A state the platform sent (the window shows an unknown one as it is, from `platform_raw`).
+fn platform_state(state: &str) -> PlatformState {
+    use crate::flows::progress::PlatformState as Flow;
+    match Flow::of(state) {
+        Flow::Received => PlatformState::Received,
+        Flow::InReview => PlatformState::InReview,
+        Flow::Approved => PlatformState::Approved,
+        Flow::Completed => PlatformState::Completed,
+        Flow::Returned => PlatformState::Returned,
+        Flow::Refused => PlatformState::Refused,
+        Flow::Other => PlatformState::Other,
     }
 }
 

@@ -1,9 +1,8 @@
 //! The application form: fields pre-filled from the card, the two on-screen keyboards (a digits
-//! pad and a full keyboard with pinyin input), and validation in plain words.
+//! pad and a full keyboard with pinyin input), and validation as a [`FieldProblem`] the UI words.
 
 use super::pinyin;
 use super::Application;
-use crate::flows::text::Text2;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// Longest text a text field takes, in characters.
@@ -11,7 +10,7 @@ pub const TEXT_MAX: usize = 60;
 /// How many pinyin candidates the keyboard shows at once.
 pub const CANDIDATES: usize = 12;
 
-/// The form's fields.
+/// The form's fields (their labels are in the UI: `FieldKind` in ui/pages/apply.slint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKey {
     Name,
@@ -49,20 +48,6 @@ impl FieldKey {
         }
     }
 
-    pub fn label(self) -> Text2 {
-        let (zh, en) = match self {
-            FieldKey::Name => ("姓名", "Name"),
-            FieldKey::Gender => ("性别", "Sex"),
-            FieldKey::Nation => ("民族", "Ethnic group"),
-            FieldKey::BirthDate => ("出生日期", "Date of birth"),
-            FieldKey::Address => ("住址", "Address"),
-            FieldKey::IdNumber => ("公民身份号码", "ID number"),
-            FieldKey::Phone => ("联系电话", "Mobile phone"),
-            FieldKey::MailingAddress => ("通讯地址", "Mailing address"),
-        };
-        Text2 { zh, en }
-    }
-
     pub fn keyboard(self) -> Keyboard {
         match self {
             FieldKey::Phone => Keyboard::Digits,
@@ -72,31 +57,12 @@ impl FieldKey {
     }
 }
 
-/// What is wrong with a field, in plain words.
+/// What is wrong with a field; the UI says it in plain words (`FieldProblemKind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldProblem {
     Missing,
     PhoneFormat,
     TooLong,
-}
-
-impl FieldProblem {
-    pub fn text(self) -> Text2 {
-        match self {
-            FieldProblem::Missing => Text2 {
-                zh: "请填写此项",
-                en: "Please fill this in",
-            },
-            FieldProblem::PhoneFormat => Text2 {
-                zh: "请输入以1开头的11位手机号码",
-                en: "Enter an 11-digit mobile number starting with 1",
-            },
-            FieldProblem::TooLong => Text2 {
-                zh: "内容过长，请精简到60个字以内",
-                en: "Too long: at most 60 characters",
-            },
-        }
-    }
 }
 
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
