@@ -22,6 +22,11 @@ fn main() -> Result<(), slint::PlatformError> {
     window
         .window()
         .set_size(slint::LogicalSize::new(1920.0, 1080.0));
-    watch_first_frame(window.window(), started, FirstFrame { file, exit: true });
+    watch_first_frame(
+        window.window(),
+        started,
+        FirstFrame { file, exit: true },
+        || {},
+    );
     window.run()
 }

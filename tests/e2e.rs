@@ -553,7 +553,13 @@ fn the_dev_kiosk_on_embedded_defaults_runs_the_real_drivers() {
         kiosk,
         taps: 0,
     };
-    // Every device is a simulator behind a real address.
+    // Every device is a simulator behind a real address, started once the home screen is up.
+    assert!(
+        until(Duration::from_secs(10), || log()
+            .contains("starting the QR scanner service")),
+        "the devices did not start: {}",
+        log()
+    );
     for device in ["idcard", "scanner", "printer", "camera"] {
         assert!(
             log().contains(&format!("simulated device device=\"{device}\"")),

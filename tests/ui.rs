@@ -40,12 +40,13 @@ fn new_ui_in(width: f32, height: f32, config: &Config) -> TestKiosk {
     let mut config = config.clone();
     config.kiosk.hall_name = "测试大厅".into();
     config.kiosk.hall_name_en = "Test Hall".into();
-    let running = hallkiosk::kiosk::app::start_with_clock(
+    let mut running = hallkiosk::kiosk::app::start_with_clock(
         &config,
         Catalog::bundled().unwrap(),
         std::sync::Arc::new(|| "2026-11-22".to_string()),
     )
     .unwrap();
+    running.start_devices().unwrap();
     let ui = TestKiosk {
         running,
         _dir: None,

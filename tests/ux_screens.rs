@@ -331,12 +331,13 @@ fn every_screen_in_chinese_english_and_elder_mode() {
     config.kiosk.id = hallkiosk::shared::config::KioskId("T-1".into());
     config.kiosk.hall_name = "测试政务服务大厅".into();
     config.kiosk.hall_name_en = "Test Government Service Hall".into();
-    let running = hallkiosk::kiosk::app::start_with_clock(
+    let mut running = hallkiosk::kiosk::app::start_with_clock(
         &config,
         Catalog::bundled().unwrap(),
         std::sync::Arc::new(|| "2026-11-22".to_string()),
     )
     .unwrap();
+    running.start_devices().unwrap();
     let ui = &running.ui;
     let rig = running.rig().expect("the dev kiosk's simulators");
     ui.window()

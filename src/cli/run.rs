@@ -9,7 +9,9 @@ use anyhow::Context;
 use anyhow::Result;
 use clap::ValueEnum;
 use slint::ComponentHandle;
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Instant;
 
 #[derive(clap::Args, Default)]
@@ -73,8 +75,10 @@ pub fn command(config_path: Option<&Path>, args: RunArgs, started: Instant) -> R
         simulated = config.all_devices_simulated(),
         "starting kiosk"
     );
-    let running = crate::kiosk::app::start(&config, catalog)?;
-    let ui = &running.ui;
+    let running = Rc::new(RefCell::new(crate::kiosk::app::start(&config, catalog)?));
+    let failed: Rc<RefCell<Option<anyhow::Error>>> = Rc::default();
+    let guard = running.borrow();
+    let ui = &guard.ui;
     let window = ui.window().window();
     let (w, h) = config.kiosk.orientation.size();
     window.set_size(slint::LogicalSize::new(w as f32, h as f32));
@@ -88,6 +92,17 @@ pub fn command(config_path: Option<&Path>, args: RunArgs, started: Instant) -> R
             file: args.first_frame_file,
             exit: args.exit_after_first_frame,
         },
+        {
+            // The devices start once the home screen is up. A kiosk that cannot start them
+            // stops (systemd restarts it and the failure shows) rather than run without devices.
+            let (running, failed) = (Rc::clone(&running), Rc::clone(&failed));
+            move || {
+                if let Err(e) = running.borrow_mut().start_devices() {
+                    *failed.borrow_mut() = Some(e);
+                    let _ = slint::quit_event_loop();
+                }
+            }
+        },
     );
     #[cfg(debug_assertions)]
     if let Some(path) = &args.control_socket {
@@ -95,7 +110,12 @@ pub fn command(config_path: Option<&Path>, args: RunArgs, started: Instant) -> R
             .with_context(|| format!("cannot open the control socket {}", path.display()))?;
     }
     let _keepalive = crate::kiosk::watchdog::start();
-    ui.window().run()?;
+    let window = ui.window().clone_strong();
+    drop(guard);
+    window.run()?;
+    if let Some(e) = failed.borrow_mut().take() {
+        return Err(e.context("cannot start the devices"));
+    }
     tracing::info!("kiosk stopped");
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! camera, printer). `hallkiosk run`, the end-to-end test and the UI tests all start the kiosk
 //! through [`start`], so they exercise exactly the wiring a kiosk runs.
 //!
-//! There is one device path. A device configured `sim` is a byte-level simulator started here
+//! Devices start after the window (see [`RunningKiosk`]). There is one device path. A device configured `sim` is a byte-level simulator started here
 //! ([`SimRig`]: SAM reader and QR scanner on ptys, printer on loopback TCP, camera frames in a
 //! folder), and the same services a hall's kiosk runs open it by its address. The dev dock drives
 //! the simulators, never the flow.
@@ -16,28 +16,97 @@ use crate::shared::config::Config;
 use anyhow::{Context, Result};
 use hallkiosk_drivers::event::DeviceKind;
 use hallkiosk_drivers::printer::page::Item;
+use hallkiosk_drivers::printer::service::JobRequest;
 use hallkiosk_drivers::sim::printer::PaperTray;
 use hallkiosk_drivers::sim::rig::{RigSettings, SimRig};
+use hallkiosk_drivers::transport::DeviceAddress;
+use std::cell::OnceCell;
+use std::rc::Rc;
 use std::sync::Arc;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Today's date `YYYY-MM-DD`, for card expiry (the kiosk's clock; tests fix it).
 pub type Today = Arc<dyn Fn() -> String + Send + Sync>;
 
+/// The folder under the data directory that holds the simulated document camera's frames.
+pub const SIM_CAMERA_DIR: &str = "sim-camera";
+
 /// The kiosk's window with everything it needs kept alive.
+///
+/// Start-up has two steps so that the first frame is not kept waiting by devices: [`start`]
+/// builds the window, the flow and the effect runner; [`RunningKiosk::start_devices`] — called
+/// right after the first frame (`hallkiosk run`) or at once (tests) — starts the simulators for
+/// `sim` devices, the device services and the health recorder. Until then, receipts wait in the
+/// printer's job queue and the screen works without devices.
 pub struct RunningKiosk {
     pub ui: KioskUi,
-    rig: Option<Arc<SimRig>>,
-    _pumps: Vec<slint::Timer>,
+    rig: Rc<OnceCell<Arc<SimRig>>>,
+    pending: Option<PendingDevices>,
+    pumps: Vec<slint::Timer>,
+}
+
+/// What [`RunningKiosk::start_devices`] needs.
+struct PendingDevices {
+    config: Config,
+    today: Today,
+    printer_jobs: UnboundedReceiver<JobRequest>,
 }
 
 impl RunningKiosk {
-    /// The simulated devices, when any device is `sim`.
+    /// The simulated devices, once started, when any device is `sim`.
     pub fn rig(&self) -> Option<&SimRig> {
-        self.rig.as_deref()
+        self.rig.get().map(|r| &**r)
+    }
+
+    /// Starts the devices: the simulators for `sim` devices, then every device's service on its
+    /// own thread, their events tapped for the health recorder and pumped into the flow. Does
+    /// nothing the second time.
+    pub fn start_devices(&mut self) -> Result<()> {
+        let Some(pending) = self.pending.take() else {
+            return Ok(());
+        };
+        let data_dir = pending.config.data_dir();
+        // `sim` devices become simulators with addresses; from here on every device is opened alike.
+        let (config, rig) = resolve_simulated(&pending.config)?;
+        if let Some(rig) = rig {
+            let _ = self.rig.set(rig);
+        }
+        let health = crate::kiosk::health::HealthRecorder::start(&config);
+        tracing::info!(printer = %config.devices.printer, "starting the printer service");
+        let events = crate::kiosk::devices::spawn_printer_service_for(
+            config.devices.printer.clone(),
+            &data_dir.join("print-jobs.jsonl"),
+            pending.printer_jobs,
+        )?;
+        self.pumps
+            .push(self.ui.pump_device_events(health.tap(events)));
+        tracing::info!(reader = %config.devices.idcard, "starting the ID-card reader service");
+        let events = crate::kiosk::devices::spawn_idcard_service(
+            config.devices.idcard.clone(),
+            pending.today,
+        )?;
+        self.pumps
+            .push(self.ui.pump_device_events(health.tap(events)));
+        tracing::info!(scanner = %config.devices.scanner, "starting the QR scanner service");
+        let events =
+            crate::kiosk::devices::spawn_scanner_service(&config.devices.scanner, &config.scanner)?;
+        self.pumps
+            .push(self.ui.pump_device_events(health.tap(events)));
+        if config.scanner.camera_reads_codes {
+            tracing::info!(camera = %config.devices.camera, "reading codes from the camera");
+            let events = crate::kiosk::devices::spawn_camera_scanner(
+                &config.devices.camera,
+                &config.scanner,
+            )?;
+            self.pumps
+                .push(self.ui.pump_device_events(health.tap(events)));
+        }
+        Ok(())
     }
 }
 
-/// Builds the window (not yet shown) and starts the device services, with the local clock.
+/// Builds the window (not yet shown), the flow and the effect runner, with the local clock. The
+/// devices start with [`RunningKiosk::start_devices`].
 pub fn start(config: &Config, catalog: Catalog) -> Result<RunningKiosk> {
     start_with_clock(config, catalog, Arc::new(crate::shared::clock::local_today))
 }
@@ -51,24 +120,24 @@ pub fn start_with_clock(config: &Config, catalog: Catalog, today: Today) -> Resu
     let kiosk = Kiosk::new(FlowSettings::from_config(config), catalog)
         .with_kiosk_id(&config.kiosk.id.0)
         .with_hall(HallSetup::from_config(config));
-    let show_dock = config.show_dev_dock();
-    // `sim` devices become simulators with addresses; from here on every device is opened alike.
-    let (config, rig) = resolve_simulated(config)?;
-    let config = &config;
-    let health = crate::kiosk::health::HealthRecorder::start(config);
-    tracing::info!(printer = %config.devices.printer, "starting the printer service");
-    let (printer_events, jobs) = crate::kiosk::devices::spawn_printer_service(
-        config.devices.printer.clone(),
-        &data_dir.join("print-jobs.jsonl"),
-    )?;
-    let effects = EffectRunner::start(config, jobs);
-    let dock = match (&rig, show_dock) {
-        (Some(rig), true) => {
-            let rig = Arc::clone(rig);
-            Some(Box::new(move |c| rig.apply(c)) as Box<dyn Fn(_)>)
-        }
-        _ => None,
-    };
+    // The document camera opens only on a material step; a `sim` one is the simulator's folder.
+    let mut effects_config = config.clone();
+    if effects_config.devices.camera.is_sim() {
+        effects_config.devices.camera = DeviceAddress::Frames {
+            path: data_dir.join(SIM_CAMERA_DIR).display().to_string(),
+        };
+    }
+    let (printer_jobs_tx, printer_jobs) = tokio::sync::mpsc::unbounded_channel();
+    let effects = EffectRunner::start(&effects_config, printer_jobs_tx);
+    let rig: Rc<OnceCell<Arc<SimRig>>> = Rc::default();
+    let dock = config.show_dev_dock().then(|| {
+        let rig = Rc::clone(&rig);
+        Box::new(move |c| {
+            if let Some(rig) = rig.get() {
+                rig.apply(c);
+            }
+        }) as Box<dyn Fn(_)>
+    });
     let ui = KioskUi::new(
         kiosk,
         UiOptions {
@@ -83,26 +152,15 @@ pub fn start_with_clock(config: &Config, catalog: Catalog, today: Today) -> Resu
             effects: Some(effects),
         },
     )?;
-    // Each service runs on its own thread; its events reach the flow through the UI's pump, and
-    // their health reaches the outbox database for the sync daemon's heartbeat.
-    let mut pumps = vec![ui.pump_device_events(health.tap(printer_events))];
-    tracing::info!(reader = %config.devices.idcard, "starting the ID-card reader service");
-    let events = crate::kiosk::devices::spawn_idcard_service(config.devices.idcard.clone(), today)?;
-    pumps.push(ui.pump_device_events(health.tap(events)));
-    tracing::info!(scanner = %config.devices.scanner, "starting the QR scanner service");
-    let events =
-        crate::kiosk::devices::spawn_scanner_service(&config.devices.scanner, &config.scanner)?;
-    pumps.push(ui.pump_device_events(health.tap(events)));
-    if config.scanner.camera_reads_codes {
-        tracing::info!(camera = %config.devices.camera, "reading codes from the camera");
-        let events =
-            crate::kiosk::devices::spawn_camera_scanner(&config.devices.camera, &config.scanner)?;
-        pumps.push(ui.pump_device_events(health.tap(events)));
-    }
     Ok(RunningKiosk {
         ui,
         rig,
-        _pumps: pumps,
+        pending: Some(PendingDevices {
+            config: config.clone(),
+            today,
+            printer_jobs,
+        }),
+        pumps: Vec::new(),
     })
 }
 
@@ -118,7 +176,7 @@ fn resolve_simulated(config: &Config) -> Result<(Config, Option<Arc<SimRig>>)> {
         scanner_trigger: config.scanner.trigger.trigger(),
         printer_profile: config.devices.printer_profile.profile(),
         tray: PaperTray::new(data_dir.join("receipts"), piece_name),
-        camera_dir: data_dir.join("sim-camera"),
+        camera_dir: data_dir.join(SIM_CAMERA_DIR),
     })
     .context("cannot start the simulated devices")?;
     let mut resolved = config.clone();

@@ -58,9 +58,20 @@ pub fn spawn_printer_service(
     address: DeviceAddress,
     ledger: &Path,
 ) -> io::Result<(UnboundedReceiver<DeviceEvent>, UnboundedSender<JobRequest>)> {
+    let (jobs_tx, jobs_rx) = unbounded_channel();
+    let events = spawn_printer_service_for(address, ledger, jobs_rx)?;
+    Ok((events, jobs_tx))
+}
+
+/// [`spawn_printer_service`] taking its jobs from `jobs_rx`, whose sender may be handed out
+/// before the printer is opened (jobs wait in the channel).
+pub fn spawn_printer_service_for(
+    address: DeviceAddress,
+    ledger: &Path,
+    jobs_rx: UnboundedReceiver<JobRequest>,
+) -> io::Result<UnboundedReceiver<DeviceEvent>> {
     let ledger = FileLedger::open(ledger)?;
     let (tx, rx) = unbounded_channel();
-    let (jobs_tx, jobs_rx) = unbounded_channel();
     let opener: printer_service::Opener =
         Box::new(move || hallkiosk_drivers::printer::link::open(&address));
     run_on_own_thread(
@@ -73,7 +84,7 @@ pub fn spawn_printer_service(
             jobs_rx,
         ),
     )?;
-    Ok((rx, jobs_tx))
+    Ok(rx)
 }
 
 /// Starts the QR scanner service for `address` (a serial/CDC port or an evdev node) on its own

@@ -6,8 +6,16 @@
 //! presented. The blank-window benchmark peer uses the same function, so both are measured alike.
 
 use slint::winit_030::{winit, EventResult, WinitWindowAccessor};
+use std::cell::RefCell;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Backends that give no winit events (DRM/KMS on kiosk images) draw their first frame as soon as
+/// the event loop runs; there, what waits for the first frame runs after this long instead.
+const NO_WINIT_FALLBACK: Duration = Duration::from_millis(300);
+
+type Then = Rc<RefCell<Option<Box<dyn FnOnce()>>>>;
 
 /// What to do at the first frame.
 #[derive(Debug, Clone, Default)]
@@ -18,21 +26,43 @@ pub struct FirstFrame {
     pub exit: bool,
 }
 
-/// Watches `window` for its first frame; logs the time since `started` and acts on `what`.
-pub fn watch_first_frame(window: &slint::Window, started: Instant, what: FirstFrame) {
+/// Watches `window` for its first frame; logs the time since `started`, acts on `what`, then runs
+/// `then` (unless the event loop is to quit): work that should not delay the first frame.
+pub fn watch_first_frame(
+    window: &slint::Window,
+    started: Instant,
+    what: FirstFrame,
+    then: impl FnOnce() + 'static,
+) {
+    let then: Then = Rc::new(RefCell::new(Some(Box::new(then))));
+    let fallback = Rc::clone(&then);
+    slint::Timer::single_shot(NO_WINIT_FALLBACK, move || run_once(&fallback));
     let mut seen = false;
     window.on_winit_window_event(move |_, event| {
         if !seen && matches!(event, winit::event::WindowEvent::RedrawRequested) {
             seen = true;
             let what = what.clone();
+            let then = Rc::clone(&then);
             // Runs once this redraw has been handled: the frame is on screen.
-            slint::Timer::single_shot(Duration::ZERO, move || first_frame(started, what));
+            slint::Timer::single_shot(Duration::ZERO, move || {
+                if first_frame(started, what) {
+                    run_once(&then);
+                }
+            });
         }
         EventResult::Propagate
     });
 }
 
-fn first_frame(started: Instant, what: FirstFrame) {
+fn run_once(then: &Then) {
+    let next = then.borrow_mut().take();
+    if let Some(f) = next {
+        f();
+    }
+}
+
+/// Returns whether the kiosk goes on (false: the event loop is quitting).
+fn first_frame(started: Instant, what: FirstFrame) -> bool {
     tracing::info!(ms = started.elapsed().as_secs_f64() * 1000.0, "first frame");
     if let Some(path) = &what.file {
         let ns = SystemTime::now()
@@ -45,5 +75,7 @@ fn first_frame(started: Instant, what: FirstFrame) {
     }
     if what.exit {
         let _ = slint::quit_event_loop();
+        return false;
     }
+    true
 }
