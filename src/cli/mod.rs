@@ -8,5 +8,5 @@ pub mod outbox;
 pub mod print;
 pub mod run;
 pub mod scan;
-pub mod sim_console;
+pub(crate) mod sim_console;
 pub mod sync;

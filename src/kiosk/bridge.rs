@@ -69,7 +69,7 @@ struct GuideKey {
 }
 
 /// What the window needs besides the flow.
-pub struct UiOptions {
+pub(crate) struct UiOptions {
     pub hall_name: String,
     pub hall_name_en: String,
     pub kiosk_id: String,
@@ -84,7 +84,7 @@ pub struct UiOptions {
 
 impl KioskUi {
     /// Creates the window (not yet shown) and wires it to `kiosk`. Starts the idle timer.
-    pub fn new(kiosk: Kiosk, options: UiOptions) -> Result<KioskUi, slint::PlatformError> {
+    pub(crate) fn new(kiosk: Kiosk, options: UiOptions) -> Result<KioskUi, slint::PlatformError> {
         let app = AppWindow::new()?;
         let shell = app.global::<Shell>();
         shell.set_kiosk_id(options.kiosk_id.into());

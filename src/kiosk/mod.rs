@@ -8,11 +8,11 @@
 pub mod app;
 pub mod bridge;
 #[cfg(debug_assertions)]
-pub mod control;
+pub(crate) mod control;
 pub mod devices;
-pub mod document_camera;
-pub mod effects;
+pub(crate) mod document_camera;
+pub(crate) mod effects;
 pub mod health;
-pub mod receipt;
+pub(crate) mod receipt;
 pub mod startup;
-pub mod watchdog;
+pub(crate) mod watchdog;
