@@ -73,6 +73,21 @@ struct Screen {
 }
 
 impl Screen {
+    /// The screen of the kiosk process `kiosk`, asked through its control socket.
+    fn connect(display: &str, socket: &Path, kiosk: Process) -> Screen {
+        let requests = UnixStream::connect(socket).unwrap();
+        requests
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        Screen {
+            display: display.to_string(),
+            replies: BufReader::new(requests.try_clone().unwrap()),
+            requests,
+            kiosk,
+            taps: 0,
+        }
+    }
+
     fn ask(&mut self, request: &str) -> serde_json::Value {
         writeln!(self.requests, "{request}").unwrap();
         let mut line = String::new();
@@ -238,17 +253,7 @@ fn a_citizens_visit_on_the_real_binary_in_an_x_window() {
         "no first frame within 60 s: {}",
         std::fs::read_to_string(&kiosk_log).unwrap_or_default()
     );
-    let requests = UnixStream::connect(&socket).unwrap();
-    requests
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut screen = Screen {
-        display: x.display.clone(),
-        replies: BufReader::new(requests.try_clone().unwrap()),
-        requests,
-        kiosk,
-        taps: 0,
-    };
+    let mut screen = Screen::connect(&x.display, &socket, kiosk);
 
     // The sync daemon, as its own process, logging to a file.
     let daemon_log = dir.path().join("sync.log");
@@ -542,17 +547,7 @@ fn the_dev_kiosk_on_embedded_defaults_runs_the_real_drivers() {
         "no first frame within 60 s: {}",
         log()
     );
-    let requests = UnixStream::connect(&socket).unwrap();
-    requests
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut screen = Screen {
-        display: x.display.clone(),
-        replies: BufReader::new(requests.try_clone().unwrap()),
-        requests,
-        kiosk,
-        taps: 0,
-    };
+    let mut screen = Screen::connect(&x.display, &socket, kiosk);
     // Every device is a simulator behind a real address, started once the home screen is up.
     assert!(
         until(Duration::from_secs(10), || log()
