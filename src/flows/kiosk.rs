@@ -514,6 +514,10 @@ impl Kiosk {
         if self.page == Page::Guide && self.guide.back() {
             return;
         }
+        if self.page == Page::Maintenance {
+            // Leaving the technicians' screen locks it again.
+            self.maintenance = None;
+        }
         self.page = self.history.pop().unwrap_or(Page::Home);
         if self.page == Page::Home {
             self.history.clear();
@@ -535,6 +539,7 @@ impl Kiosk {
         self.history.clear();
         self.guide = GuideState::default();
         self.identify_status = IdentifyStatus::Waiting;
+        self.identify_target = Entry::Apply;
         self.card_removed_prompt = false;
         self.locale = self.settings.default_locale;
         self.elder = false;

@@ -8,7 +8,6 @@
 //! the simulators, never the flow.
 
 use crate::flows::kiosk::{FlowSettings, HallSetup, Kiosk};
-use crate::flows::route::RECEIPT_PREFIX;
 use crate::kiosk::bridge::{KioskUi, UiOptions};
 use crate::kiosk::effects::EffectRunner;
 use crate::shared::catalog::Catalog;
@@ -17,6 +16,7 @@ use anyhow::{Context, Result};
 use hallkiosk_drivers::event::DeviceKind;
 use hallkiosk_drivers::printer::page::Item;
 use hallkiosk_drivers::printer::service::JobRequest;
+use hallkiosk_drivers::scanner::route::{Classifier, ScanKind};
 use hallkiosk_drivers::sim::printer::PaperTray;
 use hallkiosk_drivers::sim::rig::{RigSettings, SimRig};
 use hallkiosk_drivers::transport::DeviceAddress;
@@ -193,12 +193,12 @@ fn resolve_simulated(config: &Config) -> Result<(Config, Option<Arc<SimRig>>)> {
 /// The simulated printer files a receipt under its tracking code (from its QR), a ticket under its
 /// number (its largest text), anything else numbered.
 fn piece_name(items: &[Item]) -> Option<String> {
+    let receipts = crate::flows::route::Receipts { kiosk: None };
     let from_qr = items.iter().find_map(|i| match i {
-        Item::Qr { data, .. } => {
-            let text = String::from_utf8_lossy(data);
-            let code = text.strip_prefix(RECEIPT_PREFIX)?;
-            Some(code.split(':').next().unwrap_or(code).to_string())
-        }
+        Item::Qr { data, .. } => match receipts.classify(&String::from_utf8_lossy(data)) {
+            Some(ScanKind::Receipt { tracking_code, .. }) => Some(tracking_code),
+            _ => None,
+        },
         _ => None,
     });
     from_qr.or_else(|| {

@@ -123,7 +123,10 @@ impl EffectRunner {
                 self.spawn("print-ticket", move || {
                     let time = local_time(t.issued_at_ms);
                     let receipt = ticket_receipt(&t, &me.place(t.locale, &time));
-                    let result = me.print_document(&receipt, &t.number);
+                    // Numbers repeat (daily, and in the hall's queue system): the job id is this
+                    // ticket's own, so a reused number is printed, not found "already printed".
+                    let job = format!("ticket-{}-{}", t.issued_at_ms, t.number);
+                    let result = me.print_document(&receipt, &job);
                     let _ = me.done.send(Done::TicketPrinted(result));
                 });
             }

@@ -12,8 +12,9 @@ use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Backends that give no winit events (DRM/KMS on kiosk images) draw their first frame as soon as
-/// the event loop runs; there, what waits for the first frame runs after this long instead.
-const NO_WINIT_FALLBACK: Duration = Duration::from_millis(300);
+/// the event loop runs; there, what waits for the first frame runs after this long instead (on
+/// winit, only if no redraw has come by then).
+const NO_WINIT_FALLBACK: Duration = Duration::from_secs(1);
 
 type Then = Rc<RefCell<Option<Box<dyn FnOnce()>>>>;
 
@@ -35,12 +36,19 @@ pub fn watch_first_frame(
     then: impl FnOnce() + 'static,
 ) {
     let then: Then = Rc::new(RefCell::new(Some(Box::new(then))));
-    let fallback = Rc::clone(&then);
-    slint::Timer::single_shot(NO_WINIT_FALLBACK, move || run_once(&fallback));
-    let mut seen = false;
+    let seen = Rc::new(std::cell::Cell::new(false));
+    if !what.exit {
+        // Only where no winit redraw ever comes; a slow first frame on winit is still waited for.
+        let (fallback, seen) = (Rc::clone(&then), Rc::clone(&seen));
+        slint::Timer::single_shot(NO_WINIT_FALLBACK, move || {
+            if !seen.get() {
+                run_once(&fallback);
+            }
+        });
+    }
     window.on_winit_window_event(move |_, event| {
-        if !seen && matches!(event, winit::event::WindowEvent::RedrawRequested) {
-            seen = true;
+        if !seen.get() && matches!(event, winit::event::WindowEvent::RedrawRequested) {
+            seen.set(true);
             let what = what.clone();
             let then = Rc::clone(&then);
             // Runs once this redraw has been handled: the frame is on screen.

@@ -38,6 +38,8 @@ pub struct PrinterState {
     pub page: Page,
     /// Where each cut-off piece of paper is filed as a PNG (the dev kiosk's receipts), if anywhere.
     pub tray: Option<PaperTray>,
+    /// Cut pieces waiting to be written to the tray.
+    unfiled: Vec<(PathBuf, Page)>,
     /// Bytes received in all, for tests.
     pub received: usize,
     stopped_by_paper_end: bool,
@@ -64,6 +66,7 @@ impl PrinterState {
             clone_status: false,
             page,
             tray: None,
+            unfiled: Vec::new(),
             received: 0,
             stopped_by_paper_end: false,
             asb: 0,
@@ -270,19 +273,10 @@ impl PrinterState {
             .map(|n| sanitize(&n))
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| format!("piece-{:04}", tray.pieces));
+        // Filed by the simulator's own thread once the state is unlocked (`file_pieces`), before
+        // it answers the next command: a host that saw the cut and asks the status finds the file.
         let file = tray.dir.join(format!("{name}.png"));
-        // The system CJK font draws what the printer's own font lacks; without it, boxes.
-        let font = crate::printer::raster::TextRaster::system().ok();
-        let saved = std::fs::create_dir_all(&tray.dir).and_then(|()| {
-            piece
-                .render(font.as_ref())
-                .save(&file)
-                .map_err(|e| std::io::Error::other(e.to_string()))
-        });
-        match saved {
-            Ok(()) => tracing::info!(file = %file.display(), "simulated printer: piece filed"),
-            Err(e) => tracing::warn!(file = %file.display(), "simulated printer: {e}"),
-        }
+        self.unfiled.push((file, piece));
     }
 }
 
@@ -421,6 +415,30 @@ fn serve_tcp(mut stream: TcpStream, state: &Mutex<PrinterState>, stop: &AtomicBo
 }
 
 /// Reads host bytes and answers until the peer closes or the simulator stops.
+/// Renders cut pieces and writes them to the tray, outside the printer's lock.
+fn file_pieces(pieces: Vec<(PathBuf, Page)>) {
+    if pieces.is_empty() {
+        return;
+    }
+    // The system CJK font draws what the printer's own font lacks; without it, boxes.
+    let font = crate::printer::raster::TextRaster::system().ok();
+    for (file, piece) in pieces {
+        let saved = file
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| {
+                piece
+                    .render(font.as_ref())
+                    .save(&file)
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            });
+        match saved {
+            Ok(()) => tracing::info!(file = %file.display(), "simulated printer: piece filed"),
+            Err(e) => tracing::warn!(file = %file.display(), "simulated printer: {e}"),
+        }
+    }
+}
+
 fn serve_stream(stream: &mut (impl Read + Write), state: &Mutex<PrinterState>, stop: &AtomicBool) {
     let mut device = {
         let s = state.lock().unwrap_or_else(|p| p.into_inner());
@@ -456,8 +474,10 @@ fn serve_stream(stream: &mut (impl Read + Write), state: &Mutex<PrinterState>, s
                 Vec::new()
             };
             out.extend(s.take_outgoing());
-            out
+            (out, std::mem::take(&mut s.unfiled))
         };
+        let (out, pieces) = out;
+        file_pieces(pieces);
         if !out.is_empty() && stream.write_all(&out).is_err() {
             return;
         }

@@ -148,11 +148,11 @@ impl SimRig {
             .name("sim-card-swap".into())
             .spawn(move || {
                 std::thread::sleep(CARD_SWAP_GAP);
+                // Under the reader's lock, which every dock command takes after counting itself:
+                // a command that came in the meantime wins.
+                let mut sam = state.lock().unwrap_or_else(|p| p.into_inner());
                 if moves.load(Ordering::SeqCst) == turn {
-                    state
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .place_fixture(fixture);
+                    sam.place_fixture(fixture);
                 }
             });
         if let Err(e) = spawned {

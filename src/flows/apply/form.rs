@@ -141,7 +141,9 @@ impl Application {
     pub fn key(&mut self, c: char) {
         let Some(i) = self.focus else { return };
         let keyboard = self.keyboard();
-        let field = &mut self.fields[i];
+        let Some(field) = self.fields.get_mut(i) else {
+            return;
+        };
         match keyboard {
             Keyboard::None => {}
             Keyboard::Digits => {
@@ -173,7 +175,9 @@ impl Application {
         if self.keyboard() != Keyboard::Pinyin || !self.candidates().contains(&c) {
             return;
         }
-        let field = &mut self.fields[i];
+        let Some(field) = self.fields.get_mut(i) else {
+            return;
+        };
         if field.value.chars().count() < TEXT_MAX {
             field.value.push(c);
             field.problem = None;

@@ -326,6 +326,8 @@ impl Application {
             ApplyStep::Form => {
                 self.fields.clear();
                 self.materials.clear();
+                self.focus = None;
+                self.pinyin.clear();
                 ApplyStep::Choose
             }
             ApplyStep::Material(0) => ApplyStep::Form,

@@ -470,3 +470,60 @@ fn maintenance_opens_with_the_pin_or_an_admin_card_only() {
     assert!(k.maintenance().unwrap().unlocked);
     assert!(k.session().is_none());
 }
+
+#[test]
+fn leaving_the_maintenance_screen_with_back_locks_it() {
+    let hall = HallSetup {
+        admin_pin: Some(Sha256Hex::of("135790")),
+        ..HallSetup::default()
+    };
+    let mut k = kiosk().with_hall(hall);
+    k.intent(Intent::OpenMaintenance);
+    for c in "135790".chars() {
+        k.intent(Intent::Maintenance(MaintenanceIntent::Key(c)));
+    }
+    k.intent(Intent::Maintenance(MaintenanceIntent::EnterPin));
+    assert!(k.maintenance().unwrap().unlocked);
+    k.intent(Intent::Back);
+    assert_eq!(k.page(), Page::Home);
+    k.intent(Intent::OpenMaintenance);
+    assert!(
+        !k.maintenance().unwrap().unlocked,
+        "the next person to tap the kiosk id needs the PIN"
+    );
+}
+
+#[test]
+fn the_next_citizen_does_not_inherit_where_the_last_one_was_going() {
+    let mut k = kiosk();
+    k.intent(Intent::Open(Entry::Ticket));
+    assert_eq!(k.page(), Page::Identify);
+    k.intent(Intent::Home);
+    // The next citizen places a card on the home page and goes on: to apply, the default.
+    place(&mut k, CardFixture::Resident);
+    k.intent(Intent::IdentifyContinue);
+    assert_eq!(k.page(), Page::Apply);
+}
+
+#[test]
+fn keys_after_going_back_from_the_form_change_nothing() {
+    let mut k = kiosk();
+    k.intent(Intent::Open(Entry::Apply));
+    place(&mut k, CardFixture::Resident);
+    k.intent(Intent::IdentifyContinue);
+    let id = k.apply_themes()[0].code.clone();
+    k.intent(Intent::Apply(ApplyIntent::ChooseTheme(id)));
+    let item = k.apply_items()[0].id.clone();
+    k.intent(Intent::Apply(ApplyIntent::ChooseTheme(String::new())));
+    k.intent(Intent::ApplyFor(item));
+    assert_eq!(k.application().unwrap().step, ApplyStep::Form);
+    k.intent(Intent::Back);
+    assert_eq!(k.application().unwrap().step, ApplyStep::Choose);
+    for c in ['1', 'a'] {
+        k.intent(Intent::Apply(ApplyIntent::Key(c)));
+        k.intent(Intent::Apply(ApplyIntent::Pick(c)));
+    }
+    k.intent(Intent::Apply(ApplyIntent::Backspace));
+    k.intent(Intent::Apply(ApplyIntent::ClearField));
+    assert!(k.application().unwrap().fields.is_empty());
+}

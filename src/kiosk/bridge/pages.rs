@@ -9,7 +9,16 @@ impl KioskUi {
         let app = self.app.global::<ApplyState>();
         let k = &s.kiosk;
         let Some(a) = k.application() else {
-            s.photo_key = None;
+            // No application (never started, or wiped with the session): nothing typed or
+            // photographed stays in the window for the next citizen.
+            if s.photo_key.take().is_some() || slint::Model::row_count(&app.get_fields()) > 0 {
+                app.set_view(ApplyView::default());
+                app.set_fields(model(Vec::new()));
+                app.set_candidates(model(Vec::new()));
+                app.set_review_materials(model(Vec::new()));
+                app.set_preview(slint::Image::default());
+                app.set_has_preview(false);
+            }
             return;
         };
         let mut view = app.get_view();
