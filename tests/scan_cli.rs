@@ -144,3 +144,38 @@ fn scanning_a_missing_port_reports_the_fault_and_keeps_trying() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// A code whose text holds a line break, a tab and a backslash still gives one line per file in
+/// the plain output (escaped), and the text as it is in `--json`.
+#[test]
+fn qr_decode_keeps_one_line_per_file_whatever_the_code_holds() {
+    let text = "第一行\r\n second\tC:\\kiosk";
+    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+    let width = code.width() as u32;
+    let colors = code.to_colors();
+    let image = image::GrayImage::from_fn((width + 8) * 8, (width + 8) * 8, |x, y| {
+        let (mx, my) = (x as i64 / 8 - 4, y as i64 / 8 - 4);
+        let dark = (0..width as i64).contains(&mx)
+            && (0..width as i64).contains(&my)
+            && colors[(my * width as i64 + mx) as usize] == qrcode::Color::Dark;
+        image::Luma([if dark { 0 } else { 255 }])
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lines.png");
+    image.save(&file).unwrap();
+    let file = file.to_str().unwrap();
+    let out = hallkiosk().args(["qr", "decode", file]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout,
+        format!("{file}\t第一行\\r\\n second\\tC:\\\\kiosk\n")
+    );
+    let out = hallkiosk()
+        .args(["qr", "decode", "--json", file])
+        .output()
+        .unwrap();
+    let object: serde_json::Value =
+        serde_json::from_str(String::from_utf8(out.stdout).unwrap().trim()).unwrap();
+    assert_eq!(object["text"], text);
+}

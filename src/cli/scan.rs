@@ -53,7 +53,8 @@ pub fn qr_decode(files: &[PathBuf], json_out: bool) -> ExitCode {
             };
             println!("{object}");
         } else {
-            println!("{}\t{}", file.display(), outcome.text().unwrap_or("-"));
+            let text = outcome.text().map_or_else(|| "-".into(), one_line);
+            println!("{}\t{text}", file.display());
         }
     }
     if unreadable > 0 {
@@ -61,6 +62,22 @@ pub fn qr_decode(files: &[PathBuf], json_out: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// A decoded text on one line of the plain output: backslash, tab, CR and LF written as `\\`,
+/// `\t`, `\r`, `\n` (a code may hold any of them; `--json` gives the text as it is).
+fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 pub fn parse_affix(spec: &str) -> Result<Vec<u8>> {

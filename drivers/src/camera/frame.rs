@@ -82,6 +82,9 @@ pub enum FrameError {
     },
     #[error("frame has no pixels ({width}x{height})")]
     Empty { width: u32, height: u32 },
+    /// The camera reported a size no frame can have (its pixel count overflows memory sizes).
+    #[error("frame size {width}x{height} is impossible")]
+    TooLarge { width: u32, height: u32 },
     #[error("bad JPEG frame: {0}")]
     BadJpeg(String),
 }
@@ -90,7 +93,10 @@ impl Frame {
     /// The plane of `bytes_per_pixel`-byte pixels, or why the frame cannot hold one.
     fn plane(&self, bytes_per_pixel: usize) -> Result<&[u8], FrameError> {
         let (width, height) = (self.width, self.height);
-        let needed = width as usize * height as usize * bytes_per_pixel;
+        let needed = (width as usize)
+            .checked_mul(height as usize)
+            .and_then(|pixels| pixels.checked_mul(bytes_per_pixel))
+            .ok_or(FrameError::TooLarge { width, height })?;
         if needed == 0 {
             return Err(FrameError::Empty { width, height });
         }
@@ -126,10 +132,11 @@ impl Frame {
             PixelFormat::Grey => self.plane(1)?.iter().flat_map(|&v| [v, v, v]).collect(),
             PixelFormat::Rgb24 => self.plane(3)?.to_vec(),
             PixelFormat::Yuyv => {
-                let mut out = Vec::with_capacity(width as usize * height as usize * 3);
+                let plane = self.plane(2)?;
+                let mut out = Vec::with_capacity(plane.len() / 2 * 3);
                 // Y0 U Y1 V: two pixels share one chroma pair. The last pixel of an odd width
                 // has its pair's chroma too.
-                for quad in self.plane(2)?.chunks(4) {
+                for quad in plane.chunks(4) {
                     let (u, v) = (quad.get(1).copied(), quad.get(3).copied());
                     let (u, v) = (u.unwrap_or(128), v.unwrap_or(128));
                     out.extend_from_slice(&yuv_to_rgb(quad[0], u, v));
@@ -409,6 +416,22 @@ pub(crate) mod tests {
         };
         let [r, g, b] = frame.to_rgb().unwrap().get_pixel(10, 8).0;
         assert!(r > 180 && g < 50 && b < 60, "{r} {g} {b}");
+    }
+
+    #[test]
+    fn an_impossible_size_is_an_error_not_a_panic() {
+        for format in [PixelFormat::Grey, PixelFormat::Yuyv, PixelFormat::Rgb24] {
+            for (width, height) in [(u32::MAX, u32::MAX), (u32::MAX, 2), (65_536, 65_536)] {
+                let frame = Frame {
+                    format,
+                    width,
+                    height,
+                    data: vec![0; 64],
+                };
+                assert!(frame.to_gray().is_err(), "{format} {width}x{height}");
+                assert!(frame.to_rgb().is_err(), "{format} {width}x{height}");
+            }
+        }
     }
 
     #[test]
