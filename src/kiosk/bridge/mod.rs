@@ -32,6 +32,9 @@ slint::include_modules!();
 /// How often the idle timer advances. One second is the countdown's resolution.
 pub const TICK: Duration = Duration::from_secs(1);
 
+/// How often answers and device events are taken from their channels on the UI thread.
+const PUMP: Duration = Duration::from_millis(50);
+
 /// The kiosk window with its flow.
 pub struct KioskUi {
     app: AppWindow,
@@ -110,28 +113,15 @@ impl KioskUi {
         let ui = KioskUi { app, state };
         ui.wire();
         ui.refresh();
-        let timer = slint::Timer::default();
-        let weak = ui.downgrade();
-        timer.start(slint::TimerMode::Repeated, TICK, move || {
-            if let Some(ui) = weak.upgrade() {
-                ui.tick(TICK);
-            }
-        });
-        ui.state.borrow_mut()._tick = Some(timer);
+        let tick = ui.every(TICK, |ui| ui.tick(TICK));
+        ui.state.borrow_mut()._tick = Some(tick);
         if let Some(done_rx) = done_rx {
-            let pump = slint::Timer::default();
-            let weak = ui.downgrade();
-            pump.start(
-                slint::TimerMode::Repeated,
-                Duration::from_millis(50),
-                move || {
-                    let Some(ui) = weak.upgrade() else { return };
-                    while let Ok(done) = done_rx.try_recv() {
-                        ui.done(done);
-                    }
-                    ui.show_preview_frame();
-                },
-            );
+            let pump = ui.every(PUMP, move |ui| {
+                while let Ok(done) = done_rx.try_recv() {
+                    ui.done(done);
+                }
+                ui.show_preview_frame();
+            });
             ui.state.borrow_mut()._done_pump = Some(pump);
         }
         Ok(ui)
@@ -238,18 +228,22 @@ impl KioskUi {
         &self,
         mut events: tokio::sync::mpsc::UnboundedReceiver<DeviceEvent>,
     ) -> slint::Timer {
+        self.every(PUMP, move |ui| {
+            while let Ok(event) = events.try_recv() {
+                ui.device_event(event);
+            }
+        })
+    }
+
+    /// Runs `f` on the UI thread every `period` while the window lives; keep the timer.
+    fn every(&self, period: Duration, mut f: impl FnMut(&KioskUi) + 'static) -> slint::Timer {
         let timer = slint::Timer::default();
         let weak = self.downgrade();
-        timer.start(
-            slint::TimerMode::Repeated,
-            Duration::from_millis(50),
-            move || {
-                let Some(ui) = weak.upgrade() else { return };
-                while let Ok(event) = events.try_recv() {
-                    ui.device_event(event);
-                }
-            },
-        );
+        timer.start(slint::TimerMode::Repeated, period, move || {
+            if let Some(ui) = weak.upgrade() {
+                f(&ui);
+            }
+        });
         timer
     }
 

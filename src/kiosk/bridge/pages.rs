@@ -263,24 +263,24 @@ impl KioskUi {
                 }
                 let maintenance = app.global::<MaintenanceState>();
                 maintenance.set_view(v);
-                let devices: Vec<DeviceLine> = [
-                    (Device::IdCardReader, DeviceKind::Reader),
-                    (Device::Printer, DeviceKind::Printer),
-                    (Device::Scanner, DeviceKind::Scanner),
-                    (Device::Camera, DeviceKind::Camera),
-                ]
-                .into_iter()
-                .map(|(key, device)| DeviceLine {
-                    device,
-                    fault: k
-                        .faults()
-                        .get(&key)
-                        .map(String::as_str)
-                        .unwrap_or("")
-                        .into(),
-                    paper_near_end: key == Device::Printer && k.paper() == FlowPaper::NearEnd,
-                })
-                .collect();
+                let devices: Vec<DeviceLine> = Device::ALL
+                    .into_iter()
+                    .map(|key| DeviceLine {
+                        device: match key {
+                            Device::IdCardReader => DeviceKind::Reader,
+                            Device::Printer => DeviceKind::Printer,
+                            Device::Scanner => DeviceKind::Scanner,
+                            Device::Camera => DeviceKind::Camera,
+                        },
+                        fault: k
+                            .faults()
+                            .get(&key)
+                            .map(String::as_str)
+                            .unwrap_or("")
+                            .into(),
+                        paper_near_end: key == Device::Printer && k.paper() == FlowPaper::NearEnd,
+                    })
+                    .collect();
                 maintenance.set_devices(model(devices));
             }
             _ => {}
