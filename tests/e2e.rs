@@ -469,7 +469,7 @@ fn a_citizens_visit_on_the_real_binary_in_an_x_window() {
         screen.labels()
     );
     assert!(screen.shows("平台状态为刚刚查询的结果"));
-    screen.tap("首页");
+    screen.tap("结束办理");
 
     // ---- a rating below 满意, which the platform flags ----
     screen.tap("评价");
@@ -579,7 +579,7 @@ fn the_dev_kiosk_on_embedded_defaults_runs_the_real_drivers() {
         log()
     );
 
-    screen.tap("首页");
+    screen.tap("结束办理");
     let banner = "打印机缺纸：办理结果将显示在屏幕上，请联系工作人员补纸";
     assert!(!screen.shows(banner));
     screen.tap("打印机缺纸");

@@ -160,7 +160,7 @@ fn home_has_five_entries_and_prompt() {
     for label in ["办事", "查询进度", "取号", "评价", "办事指南"] {
         assert!(shows(&ui, label), "home entry {label}");
     }
-    assert!(shows(&ui, "请将身份证放在感应区或扫描电子证照二维码"));
+    assert!(shows(&ui, "请将身份证放在感应区"));
     assert!(shows(&ui, "终端编号 T-1"), "kiosk id in the corner");
 }
 
@@ -179,6 +179,39 @@ fn apply_identifies_with_the_dock_and_greets_masked() {
     click(&ui, "结束并清除信息");
     assert_eq!(ui.with_kiosk(Kiosk::page), Page::Home);
     assert!(ui.with_kiosk(|k| k.session().is_none()));
+}
+
+/// Issue 18's privacy bug: 返回 from a flow's first page led to a home that looked fresh while
+/// the session lived on (the next person's 查询进度 listed the last one's applications). Now the
+/// owner shows on every page while the session lives, and 结束办理 there wipes it.
+fn back_to_home_shows_whose_session_it_is() {
+    let ui = new_ui(1920.0, 1080.0);
+    assert!(!shows(&ui, "张*三 正在办理"), "nobody's session yet");
+    click(&ui, "取号");
+    dock(&ui, "放置居民身份证");
+    click(&ui, "继续");
+    assert_eq!(ui.with_kiosk(Kiosk::page), Page::Ticket);
+    assert!(shows(&ui, "张*三 正在办理"), "the owner on the ticket page");
+    click(&ui, "返回");
+    assert_eq!(ui.with_kiosk(Kiosk::page), Page::Home);
+    assert!(
+        ui.with_kiosk(|k| k.session().is_some()),
+        "返回 keeps the session"
+    );
+    assert!(shows(&ui, "张*三 正在办理"), "home names the owner");
+    click(&ui, "结束办理");
+    assert!(ui.with_kiosk(|k| k.session().is_none()), "结束办理 wipes");
+    assert!(!shows(&ui, "张*三 正在办理"));
+    click(&ui, "查询进度");
+    assert_eq!(
+        ui.with_kiosk(|k| k.progress().cloned()),
+        Some(crate_progress_waiting()),
+        "the next person's 查询进度 asks for their card or receipt"
+    );
+}
+
+fn crate_progress_waiting() -> hallkiosk::flows::progress::ProgressStep {
+    hallkiosk::flows::progress::ProgressStep::Waiting
 }
 
 /// The dev kiosk runs the real drivers: the dock's card goes from the simulated SAM as GA/T 467
@@ -264,10 +297,7 @@ fn scans_from_the_scanner_service_on_a_pty() {
     let ui = new_ui(1920.0, 1080.0);
     let _pump = ui.pump_device_events(events);
     sim.control().present("EID:7f3a9c2e");
-    assert!(until(|| shows(
-        &ui,
-        "电子证照码需联网核验，暂不可用，请使用身份证"
-    )));
+    assert!(until(|| shows(&ui, "本机不支持电子证照码，请使用身份证")));
     click(&ui, "首页");
     let receipt = format!("HKR1:{}", hallkiosk::outbox::tracking::code("DEV-0001", 12));
     sim.control().present(receipt);
@@ -305,10 +335,7 @@ fn code_from_the_camera_frames() {
     .unwrap();
     let ui = new_ui(1920.0, 1080.0);
     let _pump = ui.pump_device_events(events);
-    assert!(until(|| shows(
-        &ui,
-        "电子证照码需联网核验，暂不可用，请使用身份证"
-    )));
+    assert!(until(|| shows(&ui, "本机不支持电子证照码，请使用身份证")));
 }
 
 fn expired_card_and_unknown_code_say_what_to_do() {
@@ -687,7 +714,7 @@ fn paper_out_at_the_receipt_keeps_the_submission() {
         key(&ui, &d.to_string());
     }
     click(&ui, "下一步");
-    assert!(shows(&ui, "已通过读卡获取，无需提交：居民身份证原件"));
+    assert!(shows(&ui, "已通过读卡获取，无需提交：居民身份证"));
     click(&ui, "我已阅读并同意");
     click(&ui, "提交");
     assert!(until(|| shows(
@@ -781,7 +808,7 @@ fn ticket_progress_rating_and_maintenance() {
         Some(hallkiosk::flows::progress::ProgressStep::Found(r))
             if r.rows.len() == 1 && r.rows[0].tracking_code == earlier && !r.live
     )));
-    click(&ui, "首页");
+    click(&ui, "结束办理");
 
     // Rating: 评价, 不满意, a reason — stored for the sync daemon.
     reset_counts();
@@ -839,6 +866,7 @@ fn kiosk_ui_scenarios() {
     i_slint_backend_testing::init_integration_test_with_mock_time();
     home_has_five_entries_and_prompt();
     apply_identifies_with_the_dock_and_greets_masked();
+    back_to_home_shows_whose_session_it_is();
     the_dev_kiosk_runs_the_real_drivers();
     identify_with_the_reader_service_on_a_pty();
     scans_from_the_scanner_service_on_a_pty();

@@ -277,7 +277,7 @@ fn walk(ui: &KioskUi, rig: &SimRig, cam: &mut Camera, variant: &str) {
         Some(hallkiosk::flows::progress::ProgressStep::Found(_))
     ))));
     cam.shot(variant, "18-progress-found");
-    click(ui, t("首页", "Home"));
+    click(ui, t("结束办理", "Finish"));
     enter(ui, variant);
 
     click(ui, t("评价", "Rate a service"));

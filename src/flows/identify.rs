@@ -5,7 +5,7 @@
 /// What the identify page says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentifyStatus {
-    /// "请将身份证放在感应区或扫描电子证照二维码".
+    /// "请将身份证放在感应区".
     Waiting,
     /// "您好，张*三" with a button to go on.
     Greeting,
@@ -15,6 +15,7 @@ pub enum IdentifyStatus {
     Rejected,
     /// "读卡器故障，请联系工作人员".
     ReaderFault,
-    /// An e-ID code was scanned; it needs online verification, which this kiosk cannot do now.
-    EidNeedsNetwork,
+    /// An e-ID code was scanned: this kiosk has no e-ID verifier, so it asks for the card instead
+    /// (and never advertises e-ID codes).
+    EidUnsupported,
 }

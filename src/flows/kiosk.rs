@@ -160,6 +160,17 @@ impl FlowSettings {
     }
 }
 
+/// One citizen's visit, from the first card or tap to the wipe. Effects are run off the UI thread
+/// and answered later; an answer is fed back with the visit that asked ([`Kiosk::done_for`]), and
+/// an answer for an earlier visit is dropped, so nothing asked for one citizen reaches the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Visit(u64);
+
+impl Visit {
+    /// A new kiosk's first visit.
+    pub const FIRST: Visit = Visit(0);
+}
+
 /// How long a notice stays.
 const NOTICE_TIME: Duration = Duration::from_secs(6);
 
@@ -193,6 +204,8 @@ pub struct Kiosk {
     maintenance: Option<Maintenance>,
     /// Devices' last fault reasons (device words only), for the maintenance screen.
     faults: BTreeMap<DeviceKind, String>,
+    /// Counts wipes: answers to effects of an earlier visit are dropped.
+    visit: u64,
 }
 
 /// What the flows need from the `[hall]` configuration.
@@ -258,6 +271,7 @@ impl Kiosk {
             rating: None,
             maintenance: None,
             faults: Default::default(),
+            visit: 0,
         }
     }
 
@@ -304,10 +318,16 @@ impl Kiosk {
             Intent::StillHere | Intent::Activity => {}
             Intent::ApplyFor(id) => self.apply_for(id),
             Intent::OpenMaintenance => {
-                if self.maintenance.is_none() {
+                if self.page != Page::Maintenance {
+                    // The technicians' screen is nobody's session: a citizen's is ended first,
+                    // so a technician sees nothing of theirs and back leads to a fresh home. The
+                    // language and mode stay as the technician found them.
+                    self.forget_visit();
+                    self.page = Page::Home;
+                    self.history.clear();
                     self.maintenance = Some(Maintenance::locked());
+                    self.go(Page::Maintenance);
                 }
-                self.go(Page::Maintenance);
             }
             Intent::ContinueAfterRemoval => self.card_removed_prompt = false,
             Intent::EndSession => self.end_session(),
@@ -367,7 +387,21 @@ impl Kiosk {
         }
     }
 
-    /// The answer to an effect, routed to the page that asked.
+    /// The visit effects taken now belong to: keep it with each effect and give it back to
+    /// [`Kiosk::done_for`] with the answer.
+    pub fn visit(&self) -> Visit {
+        Visit(self.visit)
+    }
+
+    /// The answer to an effect taken during `visit`: dropped when that visit has ended (the
+    /// citizen who asked is gone, their data wiped).
+    pub fn done_for(&mut self, visit: Visit, done: Done) {
+        if visit == self.visit() {
+            self.done(done);
+        }
+    }
+
+    /// The answer to an effect of the current visit, routed to the page that asked.
     pub fn done(&mut self, done: Done) {
         match done {
             Done::TicketIssued(_) | Done::TicketPrinted(_) => {
@@ -497,10 +531,16 @@ impl Kiosk {
     }
 
     fn go(&mut self, page: Page) {
-        if page != self.page {
-            self.history.push(self.page);
-            self.page = page;
+        if page == self.page {
+            return;
         }
+        if self.page == Page::Maintenance {
+            // Leaving the technicians' screen locks it, and back never returns to it.
+            self.maintenance = None;
+        } else {
+            self.history.push(self.page);
+        }
+        self.page = page;
     }
 
     fn back(&mut self) {
@@ -521,11 +561,28 @@ impl Kiosk {
         self.page = self.history.pop().unwrap_or(Page::Home);
         if self.page == Page::Home {
             self.history.clear();
+            if self.session.is_none() {
+                // Home without an owner looks fresh, so it must be: a scanned receipt's progress,
+                // a rating, a guide position are forgotten.
+                self.forget_visit();
+            }
         }
     }
 
     /// Ends the session: personal data zeroized, every mode back to the hall's default, home.
     fn end_session(&mut self) {
+        self.forget_visit();
+        self.maintenance = None;
+        self.page = Page::Home;
+        self.history.clear();
+        self.locale = self.settings.default_locale;
+        self.elder = false;
+        self.apply_idle_limits();
+    }
+
+    /// Forgets everything of this visit that belongs to a citizen, and starts a new visit so that
+    /// answers still on their way for this one are dropped. The page, language and mode stay.
+    fn forget_visit(&mut self) {
         // Dropping the session zeroizes the card (ZeroizeOnDrop), dropping the application
         // everything typed and photographed.
         self.session = None;
@@ -534,16 +591,12 @@ impl Kiosk {
         self.ticket = None;
         self.progress = None;
         self.rating = None;
-        self.maintenance = None;
-        self.page = Page::Home;
-        self.history.clear();
         self.guide = GuideState::default();
         self.identify_status = IdentifyStatus::Waiting;
         self.identify_target = Entry::Apply;
         self.card_removed_prompt = false;
-        self.locale = self.settings.default_locale;
-        self.elder = false;
-        self.apply_idle_limits();
+        self.effects.clear();
+        self.visit += 1;
     }
 
     fn apply_idle_limits(&mut self) {
@@ -560,6 +613,8 @@ impl Kiosk {
 }
 
 mod devices;
+#[cfg(test)]
+mod isolation;
 #[cfg(test)]
 mod tests;
 mod view;

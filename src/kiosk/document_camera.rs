@@ -9,6 +9,7 @@
 //! [`CaptureProblem::CameraUnavailable`] and the flow offers 到窗口补交.
 
 use crate::flows::effect::{CaptureProblem, Done, Photo};
+use crate::flows::kiosk::Visit;
 use hallkiosk_drivers::camera::page::{capture_page, preview, MAX_BYTES};
 use hallkiosk_drivers::camera::{FileSource, FrameSource, V4l2Source};
 use hallkiosk_drivers::transport::DeviceAddress;
@@ -28,6 +29,7 @@ enum Job {
     /// Show the preview for this material (its index), or stop it.
     Preview(Option<usize>),
     Capture {
+        visit: Visit,
         material: usize,
     },
 }
@@ -41,7 +43,7 @@ pub struct DocumentCamera {
 
 impl DocumentCamera {
     /// Starts the camera thread for `address`; captures are answered on `done`.
-    pub fn start(address: DeviceAddress, done: mpsc::Sender<Done>) -> DocumentCamera {
+    pub fn start(address: DeviceAddress, done: mpsc::Sender<(Visit, Done)>) -> DocumentCamera {
         let (jobs, rx) = mpsc::channel();
         let latest = Arc::new(Mutex::new(None));
         let slot = latest.clone();
@@ -59,13 +61,16 @@ impl DocumentCamera {
         let _ = self.jobs.send(Job::Preview(material));
     }
 
-    /// Takes a picture of material `material`; the answer is a [`Done::Captured`].
-    pub fn capture(&self, material: usize, done: &mpsc::Sender<Done>) {
-        if self.jobs.send(Job::Capture { material }).is_err() {
-            let _ = done.send(Done::Captured {
-                material,
-                result: Err(CaptureProblem::CameraUnavailable),
-            });
+    /// Takes a picture of material `material` for `visit`; the answer is a [`Done::Captured`].
+    pub fn capture(&self, visit: Visit, material: usize, done: &mpsc::Sender<(Visit, Done)>) {
+        if self.jobs.send(Job::Capture { visit, material }).is_err() {
+            let _ = done.send((
+                visit,
+                Done::Captured {
+                    material,
+                    result: Err(CaptureProblem::CameraUnavailable),
+                },
+            ));
         }
     }
 
@@ -141,7 +146,7 @@ impl Open {
 fn run(
     address: DeviceAddress,
     jobs: mpsc::Receiver<Job>,
-    done: mpsc::Sender<Done>,
+    done: mpsc::Sender<(Visit, Done)>,
     latest: Arc<Mutex<Option<RgbImage>>>,
 ) {
     let publish = |frame: Option<RgbImage>| {
@@ -180,7 +185,7 @@ fn run(
                     reopen_at = Instant::now();
                 }
             }
-            Some(Job::Capture { material }) => {
+            Some(Job::Capture { visit, material }) => {
                 let result = capture(&address, &mut camera);
                 if result.is_err() {
                     camera = None;
@@ -188,7 +193,7 @@ fn run(
                 if previewing.is_none() {
                     camera = None;
                 }
-                let _ = done.send(Done::Captured { material, result });
+                let _ = done.send((visit, Done::Captured { material, result }));
             }
             None => {
                 next_frame = Instant::now() + PREVIEW_INTERVAL;
@@ -237,6 +242,7 @@ fn capture(address: &DeviceAddress, camera: &mut Option<Open>) -> Result<Photo, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    const VISIT: Visit = Visit::FIRST;
 
     use hallkiosk_drivers::camera::page::simulated_document;
     fn wait_preview(camera: &DocumentCamera, limit: Duration) -> Option<RgbImage> {
@@ -250,8 +256,8 @@ mod tests {
         None
     }
 
-    fn captured(rx: &mpsc::Receiver<Done>) -> (usize, Result<Photo, CaptureProblem>) {
-        match rx.recv_timeout(Duration::from_secs(10)).unwrap() {
+    fn captured(rx: &mpsc::Receiver<(Visit, Done)>) -> (usize, Result<Photo, CaptureProblem>) {
+        match rx.recv_timeout(Duration::from_secs(10)).unwrap().1 {
             Done::Captured { material, result } => (material, result),
             _ => panic!("not a capture"),
         }
@@ -284,7 +290,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
         }
         assert!((3..=7).contains(&frames), "{frames} frames in 1.1 s");
-        camera.capture(0, &tx);
+        camera.capture(VISIT, 0, &tx);
         let (material, photo) = captured(&rx);
         assert_eq!(material, 0);
         let photo = photo.unwrap();
@@ -308,7 +314,7 @@ mod tests {
         );
         camera.preview(Some(0));
         assert!(wait_preview(&camera, Duration::from_millis(600)).is_none());
-        camera.capture(0, &tx);
+        camera.capture(VISIT, 0, &tx);
         assert_eq!(
             captured(&rx).1.unwrap_err(),
             CaptureProblem::CameraUnavailable
@@ -360,7 +366,7 @@ mod tests {
         // The preview and the photo are in colour: the page's red seal is there.
         let reddish = |p: &image::Rgb<u8>| p.0[0] > 150 && p.0[1] < 90 && p.0[2] < 90;
         assert!(b.pixels().any(reddish), "no seal in the preview");
-        camera.capture(1, &tx);
+        camera.capture(VISIT, 1, &tx);
         let photo = captured(&rx).1.unwrap();
         let stored = image::load_from_memory(&photo.jpeg).unwrap();
         assert_eq!(stored.color(), image::ColorType::Rgb8);

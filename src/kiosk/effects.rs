@@ -16,6 +16,7 @@ use crate::flows::effect::{
     Done, Effect, MaintenanceStats, PrintProblem, ProgressLookup, ProgressReport, ReceiptInfo,
     SaveProblem, Saved, Ticket,
 };
+use crate::flows::kiosk::Visit;
 use crate::kiosk::document_camera::DocumentCamera;
 use crate::kiosk::receipt::{
     application_receipt, local_time, status_receipt, ticket_receipt, ReceiptPlace,
@@ -46,14 +47,15 @@ enum StoreJob {
 /// Runs effects; cheap to clone.
 #[derive(Clone)]
 pub struct EffectRunner {
-    store: mpsc::Sender<StoreJob>,
+    store: mpsc::Sender<(Visit, StoreJob)>,
     camera: DocumentCamera,
     /// The printer service's job queue.
     printer: UnboundedSender<JobRequest>,
     profile: Profile,
     hall: Arc<(String, String)>,
     kiosk: Arc<str>,
-    done: mpsc::Sender<Done>,
+    /// Answers, each with the visit whose effect it answers.
+    done: mpsc::Sender<(Visit, Done)>,
 }
 
 impl EffectRunner {
@@ -61,9 +63,9 @@ impl EffectRunner {
     pub fn start(
         config: &Config,
         printer: UnboundedSender<JobRequest>,
-    ) -> (EffectRunner, mpsc::Receiver<Done>) {
+    ) -> (EffectRunner, mpsc::Receiver<(Visit, Done)>) {
         let (done_tx, done_rx) = mpsc::channel();
-        let (store_tx, store_rx) = mpsc::channel::<StoreJob>();
+        let (store_tx, store_rx) = mpsc::channel::<(Visit, StoreJob)>();
         let store_done = done_tx.clone();
         let store_config = config.clone();
         let spawned = std::thread::Builder::new()
@@ -97,13 +99,14 @@ impl EffectRunner {
         self.camera.take_preview()
     }
 
-    /// Runs `effect`; its result comes back as a [`Done`].
-    pub fn run(&self, effect: Effect) {
+    /// Runs `effect`, asked for during `visit`; its result comes back as a [`Done`] with that
+    /// visit (the flow drops answers for a visit that has ended).
+    pub fn run(&self, visit: Visit, effect: Effect) {
         let to_store = |job: StoreJob, fail: fn(String) -> Done| {
-            if self.store.send(job).is_err() {
+            if self.store.send((visit, job)).is_err() {
                 let _ = self
                     .done
-                    .send(fail("the outbox store is not running".into()));
+                    .send((visit, fail("the outbox store is not running".into())));
             }
         };
         match effect {
@@ -127,7 +130,7 @@ impl EffectRunner {
                     // ticket's own, so a reused number is printed, not found "already printed".
                     let job = format!("ticket-{}-{}", t.issued_at_ms, t.number);
                     let result = me.print_document(&receipt, &job);
-                    let _ = me.done.send(Done::TicketPrinted(result));
+                    let _ = me.done.send((visit, Done::TicketPrinted(result)));
                 });
             }
             Effect::PrintStatusPage(lines) => {
@@ -138,15 +141,15 @@ impl EffectRunner {
                     let receipt = status_receipt(&lines, &me.place(Locale::ZhCn, &time));
                     let id = format!("status-{now}");
                     let result = me.print_document(&receipt, &id);
-                    let _ = me.done.send(Done::StatusPrinted(result));
+                    let _ = me.done.send((visit, Done::StatusPrinted(result)));
                 });
             }
-            Effect::Capture { material } => self.camera.capture(material, &self.done),
+            Effect::Capture { material } => self.camera.capture(visit, material, &self.done),
             Effect::Print(info) => {
                 let me = self.clone();
                 self.spawn("print-receipt", move || {
                     let result = me.print(&info);
-                    let _ = me.done.send(Done::Printed(result));
+                    let _ = me.done.send((visit, Done::Printed(result)));
                 });
             }
         }
@@ -220,7 +223,11 @@ impl EffectRunner {
     }
 }
 
-fn store_thread(config: &Config, jobs: mpsc::Receiver<StoreJob>, done: mpsc::Sender<Done>) {
+fn store_thread(
+    config: &Config,
+    jobs: mpsc::Receiver<(Visit, StoreJob)>,
+    done: mpsc::Sender<(Visit, Done)>,
+) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -235,7 +242,7 @@ fn store_thread(config: &Config, jobs: mpsc::Receiver<StoreJob>, done: mpsc::Sen
     let kiosk = config.kiosk.id.to_string();
     let socket = config.data_dir().join(crate::sync::local::SOCKET);
     let mut outbox: Option<outbox::Outbox> = None;
-    while let Ok(job) = jobs.recv() {
+    while let Ok((visit, job)) = jobs.recv() {
         // Opened on first use (and again after a failure): a kiosk whose storage is broken still
         // starts and shows the citizen a plain message instead of dying.
         if outbox.is_none() {
@@ -244,7 +251,7 @@ fn store_thread(config: &Config, jobs: mpsc::Receiver<StoreJob>, done: mpsc::Sen
                 Err(e) => {
                     let e = format!("{e:#}");
                     tracing::error!("outbox store unavailable: {e}");
-                    if done.send(failed(job, e)).is_err() {
+                    if done.send((visit, failed(job, e))).is_err() {
                         return;
                     }
                     continue;
@@ -257,7 +264,7 @@ fn store_thread(config: &Config, jobs: mpsc::Receiver<StoreJob>, done: mpsc::Sen
             // Open afresh next time (the file may have been restored or the disk freed).
             outbox = None;
         }
-        if done.send(answer).is_err() {
+        if done.send((visit, answer)).is_err() {
             return;
         }
     }

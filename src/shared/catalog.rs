@@ -380,6 +380,31 @@ mod tests {
         Catalog::bundled().expect("the bundled catalog validates")
     }
 
+    /// Items for employers (单位, 企业, 职工, 纳税人 as a business) are filed under 法人办事 and
+    /// their ids say so; a citizen's card never leads to them on the apply page.
+    #[test]
+    fn bundled_items_are_filed_under_the_right_category() {
+        for i in &bundled().items {
+            let employer = ["单位", "企业", "职工", "公章", "个体工商户", "增值税"]
+                .iter()
+                .any(|w| i.name.zh.contains(w));
+            if employer || i.id.starts_with("L-") {
+                assert_eq!(i.category, Category::LegalPerson, "{} {}", i.id, i.name.zh);
+            }
+            let prefix = if i.category == Category::Personal {
+                "P-"
+            } else {
+                "L-"
+            };
+            assert!(
+                i.id.starts_with(prefix),
+                "{} filed as {:?}",
+                i.id,
+                i.category
+            );
+        }
+    }
+
     #[test]
     fn bundled_catalog_is_large_and_covers_both_categories_and_every_theme() {
         let c = bundled();

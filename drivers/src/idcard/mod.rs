@@ -47,6 +47,26 @@ impl CardType {
             CardType::Foreign2023 => "foreign_2023",
         }
     }
+
+    /// The document's name, as forms and receipts name it: (Chinese, English).
+    pub fn document(self) -> (&'static str, &'static str) {
+        match self {
+            CardType::Resident => ("居民身份证", "Resident ID card"),
+            CardType::HkMoTw => (
+                "港澳台居民居住证",
+                "Residence permit for Hong Kong, Macao and Taiwan residents",
+            ),
+            CardType::Foreign2017 | CardType::Foreign2023 => {
+                ("外国人永久居留身份证", "Foreign permanent resident ID card")
+            }
+        }
+    }
+
+    /// Whether the holder is a foreign national (an English name and a nationality on the card,
+    /// a permit number instead of a 公民身份号码).
+    pub fn is_foreign(self) -> bool {
+        matches!(self, CardType::Foreign2017 | CardType::Foreign2023)
+    }
 }
 
 /// Gender code of GB/T 2261.1 as stored on the chip.
@@ -81,6 +101,16 @@ impl Gender {
         }
     }
 
+    /// The word on English forms.
+    pub fn en(self) -> &'static str {
+        match self {
+            Gender::Unknown => "Unknown",
+            Gender::Male => "Male",
+            Gender::Female => "Female",
+            Gender::Unstated => "Not stated",
+        }
+    }
+
     /// The name used in JSON output.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -98,6 +128,79 @@ impl Gender {
             Gender::Male => "男",
             Gender::Female => "女",
             Gender::Unstated => "未说明",
+        }
+    }
+}
+
+/// The English names of the nations of GB/T 3304 (its romanised names), by the chip's code.
+pub fn nation_name_en(code: &str) -> Option<&'static str> {
+    const NATIONS: [&str; 56] = [
+        "Han",
+        "Mongol",
+        "Hui",
+        "Tibetan",
+        "Uyghur",
+        "Miao",
+        "Yi",
+        "Zhuang",
+        "Bouyei",
+        "Korean",
+        "Manchu",
+        "Dong",
+        "Yao",
+        "Bai",
+        "Tujia",
+        "Hani",
+        "Kazakh",
+        "Dai",
+        "Li",
+        "Lisu",
+        "Va",
+        "She",
+        "Gaoshan",
+        "Lahu",
+        "Shui",
+        "Dongxiang",
+        "Naxi",
+        "Jingpo",
+        "Kyrgyz",
+        "Tu",
+        "Daur",
+        "Mulao",
+        "Qiang",
+        "Blang",
+        "Salar",
+        "Maonan",
+        "Gelao",
+        "Xibe",
+        "Achang",
+        "Pumi",
+        "Tajik",
+        "Nu",
+        "Uzbek",
+        "Russian",
+        "Evenki",
+        "De'ang",
+        "Bonan",
+        "Yugur",
+        "Gin",
+        "Tatar",
+        "Derung",
+        "Oroqen",
+        "Hezhen",
+        "Monba",
+        "Lhoba",
+        "Jino",
+    ];
+    if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match code {
+        "97" => Some("Other"),
+        "98" => Some("Chinese citizen of foreign origin"),
+        _ => {
+            let n: usize = code.parse().ok()?;
+            NATIONS.get(n.checked_sub(1)?).copied()
         }
     }
 }
@@ -256,6 +359,11 @@ impl IdCard {
         mask_name(name)
     }
 
+    /// The Latin name masked (each word's first letter kept), empty when the card has none.
+    pub fn masked_english_name(&self) -> String {
+        mask_name(&self.english_name)
+    }
+
     /// The ID number with all but the first three and last four characters starred.
     pub fn masked_number(&self) -> String {
         mask_middle(&self.id_number, 3, 4)
@@ -412,5 +520,21 @@ mod tests {
             .filter(|n| nation_name(&format!("{n:02}")).is_some())
             .count();
         assert_eq!(known, 58);
+    }
+
+    #[test]
+    fn english_nation_names_follow_the_same_codes() {
+        assert_eq!(nation_name_en("01"), Some("Han"));
+        assert_eq!(nation_name_en("46"), Some("De'ang"));
+        assert_eq!(nation_name_en("56"), Some("Jino"));
+        assert_eq!(nation_name_en("97"), Some("Other"));
+        for n in 0..100 {
+            let code = format!("{n:02}");
+            assert_eq!(
+                nation_name(&code).is_some(),
+                nation_name_en(&code).is_some(),
+                "{code}"
+            );
+        }
     }
 }

@@ -21,6 +21,10 @@ pub enum FieldKey {
     IdNumber,
     Phone,
     MailingAddress,
+    /// A foreign permanent resident's Latin name, as the card has it.
+    EnglishName,
+    /// A foreign permanent resident's nationality (ISO 3166-1 alpha-3, as the card has it).
+    Nationality,
 }
 
 /// Which keyboard a field uses.
@@ -45,6 +49,8 @@ impl FieldKey {
             FieldKey::IdNumber => "id_number",
             FieldKey::Phone => "phone",
             FieldKey::MailingAddress => "mailing_address",
+            FieldKey::EnglishName => "english_name",
+            FieldKey::Nationality => "nationality",
         }
     }
 
@@ -75,10 +81,31 @@ pub struct Field {
 }
 
 impl Field {
-    /// The value as the screen shows it: the ID number masked.
-    pub fn shown(&self) -> String {
+    /// The value as the screen shows it: the ID number masked. In English, the card's gender and
+    /// nation words (kept in Chinese for the submission) are shown in English.
+    pub fn shown(&self, locale: crate::shared::config::Locale) -> String {
+        use hallkiosk_drivers::idcard::{nation_name, nation_name_en, Gender};
+        let english = locale == crate::shared::config::Locale::En;
         match self.key {
             FieldKey::IdNumber => hallkiosk_drivers::idcard::mask_middle(&self.value, 3, 4),
+            FieldKey::Gender if english => [
+                Gender::Male,
+                Gender::Female,
+                Gender::Unstated,
+                Gender::Unknown,
+            ]
+            .into_iter()
+            .find(|g| g.zh() == self.value)
+            .map_or_else(|| self.value.clone(), |g| g.en().to_string()),
+            FieldKey::Nation if english => (1..=98)
+                .map(|n| format!("{n:02}"))
+                .find(|code| {
+                    nation_name(code).is_some_and(|zh| {
+                        self.value == zh || self.value.strip_suffix('族') == Some(zh)
+                    })
+                })
+                .and_then(|code| nation_name_en(&code))
+                .map_or_else(|| self.value.clone(), str::to_string),
             _ => self.value.clone(),
         }
     }

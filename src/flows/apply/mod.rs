@@ -22,7 +22,7 @@ use crate::outbox::{Material, NewSubmission, Payload};
 use crate::shared::catalog::{ServiceItem, Text};
 use crate::shared::config::Locale;
 use form::{Field, FieldKey, Keyboard};
-use hallkiosk_drivers::idcard::{nation_name, IdCard};
+use hallkiosk_drivers::idcard::{nation_name, CardType, IdCard};
 use materials::{is_identity_card, MaterialStep};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -115,6 +115,9 @@ pub struct Application {
     /// Materials the card read covers (居民身份证原件): never asked for again.
     #[zeroize(skip)]
     pub covered_by_card: Vec<Text>,
+    /// The kind of card read (the form's number label, the document named on review).
+    #[zeroize(skip)]
+    pub document: CardType,
     #[zeroize(skip)]
     pub capturing: bool,
     #[zeroize(skip)]
@@ -208,6 +211,7 @@ impl Application {
             pinyin: String::new(),
             materials: Vec::new(),
             covered_by_card: Vec::new(),
+            document: CardType::Resident,
             capturing: false,
             consent: false,
             consent_missing: false,
@@ -220,8 +224,12 @@ impl Application {
     /// Starts the form for `item`, pre-filled from `card`.
     pub fn start(&mut self, item: &ServiceItem, card: &IdCard) {
         let gender = card.gender.zh().to_string();
+        // 汉 → 汉族; the two codes that are not a nation (97 其他, 98 外国血统中国籍人士) as they are.
         let nation = nation_name(&card.nation_code)
-            .map(|n| format!("{n}族").replace("族族", "族"))
+            .map(|n| match card.nation_code.as_str() {
+                "97" | "98" => n.to_string(),
+                _ => format!("{n}族"),
+            })
             .unwrap_or_default();
         let name = if card.name.trim().is_empty() {
             card.english_name.clone()
@@ -229,17 +237,22 @@ impl Application {
             card.name.clone()
         };
         let address = card.address.clone();
+        // What the citizen fills in comes first, where the eye and the keyboard are; what the
+        // card gave follows (and scrolls).
         let mut fields = vec![
+            (FieldKey::Phone, String::new()),
+            (FieldKey::MailingAddress, address.clone()),
             (FieldKey::Name, name),
             (FieldKey::Gender, gender),
             (FieldKey::Nation, nation),
             (FieldKey::BirthDate, card.birth_date.clone()),
-            (FieldKey::Address, address.clone()),
+            (FieldKey::Address, address),
             (FieldKey::IdNumber, card.id_number.clone()),
-            (FieldKey::Phone, String::new()),
-            (FieldKey::MailingAddress, address),
+            (FieldKey::EnglishName, card.english_name.clone()),
+            (FieldKey::Nationality, card.nationality.clone()),
         ];
-        // Fields the card layout does not have (a foreign card's nation or address) are not shown.
+        // Fields the card layout does not have (a foreign card's nation or address, a resident's
+        // English name) are not shown.
         fields.retain(|(k, v)| k.keyboard() != Keyboard::None || !v.trim().is_empty());
         self.fields = fields
             .into_iter()
@@ -251,12 +264,18 @@ impl Application {
             .collect();
         self.item_id = item.id.clone();
         self.service = Some(item.name.clone());
-        self.covered_by_card = item
-            .materials
-            .iter()
-            .filter(|m| is_identity_card(m))
-            .cloned()
-            .collect();
+        // The card read stands for the item's identity document, named as what it is (a foreign
+        // permanent resident's card, not "居民身份证原件").
+        self.document = card.card_type;
+        let (zh, en) = card.card_type.document();
+        self.covered_by_card = if item.materials.iter().any(is_identity_card) {
+            vec![Text {
+                zh: zh.into(),
+                en: en.into(),
+            }]
+        } else {
+            Vec::new()
+        };
         self.materials = item
             .materials
             .iter()

@@ -7,9 +7,13 @@ use crate::shared::catalog::Catalog;
 use hallkiosk_drivers::sim::fixtures::CardFixture;
 
 fn started(item: &str) -> Application {
+    started_with(item, CardFixture::Resident)
+}
+
+fn started_with(item: &str, card: CardFixture) -> Application {
     let catalog = Catalog::bundled().unwrap();
     let mut a = Application::new();
-    a.start(catalog.item(item).unwrap(), &CardFixture::Resident.card());
+    a.start(catalog.item(item).unwrap(), &card.card());
     a
 }
 
@@ -41,7 +45,7 @@ fn the_form_is_prefilled_from_the_card_and_the_id_card_is_never_asked_for() {
     assert_eq!(get(FieldKey::Name).value, card.name);
     assert_eq!(get(FieldKey::IdNumber).value, card.id_number);
     assert_eq!(
-        get(FieldKey::IdNumber).shown(),
+        get(FieldKey::IdNumber).shown(Locale::ZhCn),
         hallkiosk_drivers::idcard::mask_middle(&card.id_number, 3, 4)
     );
     assert!(get(FieldKey::Nation).value.ends_with('族'));
@@ -53,7 +57,58 @@ fn the_form_is_prefilled_from_the_card_and_the_id_card_is_never_asked_for() {
     );
     assert_eq!(a.materials[0].name.zh, "结婚证");
     assert_eq!(a.covered_by_card.len(), 1);
+    assert_eq!(a.covered_by_card[0].zh, "居民身份证");
     assert_eq!(a.keyboard(), Keyboard::Digits, "the phone is focused first");
+    assert!(
+        a.fields
+            .iter()
+            .all(|f| !matches!(f.key, FieldKey::EnglishName | FieldKey::Nationality)),
+        "a resident card has no English name or nationality"
+    );
+}
+
+/// Issue 18: a foreign permanent resident's form showed neither the English name nor the
+/// nationality, and review said "Resident ID card (original)" was read.
+#[test]
+fn a_foreign_permanent_residents_card_is_first_class() {
+    let a = started_with("P-MARRIA-003", CardFixture::Foreign2023);
+    let card = CardFixture::Foreign2023.card();
+    let get = |k| {
+        a.fields
+            .iter()
+            .find(|f| f.key == k)
+            .map(|f| f.value.clone())
+    };
+    assert_eq!(get(FieldKey::EnglishName), Some(card.english_name.clone()));
+    assert_eq!(get(FieldKey::Nationality), Some("CAN".into()));
+    assert_eq!(get(FieldKey::Nation), None, "no nation on a foreign card");
+    assert!(a.document.is_foreign());
+    assert_eq!(a.covered_by_card[0].zh, "外国人永久居留身份证");
+    assert_eq!(
+        a.covered_by_card[0].en,
+        "Foreign permanent resident ID card"
+    );
+    let hk = started_with("P-MARRIA-003", CardFixture::HkMoTw);
+    assert_eq!(hk.covered_by_card[0].zh, "港澳台居民居住证");
+}
+
+/// Issue 18: in English the form showed 男 and 汉族.
+#[test]
+fn gender_and_nation_are_shown_in_the_screens_language() {
+    let a = started("P-MARRIA-003");
+    let shown = |k, l| a.fields.iter().find(|f| f.key == k).unwrap().shown(l);
+    assert_eq!(shown(FieldKey::Gender, Locale::En), "Male");
+    assert_eq!(shown(FieldKey::Nation, Locale::En), "Han");
+    assert_eq!(shown(FieldKey::Gender, Locale::ZhCn), "男");
+    assert_eq!(shown(FieldKey::Nation, Locale::ZhCn), "汉族");
+    let other = started_with("P-MARRIA-003", CardFixture::ResidentOther);
+    let nation = other
+        .fields
+        .iter()
+        .find(|f| f.key == FieldKey::Nation)
+        .unwrap();
+    assert_eq!(nation.value, "其他", "97 is not a nation: no 族");
+    assert_eq!(nation.shown(Locale::En), "Other");
 }
 
 #[test]

@@ -25,20 +25,45 @@ impl Kiosk {
                     self.show_identify(IdentifyStatus::Expired);
                     return;
                 }
-                // A new card is a new person: the previous session is wiped first, and with it
-                // any application in progress (unless it is saved and only its receipt shows).
-                self.session = Some(Session::with_card(*card));
-                if self
-                    .apply
+                let same_person = self
+                    .session
                     .as_ref()
-                    .is_some_and(|a| a.step != ApplyStep::Submitted)
-                {
-                    self.apply = None;
-                    if self.page == Page::Apply {
-                        self.page = Page::Home;
-                        self.history.clear();
+                    .and_then(Session::card)
+                    .is_some_and(|c| c.id_number == card.id_number);
+                if same_person {
+                    // The citizen put their card back: nothing of theirs is lost.
+                    self.session = Some(Session::with_card(*card));
+                    match self.page {
+                        Page::Home | Page::Identify => self.show_identify(IdentifyStatus::Greeting),
+                        _ => self.notice = Some((Notice::Identified, Duration::ZERO)),
                     }
+                    return;
                 }
+                if self.page == Page::Maintenance {
+                    // The technicians' screen identifies nobody but a technician.
+                    return;
+                }
+                // A new card is a new person: everything of the previous one is wiped first
+                // (with a new visit, so their answers still on the way are dropped).
+                if self.session.is_some() {
+                    let page = self.page;
+                    self.forget_visit();
+                    if matches!(page, Page::Apply | Page::Ticket | Page::Rate) {
+                        // Those pages showed the previous person's work: the new one starts from
+                        // the greeting, on to the same task.
+                        self.history.clear();
+                        self.page = Page::Home;
+                        if page == Page::Ticket {
+                            self.identify_target = Entry::Ticket;
+                        }
+                    }
+                } else if self.progress.is_some() {
+                    // Progress found by a scanned receipt belonged to whoever scanned it; the
+                    // card's holder gets their own (and answers on their way are dropped).
+                    self.progress = None;
+                    self.visit += 1;
+                }
+                self.session = Some(Session::with_card(*card));
                 match self.page {
                     Page::Home | Page::Identify => self.show_identify(IdentifyStatus::Greeting),
                     Page::Progress => self.lookup_person(),
@@ -55,10 +80,13 @@ impl Kiosk {
                 self.idle.activity();
                 self.show_identify(IdentifyStatus::Rejected);
             }
+            DeviceEvent::CodeScanned(_) if self.page == Page::Maintenance => {
+                // The technicians' screen is nobody's visit: a receipt scanned there opens nothing.
+            }
             DeviceEvent::CodeScanned(payload) => {
                 self.idle.activity();
                 match self.router.classify(&payload.text) {
-                    ScanKind::Eid => self.show_identify(IdentifyStatus::EidNeedsNetwork),
+                    ScanKind::Eid => self.show_identify(IdentifyStatus::EidUnsupported),
                     ScanKind::Receipt { tracking_code, .. } => {
                         self.go(Page::Progress);
                         self.progress = Some(ProgressStep::Looking);

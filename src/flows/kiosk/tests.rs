@@ -90,7 +90,7 @@ fn scanned_codes_are_routed() {
     k.device_event(DeviceEvent::CodeScanned(ScanPayload::new("EID:abc")), TODAY);
     assert_eq!(
         (k.page(), k.identify_status()),
-        (Page::Identify, IdentifyStatus::EidNeedsNetwork)
+        (Page::Identify, IdentifyStatus::EidUnsupported)
     );
     k.intent(Intent::Home);
     k.device_event(
@@ -526,4 +526,38 @@ fn keys_after_going_back_from_the_form_change_nothing() {
     k.intent(Intent::Apply(ApplyIntent::Backspace));
     k.intent(Intent::Apply(ApplyIntent::ClearField));
     assert!(k.application().unwrap().fields.is_empty());
+}
+
+/// Issue 18: 单位社会保险登记 (an employer's item) was listed on the apply page, whose card
+/// identifies a person. The apply page lists personal items only; the guide's 法人办事 leads to the
+/// others.
+#[test]
+fn the_apply_page_lists_personal_items_only() {
+    let mut k = kiosk();
+    k.intent(Intent::Open(Entry::Apply));
+    place(&mut k, CardFixture::Resident);
+    k.intent(Intent::IdentifyContinue);
+    let themes: Vec<String> = k.apply_themes().iter().map(|t| t.code.clone()).collect();
+    assert!(!themes.is_empty());
+    for theme in themes {
+        k.intent(Intent::Apply(ApplyIntent::ChooseTheme(theme.clone())));
+        let items = k.apply_items();
+        assert!(!items.is_empty(), "{theme} listed without items");
+        for i in items {
+            assert_eq!(i.category, Category::Personal, "{} under {theme}", i.id);
+        }
+        k.intent(Intent::Back);
+    }
+}
+
+/// Issue 18: a foreign permanent resident was greeted "Hello, 史*斯" in English.
+#[test]
+fn a_foreign_card_is_greeted_by_its_latin_name_in_english() {
+    let mut k = kiosk();
+    k.intent(Intent::SetLocale(Locale::En));
+    place(&mut k, CardFixture::Foreign2023);
+    assert_eq!(k.greeting_name(), "M*** A*** J***");
+    assert_eq!(k.owner().as_deref(), Some("M*** A*** J***"));
+    k.intent(Intent::SetLocale(Locale::ZhCn));
+    assert_eq!(k.greeting_name(), "史*斯");
 }

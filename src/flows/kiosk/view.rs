@@ -24,12 +24,21 @@ impl Kiosk {
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
     }
-    /// The masked name for greetings, empty when nobody is identified.
+    /// The masked name for greetings, empty when nobody is identified. In English, a card with
+    /// a Latin name (a foreign permanent resident's) is greeted by that name.
     pub fn greeting_name(&self) -> String {
-        self.session
-            .as_ref()
-            .map(Session::greeting_name)
-            .unwrap_or_default()
+        self.owner().unwrap_or_default()
+    }
+    /// Whose session it is, masked (张*三), for the top bar on every page: None when nobody is
+    /// identified. A live session is never hidden behind a fresh-looking screen.
+    pub fn owner(&self) -> Option<String> {
+        let session = self.session.as_ref()?;
+        Some(match session.card() {
+            Some(card) if self.locale == Locale::En && !card.english_name.trim().is_empty() => {
+                card.masked_english_name()
+            }
+            _ => session.greeting_name(),
+        })
     }
     pub fn idle_remaining(&self) -> Option<u64> {
         self.idle.remaining_secs()
@@ -82,21 +91,18 @@ impl Kiosk {
         std::mem::take(&mut self.effects)
     }
 
-    /// Themes that have items a citizen can complete at the kiosk, for the apply page.
+    /// Themes that have personal items a citizen can complete at the kiosk, for the apply page
+    /// (个人办事: the card identifies a person; an employer's items are reached from the guide's
+    /// 法人办事).
     pub fn apply_themes(&self) -> Vec<&crate::shared::catalog::Theme> {
         self.catalog
             .themes
             .iter()
-            .filter(|t| {
-                self.catalog
-                    .items
-                    .iter()
-                    .any(|i| i.kiosk_complete && i.theme == t.code)
-            })
+            .filter(|t| self.catalog.items.iter().any(|i| applies(i, &t.code)))
             .collect()
     }
 
-    /// Items of the chosen theme that can be completed at the kiosk.
+    /// Personal items of the chosen theme that can be completed at the kiosk.
     pub fn apply_items(&self) -> Vec<&ServiceItem> {
         let theme = self.apply.as_ref().and_then(|a| a.theme.as_deref());
         match theme {
@@ -104,7 +110,7 @@ impl Kiosk {
                 .catalog
                 .items
                 .iter()
-                .filter(|i| i.kiosk_complete && i.theme == t)
+                .filter(|i| applies(i, t))
                 .collect(),
             None => Vec::new(),
         }
@@ -118,4 +124,11 @@ impl Kiosk {
     pub fn guide_item(&self) -> Option<&ServiceItem> {
         self.guide.item(&self.catalog)
     }
+}
+
+/// Whether the apply page lists `item` under `theme`.
+fn applies(item: &ServiceItem, theme: &str) -> bool {
+    item.kiosk_complete
+        && item.theme == theme
+        && item.category == crate::shared::catalog::Category::Personal
 }

@@ -10,7 +10,7 @@ use crate::flows::effect::{CaptureProblem, Done, PrintProblem};
 use crate::flows::guide::GuideIntent;
 use crate::flows::identify::IdentifyStatus as FlowIdentify;
 use crate::flows::kiosk::{
-    Entry as FlowEntry, Intent, Kiosk, Notice, Page as FlowPage, PaperState as FlowPaper,
+    Entry as FlowEntry, Intent, Kiosk, Notice, Page as FlowPage, PaperState as FlowPaper, Visit,
 };
 use crate::flows::maintenance::MaintenanceIntent;
 use crate::flows::rating::RateIntent;
@@ -82,7 +82,7 @@ pub(crate) struct UiOptions {
     pub today: Box<dyn Fn() -> String>,
     /// Runs photos, saving and printing for the flows; without it those requests are dropped
     /// (windows in tests that do not apply).
-    pub effects: Option<(EffectRunner, std::sync::mpsc::Receiver<Done>)>,
+    pub effects: Option<(EffectRunner, std::sync::mpsc::Receiver<(Visit, Done)>)>,
 }
 
 impl KioskUi {
@@ -117,8 +117,8 @@ impl KioskUi {
         ui.state.borrow_mut()._tick = Some(tick);
         if let Some(done_rx) = done_rx {
             let pump = ui.every(PUMP, move |ui| {
-                while let Ok(done) = done_rx.try_recv() {
-                    ui.done(done);
+                while let Ok((visit, done)) = done_rx.try_recv() {
+                    ui.done(visit, done);
                 }
                 ui.show_preview_frame();
             });
@@ -143,9 +143,9 @@ impl KioskUi {
         self.refresh();
     }
 
-    /// The result of a photo, a save or a print.
-    pub fn done(&self, done: Done) {
-        self.state.borrow_mut().kiosk.done(done);
+    /// The result of a photo, a save or a print, for the visit that asked.
+    pub fn done(&self, visit: Visit, done: Done) {
+        self.state.borrow_mut().kiosk.done_for(visit, done);
         self.run_effects();
         self.refresh();
     }
@@ -180,10 +180,11 @@ impl KioskUi {
             self.app.global::<ApplyState>().set_has_preview(false);
         }
         let effects = s.kiosk.take_effects();
+        let visit = s.kiosk.visit();
         match &s.effects {
             Some(runner) => {
                 for e in effects {
-                    runner.run(e);
+                    runner.run(visit, e);
                 }
             }
             None => {
@@ -299,7 +300,8 @@ impl KioskUi {
         let w = weak.clone();
         shell.on_dock(move |action| {
             if let Some(ui) = w.upgrade() {
-                ui.dock(dock_command(action));
+                let kiosk = ui.app.global::<Shell>().get_kiosk_id().to_string();
+                ui.dock(dock_command(action, &kiosk));
             }
         });
 
@@ -402,6 +404,7 @@ impl KioskUi {
                 .map_or(-1, |s| s.min(i32::MAX as u64) as i32),
         );
         shell.set_card_removed_question(k.card_removed_prompt());
+        shell.set_owner(k.owner().unwrap_or_default().into());
         let identify = app.global::<IdentifyState>();
         identify.set_status(match k.identify_status() {
             FlowIdentify::Waiting => IdentifyStatus::Waiting,
@@ -409,7 +412,7 @@ impl KioskUi {
             FlowIdentify::Expired => IdentifyStatus::Expired,
             FlowIdentify::Rejected => IdentifyStatus::Rejected,
             FlowIdentify::ReaderFault => IdentifyStatus::ReaderFault,
-            FlowIdentify::EidNeedsNetwork => IdentifyStatus::EidNeedsNetwork,
+            FlowIdentify::EidUnsupported => IdentifyStatus::EidUnsupported,
         });
         identify.set_greeting_name(k.greeting_name().into());
 
@@ -487,7 +490,9 @@ fn entry_from(e: Entry) -> FlowEntry {
     }
 }
 
-fn dock_command(a: DockAction) -> DockCommand {
+/// What a dock button does to the simulators. The receipt it scans is this kiosk's first one, so
+/// the dev kiosk finds it after its first application.
+fn dock_command(a: DockAction, kiosk: &str) -> DockCommand {
     match a {
         DockAction::PlaceResident => DockCommand::PlaceCard(CardFixture::Resident),
         DockAction::PlaceLongTerm => DockCommand::PlaceCard(CardFixture::ResidentLongTerm),
@@ -497,7 +502,7 @@ fn dock_command(a: DockAction) -> DockCommand {
         DockAction::RemoveCard => DockCommand::RemoveCard,
         DockAction::ScanEid => DockCommand::ScanCode("EID:SIM-7f3a9c2e".into()),
         DockAction::ScanReceipt => {
-            DockCommand::ScanCode(format!("HKR1:{}", crate::outbox::tracking::code("SIM", 1)))
+            DockCommand::ScanCode(format!("HKR1:{}", crate::outbox::tracking::code(kiosk, 1)))
         }
         DockAction::ScanUnknown => {
             DockCommand::ScanCode("https://example.org/not-a-kiosk-code".into())

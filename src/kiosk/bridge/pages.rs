@@ -3,6 +3,7 @@
 //! texts); the pages word them.
 
 use super::*;
+use hallkiosk_drivers::idcard::CardType;
 
 impl KioskUi {
     pub(super) fn refresh_apply(&self, s: &mut BridgeState, locale: Locale) {
@@ -51,8 +52,8 @@ impl KioskUi {
             .iter()
             .enumerate()
             .map(|(i, f)| FormRow {
-                kind: field_kind(f.key),
-                value: f.shown().into(),
+                kind: field_kind(f.key, a.document),
+                value: f.shown(locale).into(),
                 editable: f.key.keyboard() != Keyboard::None,
                 focused: a.focus == Some(i),
                 problem: match f.problem {
@@ -341,14 +342,18 @@ pub(super) fn detail_of(item: &ServiceItem, locale: Locale) -> ServiceDetail {
     }
 }
 
-pub(super) fn field_kind(key: FieldKey) -> FieldKind {
+/// The label a field gets: a foreign permanent resident's number is not a 公民身份号码.
+pub(super) fn field_kind(key: FieldKey, document: CardType) -> FieldKind {
     match key {
         FieldKey::Name => FieldKind::Name,
         FieldKey::Gender => FieldKind::Gender,
         FieldKey::Nation => FieldKind::Nation,
         FieldKey::BirthDate => FieldKind::BirthDate,
         FieldKey::Address => FieldKind::Address,
+        FieldKey::IdNumber if document.is_foreign() => FieldKind::PermitNumber,
         FieldKey::IdNumber => FieldKind::IdNumber,
+        FieldKey::EnglishName => FieldKind::EnglishName,
+        FieldKey::Nationality => FieldKind::Nationality,
         FieldKey::Phone => FieldKind::Phone,
         FieldKey::MailingAddress => FieldKind::MailingAddress,
     }
