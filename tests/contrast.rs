@@ -54,7 +54,10 @@ fn palettes() -> (Palette, Palette) {
             None => (value, value),
         };
         for c in [e, s] {
-            assert!(c.starts_with('#') && c.len() == 7, "{name}: {c} is not #rrggbb");
+            assert!(
+                c.starts_with('#') && c.len() == 7,
+                "{name}: {c} is not #rrggbb"
+            );
         }
         standard.insert(name.trim().to_string(), s.to_string());
         elder.insert(name.trim().to_string(), e.to_string());
@@ -137,5 +140,9 @@ fn pages_take_text_colours_from_the_theme() {
             }
         }
     }
-    assert!(unlisted.is_empty(), "unlisted text colours:\n{}", unlisted.join("\n"));
+    assert!(
+        unlisted.is_empty(),
+        "unlisted text colours:\n{}",
+        unlisted.join("\n")
+    );
 }

@@ -7,8 +7,12 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// Longest text a text field takes, in characters.
 pub const TEXT_MAX: usize = 60;
-/// How many pinyin candidates the keyboard shows at once.
-pub const CANDIDATES: usize = 12;
+/// How many pinyin candidates the keyboard shows at once (one row, paged).
+pub const CANDIDATES: usize = 5;
+/// How many candidates can be paged through.
+const CANDIDATES_MAX: usize = 60;
+/// Most letters the pinyin line takes (a long name or address word).
+const PINYIN_MAX: usize = 24;
 
 /// The form's fields (their labels are in the UI: `FieldKind` in ui/pages/apply.slint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,9 +151,36 @@ impl Application {
             .map_or(Keyboard::None, |f| f.key.keyboard())
     }
 
-    /// Pinyin candidates for the letters typed.
-    pub fn candidates(&self) -> Vec<char> {
-        pinyin::candidates(&self.pinyin, CANDIDATES)
+    /// The pinyin candidates on the row's current page.
+    pub fn candidates(&self) -> Vec<String> {
+        self.all_candidates()
+            .into_iter()
+            .skip(self.candidate_page * CANDIDATES)
+            .take(CANDIDATES)
+            .map(|c| c.text)
+            .collect()
+    }
+
+    fn all_candidates(&self) -> Vec<pinyin::Candidate> {
+        pinyin::phrase_candidates(&self.pinyin, CANDIDATES_MAX)
+    }
+
+    /// Whether the candidate row has a page before / after the current one.
+    pub fn candidate_pages(&self) -> (bool, bool) {
+        let n = self.all_candidates().len();
+        (
+            self.candidate_page > 0,
+            (self.candidate_page + 1) * CANDIDATES < n,
+        )
+    }
+
+    pub(super) fn page_candidates(&mut self, forward: bool) {
+        let (previous, next) = self.candidate_pages();
+        if forward && next {
+            self.candidate_page += 1;
+        } else if !forward && previous {
+            self.candidate_page -= 1;
+        }
     }
 
     pub fn focus(&mut self, index: usize) {
@@ -160,6 +191,7 @@ impl Application {
         {
             self.focus = Some(index);
             self.pinyin.clear();
+            self.candidate_page = 0;
         }
     }
 
@@ -183,8 +215,10 @@ impl Application {
                 if c.is_ascii_alphabetic() {
                     let mut next = self.pinyin.clone();
                     next.push(c.to_ascii_lowercase());
-                    if pinyin::is_prefix(&next) {
+                    // Letters that still split into syllables (beijing), the last one unfinished.
+                    if next.len() <= PINYIN_MAX && pinyin::segment(&next).is_some() {
                         self.pinyin = next;
+                        self.candidate_page = 0;
                     }
                 } else if field.value.chars().count() < TEXT_MAX
                     && (c.is_ascii_digit() || "-#（）()、，,".contains(c))
@@ -196,26 +230,36 @@ impl Application {
         }
     }
 
-    /// A candidate character picked: it goes into the field and the typed letters are cleared.
-    pub fn pick(&mut self, c: char) {
+    /// A candidate picked: it goes into the field, and the syllables it stands for leave the typed
+    /// letters (picking 张 from `zhangxiaosan` leaves `xiaosan`).
+    pub fn pick(&mut self, text: &str) {
         let Some(i) = self.focus else { return };
-        if self.keyboard() != Keyboard::Pinyin || !self.candidates().contains(&c) {
+        if self.keyboard() != Keyboard::Pinyin {
             return;
         }
+        let Some(candidate) = self.all_candidates().into_iter().find(|c| c.text == text) else {
+            return;
+        };
         let Some(field) = self.fields.get_mut(i) else {
             return;
         };
-        if field.value.chars().count() < TEXT_MAX {
-            field.value.push(c);
+        if field.value.chars().count() + text.chars().count() <= TEXT_MAX {
+            field.value.push_str(text);
             field.problem = None;
         }
-        self.pinyin.clear();
+        let rest: String = pinyin::segment(&self.pinyin)
+            .map(|parts| parts.into_iter().skip(candidate.syllables).collect())
+            .unwrap_or_default();
+        self.pinyin.zeroize();
+        self.pinyin = rest;
+        self.candidate_page = 0;
     }
 
     /// Backspace: a typed pinyin letter first, else the field's last character.
     pub fn backspace(&mut self) {
         let Some(i) = self.focus else { return };
         if self.pinyin.pop().is_some() {
+            self.candidate_page = 0;
             return;
         }
         if self.keyboard() != Keyboard::None {
@@ -229,6 +273,7 @@ impl Application {
         if self.keyboard() != Keyboard::None {
             self.fields[i].value.zeroize();
             self.pinyin.clear();
+            self.candidate_page = 0;
         }
     }
 }

@@ -80,8 +80,11 @@ pub enum ApplyIntent {
     FocusField(usize),
     /// A key of the on-screen keyboard (digit or pinyin letter).
     Key(char),
-    /// A pinyin candidate character.
-    Pick(char),
+    /// A pinyin candidate (a character, a name or a word).
+    Pick(String),
+    /// The candidate row's next and previous page.
+    NextCandidates,
+    PreviousCandidates,
     Backspace,
     ClearField,
     /// 下一步.
@@ -111,6 +114,9 @@ pub struct Application {
     pub focus: Option<usize>,
     /// Letters typed on the pinyin keyboard, not yet turned into a character.
     pub pinyin: String,
+    /// The page of the candidate row shown.
+    #[zeroize(skip)]
+    pub candidate_page: usize,
     pub materials: Vec<MaterialStep>,
     /// Materials the card read covers (居民身份证原件): never asked for again.
     #[zeroize(skip)]
@@ -166,7 +172,15 @@ impl Application {
                 None
             }
             ApplyIntent::Pick(c) => {
-                self.pick(c);
+                self.pick(&c);
+                None
+            }
+            ApplyIntent::NextCandidates => {
+                self.page_candidates(true);
+                None
+            }
+            ApplyIntent::PreviousCandidates => {
+                self.page_candidates(false);
                 None
             }
             ApplyIntent::Backspace => {
@@ -209,6 +223,7 @@ impl Application {
             fields: Vec::new(),
             focus: None,
             pinyin: String::new(),
+            candidate_page: 0,
             materials: Vec::new(),
             covered_by_card: Vec::new(),
             document: CardType::Resident,

@@ -145,18 +145,18 @@ fn pinyin_typing_picks_characters_into_the_address() {
     for c in "lu".chars() {
         a.key(c);
     }
-    a.key('x'); // "lux" is no syllable: refused
+    a.key('v'); // "luv" splits into no syllables: refused
     assert_eq!(a.pinyin, "lu");
-    assert!(a.candidates().contains(&'路'));
-    a.pick('路');
+    assert!(a.candidates().contains(&"路".to_string()));
+    a.pick("路");
     a.key('8');
     a.key('8');
     for c in "hao".chars() {
         a.key(c);
     }
-    a.pick('号');
+    a.pick("号");
     assert_eq!(a.fields[i].value, "路88号");
-    a.pick('号'); // nothing typed: no candidates, nothing added
+    a.pick("号"); // nothing typed: no candidates, nothing added
     assert_eq!(a.fields[i].value, "路88号");
     a.key('h');
     a.backspace();
@@ -348,4 +348,63 @@ fn debug_shows_nothing_personal() {
     let card = CardFixture::Resident.card();
     let shown = format!("{a:?}");
     assert!(!shown.contains(&card.name) && !shown.contains(&card.id_number));
+}
+
+/// Issue 18: `beijing` dropped "jing"; a name typed whole; the candidate row pages.
+#[test]
+fn whole_words_and_names_are_typed_in_one_go_and_the_candidates_page() {
+    let mut a = started("P-MARRIA-003");
+    let i = a
+        .fields
+        .iter()
+        .position(|f| f.key == FieldKey::MailingAddress)
+        .unwrap();
+    a.focus(i);
+    a.clear_field();
+    for c in "beijing".chars() {
+        a.key(c);
+    }
+    assert_eq!(a.pinyin, "beijing");
+    assert_eq!(a.candidates()[0], "北京");
+    a.pick("北京");
+    assert_eq!(
+        (a.fields[i].value.as_str(), a.pinyin.as_str()),
+        ("北京", "")
+    );
+    // A name, one character at a time: each pick takes its syllable.
+    for c in "zhangxiaosan".chars() {
+        a.key(c);
+    }
+    assert_eq!(a.candidates()[0], "张小三");
+    a.pick("张");
+    assert_eq!(a.pinyin, "xiaosan");
+    assert!(
+        a.candidates().contains(&"小三".to_string()),
+        "{:?}",
+        a.candidates()
+    );
+    a.pick("小三");
+    assert_eq!(a.fields[i].value, "北京张小三");
+    assert_eq!(a.pinyin, "");
+    // Paging: the row shows CANDIDATES at a time and pages forward and back.
+    for c in "shi".chars() {
+        a.key(c);
+    }
+    let first = a.candidates();
+    assert_eq!(first.len(), CANDIDATES);
+    assert_eq!(a.candidate_pages(), (false, true));
+    a.handle(ApplyIntent::NextCandidates, |_| true);
+    let second = a.candidates();
+    assert!(
+        second.iter().all(|c| !first.contains(c)),
+        "{first:?} {second:?}"
+    );
+    assert!(a.candidate_pages().0);
+    a.pick(&second[0].clone());
+    assert!(
+        a.fields[i].value.ends_with(second[0].as_str()),
+        "a pick from page 2"
+    );
+    a.handle(ApplyIntent::PreviousCandidates, |_| true);
+    assert_eq!(a.candidate_page, 0);
 }

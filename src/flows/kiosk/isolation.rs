@@ -89,7 +89,8 @@ fn intent() -> impl Strategy<Value = Intent> {
         (0usize..8).prop_map(ApplyIntent::FocusField),
         proptest::sample::select(vec!['1', '5', 'z', 'h', 'a', 'n', 'g'])
             .prop_map(ApplyIntent::Key),
-        Just(ApplyIntent::Pick('张')),
+        Just(ApplyIntent::Pick("张".into())),
+        Just(ApplyIntent::NextCandidates),
         Just(ApplyIntent::Backspace),
         Just(ApplyIntent::ClearField),
         Just(ApplyIntent::Next),

@@ -521,7 +521,7 @@ fn keys_after_going_back_from_the_form_change_nothing() {
     assert_eq!(k.application().unwrap().step, ApplyStep::Choose);
     for c in ['1', 'a'] {
         k.intent(Intent::Apply(ApplyIntent::Key(c)));
-        k.intent(Intent::Apply(ApplyIntent::Pick(c)));
+        k.intent(Intent::Apply(ApplyIntent::Pick(c.to_string())));
     }
     k.intent(Intent::Apply(ApplyIntent::Backspace));
     k.intent(Intent::Apply(ApplyIntent::ClearField));

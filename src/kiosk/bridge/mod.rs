@@ -269,7 +269,7 @@ impl KioskUi {
             let w = weak.clone();
             move || w.send(intent.clone())
         };
-        // A callback with a key or candidate character (the first of the string).
+        // A callback with a key (the first character of the string).
         let send_char = |intent: fn(char) -> Intent| {
             let w = weak.clone();
             move |k: SharedString| {
@@ -344,7 +344,10 @@ impl KioskUi {
             w.send(Intent::Apply(ApplyIntent::FocusField(i.max(0) as usize)))
         });
         apply.on_key(send_char(|c| Intent::Apply(ApplyIntent::Key(c))));
-        apply.on_pick(send_char(|c| Intent::Apply(ApplyIntent::Pick(c))));
+        let w = weak.clone();
+        apply.on_pick(move |c| w.send(Intent::Apply(ApplyIntent::Pick(c.to_string()))));
+        apply.on_next_candidates(send(Intent::Apply(ApplyIntent::NextCandidates)));
+        apply.on_previous_candidates(send(Intent::Apply(ApplyIntent::PreviousCandidates)));
         apply.on_backspace(send(Intent::Apply(ApplyIntent::Backspace)));
         apply.on_clear_field(send(Intent::Apply(ApplyIntent::ClearField)));
         apply.on_next(send(Intent::Apply(ApplyIntent::Next)));

@@ -65,12 +65,10 @@ impl KioskUi {
             })
             .collect();
         app.set_fields(model(fields));
-        let candidates: Vec<SharedString> = a
-            .candidates()
-            .into_iter()
-            .map(|c| SharedString::from(c.to_string()))
-            .collect();
+        let candidates: Vec<SharedString> =
+            a.candidates().into_iter().map(SharedString::from).collect();
         app.set_candidates(model(candidates));
+        (view.candidates_before, view.candidates_after) = a.candidate_pages();
         view.material_count = a.materials.len() as i32;
         view.has_photo = false;
         view.capture_problem = CaptureProblemKind::None;
