@@ -6,18 +6,23 @@
 //!   UUID idempotency key (resent on every retry); its tracking code derives from the kiosk id and the
 //!   row id, which is never reused.
 //! - The personal payload (form fields, material images) is sealed with XChaCha20-Poly1305 under a
-//!   key outside the database ([`crypto`]), bound to the idempotency key.
-//! - Entry states: queued → sending → accepted | rejected. Accepted entries lose their payload (a
-//!   receipt record stays for progress queries); an entry left in `sending` by a crash goes back to
-//!   `queued` with the same key. Nothing unacknowledged is ever deleted: its age is reported.
+//!   key outside the database ([`crypto`]), bound to every stored field of its row; a key id in
+//!   front names the key, so keys can rotate.
+//! - Entry states: queued → sending → accepted | rejected | quarantined. Accepted entries lose their
+//!   payload (a receipt record stays for progress queries); an entry left in `sending` by a crash
+//!   goes back to `queued` with the same key. An entry whose payload cannot be opened or parsed is
+//!   quarantined with the reason, never claimed again, and holds up nothing behind it. Nothing
+//!   unacknowledged is ever deleted: its age is reported. Retention ([`retention`]) gives what is
+//!   kept an end date.
 
 pub mod crypto;
 mod hall;
+pub mod retention;
 
 pub use hall::{NewRating, Progress, ProgressQuery, StoredRating};
 pub use hallkiosk_api::tracking;
 
-use crypto::PayloadKey;
+use crypto::{Binding, Keyring};
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -155,6 +160,13 @@ pub struct Enqueued {
     pub idempotency_key: String,
 }
 
+/// What one claim took: the entries to send, and how many were quarantined on the way.
+#[derive(Debug, Default)]
+pub struct Claim {
+    pub entries: Vec<Claimed>,
+    pub quarantined: usize,
+}
+
 /// An entry taken for sending, payload opened.
 #[derive(Debug)]
 pub struct Claimed {
@@ -174,6 +186,8 @@ pub struct Stats {
     pub sending: i64,
     pub accepted: i64,
     pub rejected: i64,
+    /// Entries whose payload cannot be opened or parsed: kept with the reason, never sent.
+    pub quarantined: i64,
     /// Age of the oldest entry not yet accepted or rejected, in seconds.
     pub oldest_unacknowledged_secs: Option<i64>,
 }
@@ -196,6 +210,7 @@ pub struct EntryInfo {
     pub updated_at_ms: i64,
     pub last_error: Option<String>,
     pub reject_reason: Option<String>,
+    pub quarantine_reason: Option<String>,
     pub platform_state: Option<String>,
     pub payload_present: bool,
 }
@@ -216,7 +231,7 @@ pub use crate::shared::health::HealthLevel;
 /// The outbox of one kiosk.
 pub struct Outbox {
     pool: SqlitePool,
-    key: PayloadKey,
+    key: Keyring,
     kiosk: String,
 }
 
@@ -224,7 +239,12 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 impl Outbox {
     /// Opens (creating if needed) the database at `db` and brings its schema up to date.
-    pub async fn open(db: &Path, key: PayloadKey, kiosk: &str) -> Result<Outbox, OutboxError> {
+    pub async fn open(
+        db: &Path,
+        key: impl Into<Keyring>,
+        kiosk: &str,
+    ) -> Result<Outbox, OutboxError> {
+        let key = key.into();
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(db)
             .create_if_missing(true)
@@ -258,11 +278,82 @@ impl Outbox {
         let migrated = MIGRATOR.run(&pool).await;
         drop(lock);
         migrated?;
-        Ok(Outbox {
+        let outbox = Outbox {
             pool,
             key,
             kiosk: kiosk.to_string(),
-        })
+        };
+        outbox.reseal_format0().await?;
+        Ok(outbox)
+    }
+
+    /// Payloads written before migration 0005 (format 0, bound to the idempotency key only) are
+    /// opened and sealed again in format 1 under the current key, bound to their whole row. One
+    /// that does not open stays as it is: claiming it quarantines it with the reason.
+    async fn reseal_format0(&self) -> Result<u64, OutboxError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let rows = sqlx::query(
+            "SELECT id, idempotency_key, kiosk_id, service_item, consent_version, created_at_ms,
+                    person_ref, payload
+             FROM submissions WHERE sealed_format = 0 AND payload IS NOT NULL",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut done = 0;
+        for row in rows {
+            let key: String = row.get("idempotency_key");
+            let sealed: Vec<u8> = row.get("payload");
+            let Ok(plain) = self.key.open_legacy(&key, &sealed) else {
+                continue;
+            };
+            let kiosk: String = row.get("kiosk_id");
+            let item: String = row.get("service_item");
+            let consent: String = row.get("consent_version");
+            let person: Option<String> = row.get("person_ref");
+            let binding = Binding {
+                idempotency_key: &key,
+                kiosk_id: &kiosk,
+                service_item: &item,
+                consent_version: &consent,
+                created_at_ms: row.get("created_at_ms"),
+                person_ref: person.as_deref(),
+            };
+            let resealed = self.key.seal(&binding, &plain)?;
+            sqlx::query("UPDATE submissions SET payload = ?1, sealed_format = 1 WHERE id = ?2")
+                .bind(&resealed)
+                .bind(row.get::<i64, _>("id"))
+                .execute(&mut *tx)
+                .await?;
+            done += 1;
+        }
+        tx.commit().await?;
+        if done > 0 {
+            tracing::info!("{done} payloads sealed again in format 1");
+        }
+        Ok(done)
+    }
+
+    /// How many stored payloads each key id (hex) seals; `format0` for payloads not yet sealed
+    /// again (a retired key may go once it seals none).
+    pub async fn payloads_by_key(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, i64>, OutboxError> {
+        let rows = sqlx::query(
+            "SELECT CASE WHEN sealed_format = 0 THEN 'format0'
+                         ELSE lower(hex(substr(payload, 2, 4))) END AS k, COUNT(*) AS n
+             FROM submissions WHERE payload IS NOT NULL GROUP BY k",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get::<String, _>("k"), r.get::<i64, _>("n")))
+            .collect())
+    }
+
+    /// The keys this outbox opens payloads with.
+    pub fn keyring(&self) -> &Keyring {
+        &self.key
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -272,20 +363,29 @@ impl Outbox {
     /// Writes a submission and its outbox entry in one durable transaction.
     pub async fn enqueue(&self, s: &NewSubmission, now_ms: i64) -> Result<Enqueued, OutboxError> {
         let key = uuid::Uuid::new_v4().to_string();
-        let sealed = self.key.seal(key.as_bytes(), &s.payload.to_bytes());
         let person_ref = s
             .payload
             .fields
             .iter()
             .find(|(name, _)| name == "id_number")
             .map(|(_, v)| self.key.person_ref(v));
+        let binding = Binding {
+            idempotency_key: &key,
+            kiosk_id: &self.kiosk,
+            service_item: &s.service_item,
+            consent_version: &s.consent_version,
+            created_at_ms: now_ms,
+            person_ref: person_ref.as_deref(),
+        };
+        // Never an empty or unsealed payload: a sealing failure fails the enqueue.
+        let sealed = self.key.seal(&binding, &s.payload.to_bytes())?;
         // One statement: the trigger adds the outbox entry in the same implicit transaction.
         // The row id is the statement's last insert rowid (the trigger's own insert does not
         // change it once the trigger has ended).
         let id = sqlx::query(
             "INSERT INTO submissions (idempotency_key, service_item, kiosk_id, consent_version,
-                                      created_at_ms, payload, person_ref)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                      created_at_ms, payload, person_ref, sealed_format)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
         )
         .bind(&key)
         .bind(&s.service_item)
@@ -318,7 +418,16 @@ impl Outbox {
     }
 
     /// Takes up to `limit` due entries, oldest first, marks them `sending` and opens their payloads.
+    /// See [`Outbox::claim`]; this returns the entries only.
     pub async fn claim_due(&self, limit: i64, now_ms: i64) -> Result<Vec<Claimed>, OutboxError> {
+        Ok(self.claim(limit, now_ms).await?.entries)
+    }
+
+    /// Takes up to `limit` due entries, oldest first, marks them `sending` and opens their
+    /// payloads, in one transaction. An entry whose payload cannot be opened (damaged, wrong or
+    /// missing key, unknown format) or parsed is quarantined with the reason instead — never
+    /// claimed again — and the others go ahead.
+    pub async fn claim(&self, limit: i64, now_ms: i64) -> Result<Claim, OutboxError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         // Ids first (index `outbox_queue` walks queued entries in order and stops at the limit),
         // then one statement marks them `sending`, then their rows and payloads.
@@ -333,7 +442,7 @@ impl Outbox {
         .await?;
         if ids.is_empty() {
             tx.commit().await?;
-            return Ok(Vec::new());
+            return Ok(Claim::default());
         }
         let ids = serde_json::to_string(&ids).unwrap_or_default();
         sqlx::query(
@@ -346,7 +455,7 @@ impl Outbox {
         .await?;
         let rows = sqlx::query(
             "SELECT s.id, s.kiosk_id, s.idempotency_key, s.service_item, s.consent_version,
-                    s.created_at_ms, s.payload, o.attempts
+                    s.created_at_ms, s.payload, s.person_ref, s.sealed_format, o.attempts
              FROM submissions s JOIN outbox o ON o.submission_id = s.id
              WHERE s.id IN (SELECT value FROM json_each(?1))
              ORDER BY s.id",
@@ -354,25 +463,79 @@ impl Outbox {
         .bind(&ids)
         .fetch_all(&mut *tx)
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
+        let mut claim = Claim::default();
         for row in rows {
             let id: i64 = row.get("id");
             let key: String = row.get("idempotency_key");
+            let kiosk: String = row.get("kiosk_id");
+            let service_item: String = row.get("service_item");
+            let consent_version: String = row.get("consent_version");
+            let created_at_ms: i64 = row.get("created_at_ms");
+            let person: Option<String> = row.get("person_ref");
             let sealed: Option<Vec<u8>> = row.get("payload");
-            let sealed = sealed.ok_or_else(|| OutboxError::Payload("payload missing".into()))?;
-            let plain = self.key.open(key.as_bytes(), &sealed)?;
-            out.push(Claimed {
-                tracking_code: tracking::code(row.get("kiosk_id"), id as u64),
-                idempotency_key: key,
-                service_item: row.get("service_item"),
-                consent_version: row.get("consent_version"),
-                created_at_ms: row.get("created_at_ms"),
-                attempts: row.get("attempts"),
-                payload: Payload::from_bytes(&plain)?,
-            });
+            let format: i64 = row.get("sealed_format");
+            let binding = Binding {
+                idempotency_key: &key,
+                kiosk_id: &kiosk,
+                service_item: &service_item,
+                consent_version: &consent_version,
+                created_at_ms,
+                person_ref: person.as_deref(),
+            };
+            let opened = match (sealed, format) {
+                (None, _) => Err(OutboxError::Payload("payload missing".into())),
+                (Some(b), 0) => self.key.open_legacy(&key, &b).map_err(OutboxError::from),
+                (Some(b), _) => self.key.open(&binding, &b).map_err(OutboxError::from),
+            }
+            .and_then(|plain| Payload::from_bytes(&plain));
+            match opened {
+                Ok(payload) => claim.entries.push(Claimed {
+                    tracking_code: tracking::code(&kiosk, id as u64),
+                    idempotency_key: key,
+                    service_item,
+                    consent_version,
+                    created_at_ms,
+                    attempts: row.get("attempts"),
+                    payload,
+                }),
+                Err(e) => {
+                    // The reason names what failed, never payload bytes.
+                    let reason = e.to_string();
+                    tracing::error!(
+                        code = %tracking::code(&kiosk, id as u64),
+                        "outbox entry quarantined: {reason}"
+                    );
+                    sqlx::query(
+                        "UPDATE outbox SET state = 'quarantined', quarantine_reason = ?1,
+                                           quarantined_at_ms = ?2, updated_at_ms = ?2
+                         WHERE submission_id = ?3",
+                    )
+                    .bind(&reason)
+                    .bind(now_ms)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    claim.quarantined += 1;
+                }
+            }
         }
         tx.commit().await?;
-        Ok(out)
+        Ok(claim)
+    }
+
+    /// Quarantined entries go back to `queued` (after a maintainer restored the right key, say);
+    /// one that still cannot be opened is quarantined again at its next claim.
+    pub async fn release_quarantined(&self, now_ms: i64) -> Result<u64, OutboxError> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET state = 'queued', next_attempt_at_ms = ?1, updated_at_ms = ?1,
+                               last_error = quarantine_reason, quarantine_reason = NULL,
+                               quarantined_at_ms = NULL
+             WHERE state = 'quarantined'",
+        )
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 
     async fn id_of(&self, key: &str) -> Result<i64, OutboxError> {
@@ -393,11 +556,10 @@ impl Outbox {
         let id = self.id_of(key).await?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
-            "UPDATE outbox SET state = 'accepted', accepted_at_ms = ?, updated_at_ms = ?,
-                               platform_state = ?, last_error = NULL
-             WHERE submission_id = ?",
+            "UPDATE outbox SET state = 'accepted', accepted_at_ms = ?1, updated_at_ms = ?1,
+                               platform_state = ?2, platform_state_at_ms = ?1, last_error = NULL
+             WHERE submission_id = ?3",
         )
-        .bind(now_ms)
         .bind(now_ms)
         .bind(platform_state)
         .bind(id)
@@ -416,8 +578,9 @@ impl Outbox {
     pub async fn rejected(&self, key: &str, reason: &str, now_ms: i64) -> Result<(), OutboxError> {
         let id = self.id_of(key).await?;
         sqlx::query(
-            "UPDATE outbox SET state = 'rejected', reject_reason = ?, updated_at_ms = ?
-             WHERE submission_id = ?",
+            "UPDATE outbox SET state = 'rejected', reject_reason = ?1, updated_at_ms = ?2,
+                               rejected_at_ms = ?2
+             WHERE submission_id = ?3",
         )
         .bind(reason)
         .bind(now_ms)
@@ -470,6 +633,7 @@ impl Outbox {
             sending: count("sending"),
             accepted: count("accepted"),
             rejected: count("rejected"),
+            quarantined: count("quarantined"),
             oldest_unacknowledged_secs: oldest.map(|t| (now_ms - t).max(0) / 1000),
         })
     }
@@ -478,7 +642,8 @@ impl Outbox {
     pub async fn list(&self, limit: i64) -> Result<Vec<EntryInfo>, OutboxError> {
         let rows = sqlx::query(
             "SELECT s.id, s.kiosk_id, s.service_item, o.state, o.attempts, s.created_at_ms,
-                    o.updated_at_ms, o.last_error, o.reject_reason, o.platform_state,
+                    o.updated_at_ms, o.last_error, o.reject_reason, o.quarantine_reason,
+                    o.platform_state,
                     s.payload IS NOT NULL AS payload_present
              FROM outbox o JOIN submissions s ON s.id = o.submission_id
              ORDER BY s.id DESC LIMIT ?",
@@ -497,6 +662,7 @@ impl Outbox {
                 updated_at_ms: r.get("updated_at_ms"),
                 last_error: r.get("last_error"),
                 reject_reason: r.get("reject_reason"),
+                quarantine_reason: r.get("quarantine_reason"),
                 platform_state: r.get("platform_state"),
                 payload_present: r.get("payload_present"),
             })
@@ -522,7 +688,7 @@ impl Outbox {
             let keys = serde_json::to_string(&keys).unwrap_or_default();
             sqlx::query(
                 "UPDATE outbox SET state = 'accepted', accepted_at_ms = ?1, updated_at_ms = ?1,
-                                   platform_state = ?2, last_error = NULL
+                                   platform_state = ?2, platform_state_at_ms = ?1, last_error = NULL
                  WHERE state = 'sending' AND submission_id IN
                      (SELECT id FROM submissions WHERE idempotency_key IN (SELECT value FROM json_each(?3)))",
             )
@@ -546,7 +712,8 @@ impl Outbox {
                 Outcome::Accepted { .. } => {}
                 Outcome::Rejected { reason } => {
                     sqlx::query(
-                        "UPDATE outbox SET state = 'rejected', reject_reason = ?1, updated_at_ms = ?2
+                        "UPDATE outbox SET state = 'rejected', reject_reason = ?1, updated_at_ms = ?2,
+                                           rejected_at_ms = ?2
                          WHERE submission_id = (SELECT id FROM submissions WHERE idempotency_key = ?3)
                            AND state = 'sending'",
                     )
@@ -578,12 +745,26 @@ impl Outbox {
 
     /// The platform's review state of a submission changed (from a status pull).
     pub async fn set_platform_state(&self, key: &str, state: &str) -> Result<bool, OutboxError> {
+        self.set_platform_state_at(key, state, crate::shared::clock::now_ms())
+            .await
+    }
+
+    /// [`Outbox::set_platform_state`] at a given time (when it changed is kept for retention).
+    pub async fn set_platform_state_at(
+        &self,
+        key: &str,
+        state: &str,
+        now_ms: i64,
+    ) -> Result<bool, OutboxError> {
         Ok(sqlx::query(
-            "UPDATE outbox SET platform_state = ?1
+            "UPDATE outbox SET platform_state = ?1,
+                   platform_state_at_ms = CASE WHEN platform_state IS ?1 THEN platform_state_at_ms
+                                               ELSE ?3 END
              WHERE submission_id = (SELECT id FROM submissions WHERE idempotency_key = ?2)",
         )
         .bind(state)
         .bind(key)
+        .bind(now_ms)
         .execute(&self.pool)
         .await?
         .rows_affected()
@@ -632,7 +813,7 @@ pub async fn open_configured(config: &crate::shared::config::Config) -> anyhow::
     let dir = config.data_dir();
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create data directory {}", dir.display()))?;
-    let key = PayloadKey::load_or_create(&dir.join(KEY_FILE))?;
+    let key = Keyring::load(&dir.join(KEY_FILE))?;
     let db = dir.join(DB_FILE);
     Outbox::open(&db, key, &config.kiosk.id.to_string())
         .await

@@ -140,9 +140,17 @@ pub struct Heartbeat {
     /// Age of the oldest submission not yet acknowledged, seconds.
     pub oldest_unacknowledged_secs: Option<i64>,
     pub rejected: i64,
+    /// Entries the kiosk cannot open or parse (quarantined: kept, never sent): an alarm. Absent
+    /// from older kiosks (0), and left out while 0 so older platforms still take the heartbeat.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub quarantined: i64,
     pub devices: Vec<DeviceHealth>,
     pub last_error: Option<String>,
     pub sent_at_ms: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// A change of the platform's review state of one of the kiosk's submissions.
