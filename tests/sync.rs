@@ -921,3 +921,59 @@ fn a_payload_that_cannot_be_opened_is_quarantined_and_the_rest_flow() {
     assert!(stored.values().all(|&n| n == 1));
     assert_eq!(lab.stats()["quarantined"].as_i64(), Some(2));
 }
+
+#[test]
+fn an_answer_longer_than_the_cap_is_an_error_and_not_read_whole() {
+    use hallkiosk::sync::adapter::{AdapterError, HttpAdapter, HttpSettings, PlatformAdapter};
+    // A "platform" on loopback that answers every request with 4 MiB: once with Content-Length,
+    // once chunked without one (the cap must hold while streaming too).
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for (n, conn) in listener.incoming().enumerate() {
+            let Ok(mut conn) = conn else { continue };
+            let _ = read_request(&mut conn);
+            let body = vec![b'x'; 4 << 20];
+            let _ = if n % 2 == 0 {
+                write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                )
+                .and_then(|_| conn.write_all(&body))
+            } else {
+                (|| {
+                    write!(
+                        conn,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    )?;
+                    for chunk in body.chunks(64 << 10) {
+                        write!(conn, "{:x}\r\n", chunk.len())?;
+                        conn.write_all(chunk)?;
+                        conn.write_all(b"\r\n")?;
+                    }
+                    conn.write_all(b"0\r\n\r\n")
+                })()
+            };
+        }
+    });
+    let adapter = HttpAdapter::new(&HttpSettings {
+        base_url: format!("http://{addr}"),
+        token: TOKEN.into(),
+        timeout: Duration::from_secs(5),
+        ca_file: None,
+        client_identity: None,
+        max_response_bytes: 1 << 20,
+    })
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        match rt.block_on(adapter.status_changes(0)) {
+            Err(AdapterError::Transient(e)) => assert!(e.contains("longer than"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
