@@ -28,40 +28,6 @@ pub struct Config {
     pub retention: Retention,
 }
 
-/// How long what the kiosk keeps is kept (PIPL Art. 19: the shortest time necessary; the reasons
-/// for each default are in docs/operations.md). Purged by the sync daemon every hour and by
-/// `hallkiosk outbox purge`.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct Retention {
-    /// A payload the platform refused for good is kept this long for a maintainer to follow up.
-    pub rejected_payload_days: Ranged<1, 365>,
-    /// The keyed person reference of a submission is cleared this long after the platform's state
-    /// became final (so the citizen can still see the final state by placing the card).
-    pub person_ref_days_after_final: Ranged<0, 365>,
-    /// The platform states after which nothing more happens to a submission.
-    pub final_states: Vec<String>,
-    /// Receipt and ticket images under `<data_dir>/receipts` (the simulated printer's tray).
-    pub receipt_image_days: Ranged<1, 365>,
-    /// Lines of the print-job ledger (`print-jobs.jsonl`).
-    pub print_ledger_days: Ranged<1, 365>,
-    /// Ratings the platform has stored.
-    pub sent_rating_days: Ranged<1, 365>,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Retention {
-            rejected_payload_days: Ranged(30),
-            person_ref_days_after_final: Ranged(30),
-            final_states: vec!["completed".into(), "refused".into()],
-            receipt_image_days: Ranged(7),
-            print_ledger_days: Ranged(7),
-            sent_rating_days: Ranged(7),
-        }
-    }
-}
-
 /// The hall's queue categories and who may open the maintenance screen.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -83,57 +49,6 @@ pub struct HallSection {
     /// Refused: SHA-256 of an ID number reveals it (see `admin_cards_hmac`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_cards_sha256: Option<Retired<CardsSha256>>,
-}
-
-/// What a retired key says when a file still has it.
-pub trait RetiredKey {
-    const MESSAGE: &'static str;
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PinSha256;
-impl RetiredKey for PinSha256 {
-    const MESSAGE: &'static str = "`admin_pin_sha256` (an unsalted SHA-256, which a leaked config \
-        gives away in an instant) is no longer accepted: run `hallkiosk admin hash-pin` and put its \
-        output in `admin_pin_argon2` instead (docs/operations.md)";
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CardsSha256;
-impl RetiredKey for CardsSha256 {
-    const MESSAGE: &'static str =
-        "`admin_cards_sha256` (SHA-256 of technicians' ID numbers, which \
-        reveals them) is no longer accepted: provision an admin-card key and list \
-        `hallkiosk admin hash-card` outputs in `admin_cards_hmac` instead (docs/operations.md)";
-}
-
-/// A key the file may no longer use: reading it is an error naming what replaces it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Retired<T>(std::marker::PhantomData<T>);
-
-impl<'de, T: RetiredKey> Deserialize<'de> for Retired<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        serde::de::IgnoredAny::deserialize(d)?;
-        Err(serde::de::Error::custom(T::MESSAGE))
-    }
-}
-
-impl<T> Serialize for Retired<T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_none()
-    }
-}
-
-/// An Argon2id PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`), checked when the file is read.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct PinHash(pub String);
-
-impl<'de> Deserialize<'de> for PinHash {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        crate::shared::admin::check_phc(&s).map_err(serde::de::Error::custom)?;
-        Ok(PinHash(s))
-    }
 }
 
 /// One queue category: `{ code = "A", zh = "综合受理", en = "General services" }`.
@@ -753,6 +668,11 @@ impl<'de> Deserialize<'de> for PlatformUrl {
 
 /// The example file shipped in `docs/config.example.toml`, kept here so a test can check it parses.
 pub const EXAMPLE: &str = include_str!("../../docs/config.example.toml");
+
+mod retention;
+mod secrets;
+pub use retention::Retention;
+pub use secrets::{CardsSha256, PinHash, PinSha256, Retired, RetiredKey};
 
 #[cfg(test)]
 mod tests;
