@@ -795,3 +795,75 @@ async fn retention_leaves_nothing_past_its_end_date_and_keeps_what_is_unacknowle
         0
     );
 }
+
+#[tokio::test]
+async fn the_cli_rotates_the_key_and_prunes_it_once_no_entry_needs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kiosk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[kiosk]\nid = \"K001\"\n[storage]\ndata_dir = \"{}\"\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hallkiosk"))
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["outbox", "test-submit", "--count", "2"]);
+    let rotated = run(&["outbox", "rotate-key"]);
+    assert!(rotated.contains("kept in"), "{rotated}");
+    run(&["outbox", "test-submit", "--count", "1"]);
+    let keys = run(&["outbox", "keys"]);
+    assert!(
+        keys.contains("current") && keys.contains("1 payloads"),
+        "{keys}"
+    );
+    assert!(
+        keys.contains("retired") && keys.contains("2 payloads"),
+        "{keys}"
+    );
+    // Every entry opens: the old ones with the retired key, the new one with the new key.
+    let ring = hallkiosk::outbox::crypto::Keyring::load(&dir.path().join("outbox.key")).unwrap();
+    let outbox = Outbox::open(&dir.path().join("outbox.db"), ring, "K001")
+        .await
+        .unwrap();
+    assert_eq!(outbox.keyring().retired().len(), 1);
+    let claimed = outbox.claim(10, i64::MAX / 2).await.unwrap();
+    assert_eq!((claimed.entries.len(), claimed.quarantined), (3, 0));
+    let accepted: Vec<(String, hallkiosk::outbox::Outcome)> = claimed
+        .entries
+        .iter()
+        .map(|c| {
+            (
+                c.idempotency_key.clone(),
+                hallkiosk::outbox::Outcome::Accepted {
+                    platform_state: "received".into(),
+                },
+            )
+        })
+        .collect();
+    outbox.record_outcomes(&accepted, 10).await.unwrap();
+    outbox.close().await;
+    // Nothing is sealed under the retired key any more: pruned.
+    let pruned = run(&["outbox", "keys", "--prune"]);
+    assert!(pruned.contains("removed"), "{pruned}");
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("outbox-keys"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
