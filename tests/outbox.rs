@@ -794,6 +794,13 @@ async fn retention_leaves_nothing_past_its_end_date_and_keeps_what_is_unacknowle
             .total(),
         0
     );
+    // A year on, even the reference of c (its state never became final) is gone; what the platform
+    // has not acknowledged still keeps its reference (bound into its payload).
+    let p = purge_all(&outbox, data, &r, t0 + 366 * DAY, false)
+        .await
+        .unwrap();
+    assert_eq!(p.person_refs, 1, "{p:?}");
+    assert_eq!(person_refs().await, [4, 5]);
 }
 
 #[tokio::test]

@@ -4,7 +4,9 @@
 //! - a payload the platform refused for good: purged `rejected_payload_days` after the refusal
 //!   (with it the row's person reference);
 //! - the keyed person reference of a submission whose payload is gone: cleared
-//!   `person_ref_days_after_final` after the platform's state became final;
+//!   `person_ref_days_after_final` after the platform's state became final, and in any case
+//!   `person_ref_max_days` after the submission (a state that never becomes final is no reason
+//!   to keep it for good);
 //! - ratings the platform has stored: deleted after `sent_rating_days`;
 //! - receipt images under `<data_dir>/receipts`: deleted after `receipt_image_days`;
 //! - print-job ledger lines: dropped after `print_ledger_days` (by the ledger's owner while the
@@ -60,6 +62,7 @@ impl Outbox {
     ) -> Result<Purged, OutboxError> {
         let rejected_before = now_ms - days(r.rejected_payload_days.0);
         let final_before = now_ms - days(r.person_ref_days_after_final.0);
+        let made_before = now_ms - days(r.person_ref_max_days.0);
         let ratings_before = now_ms - days(r.sent_rating_days.0);
         let finals = serde_json::to_string(&r.final_states).unwrap_or_else(|_| "[]".into());
         // The WHERE clauses, shared by the count (dry run) and the change.
@@ -67,12 +70,13 @@ impl Outbox {
                         WHERE state = 'rejected' AND COALESCE(rejected_at_ms, updated_at_ms) <= ?1)";
         // A payload still present is bound to its person reference (crypto::Binding): only
         // references of rows whose payload is gone are cleared.
-        let person = "person_ref IS NOT NULL AND payload IS NULL AND id IN (
+        // Final for the grace period, refused for good, or simply older than the longest keep.
+        let person = "person_ref IS NOT NULL AND payload IS NULL AND (created_at_ms <= ?4 OR id IN (
                           SELECT submission_id FROM outbox
                           WHERE (platform_state IN (SELECT value FROM json_each(?2))
                                  AND COALESCE(platform_state_at_ms, accepted_at_ms, updated_at_ms) <= ?1)
                              OR (state = 'rejected'
-                                 AND COALESCE(rejected_at_ms, updated_at_ms) <= ?3))";
+                                 AND COALESCE(rejected_at_ms, updated_at_ms) <= ?3)))";
         let ratings = "sent_at_ms IS NOT NULL AND sent_at_ms <= ?1";
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut out = Purged::default();
@@ -92,6 +96,7 @@ impl Outbox {
             .bind(final_before)
             .bind(&finals)
             .bind(rejected_before)
+            .bind(made_before)
             .fetch_one(&mut *tx)
             .await? as u64;
             out.ratings = sqlx::query_scalar::<_, i64>(&format!(
@@ -126,6 +131,7 @@ impl Outbox {
             .bind(final_before)
             .bind(&finals)
             .bind(rejected_before)
+            .bind(made_before)
             .execute(&mut *tx)
             .await?
             .rows_affected();

@@ -14,6 +14,8 @@ pub struct Retention {
     /// The keyed person reference of a submission is cleared this long after the platform's state
     /// became final (so the citizen can still see the final state by placing the card).
     pub person_ref_days_after_final: Ranged<0, 365>,
+    /// …and in any case this long after the submission (a state that never becomes final).
+    pub person_ref_max_days: Ranged<1, 3650>,
     /// The platform states after which nothing more happens to a submission.
     pub final_states: Vec<String>,
     /// Receipt and ticket images under `<data_dir>/receipts` (the simulated printer's tray).
@@ -29,6 +31,7 @@ impl Default for Retention {
         Retention {
             rejected_payload_days: Ranged(30),
             person_ref_days_after_final: Ranged(30),
+            person_ref_max_days: Ranged(365),
             final_states: vec!["completed".into(), "refused".into()],
             receipt_image_days: Ranged(7),
             print_ledger_days: Ranged(7),
