@@ -269,4 +269,23 @@ mod tests {
         let extra = r#"{"name":"a","value":"b","x":1}"#;
         assert!(serde_json::from_str::<Field>(extra).is_err());
     }
+
+    #[test]
+    fn heartbeats_without_the_quarantined_count_still_parse_both_ways() {
+        // An older kiosk leaves it out: 0.
+        let old = r#"{"software_version":"0.1.0","outbox_depth":0,"oldest_unacknowledged_secs":null,
+                      "rejected":0,"devices":[],"last_error":null,"sent_at_ms":1}"#;
+        let hb: Heartbeat = serde_json::from_str(old).unwrap();
+        assert_eq!(hb.quarantined, 0);
+        // A newer kiosk leaves it out while 0, so an older platform (unknown fields refused)
+        // still takes its heartbeat; a count is sent.
+        assert!(!serde_json::to_string(&hb).unwrap().contains("quarantined"));
+        let alarm = Heartbeat {
+            quarantined: 2,
+            ..hb
+        };
+        let text = serde_json::to_string(&alarm).unwrap();
+        assert!(text.contains("\"quarantined\":2"), "{text}");
+        assert_eq!(serde_json::from_str::<Heartbeat>(&text).unwrap(), alarm);
+    }
 }
