@@ -874,3 +874,46 @@ async fn the_cli_rotates_the_key_and_prunes_it_once_no_entry_needs_it() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_payload_that_opens_but_does_not_parse_is_quarantined_without_quoting_it() {
+    use hallkiosk::outbox::crypto::{Binding, Keyring};
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = open(dir.path()).await;
+    let e = outbox.enqueue(&submission(1), 1_000).await.unwrap();
+    // Sealed correctly for its row, but the header's fields are a string holding personal text.
+    let header = format!(r#"{{"fields":"{MARKER} {ID_NUMBER}","materials":[]}}"#);
+    let mut plain = (header.len() as u32).to_le_bytes().to_vec();
+    plain.extend_from_slice(header.as_bytes());
+    let ring = Keyring::from(PayloadKey::load_or_create(&dir.path().join("outbox.key")).unwrap());
+    let person = ring.person_ref(ID_NUMBER);
+    let sealed = ring
+        .seal(
+            &Binding {
+                idempotency_key: &e.idempotency_key,
+                kiosk_id: "K001",
+                service_item: "resident-id-renewal",
+                consent_version: "2026-01",
+                created_at_ms: 1_000,
+                person_ref: Some(&person),
+            },
+            &plain,
+        )
+        .unwrap();
+    sqlx::query("UPDATE submissions SET payload = ? WHERE id = 1")
+        .bind(&sealed)
+        .execute(outbox.pool())
+        .await
+        .unwrap();
+    let claim = outbox.claim(10, 2_000).await.unwrap();
+    assert_eq!((claim.entries.len(), claim.quarantined), (0, 1));
+    let reason = outbox.list(1).await.unwrap()[0]
+        .quarantine_reason
+        .clone()
+        .unwrap();
+    assert!(reason.contains("not the expected JSON"), "{reason}");
+    assert!(
+        !reason.contains(MARKER) && !reason.contains(ID_NUMBER),
+        "{reason}"
+    );
+}

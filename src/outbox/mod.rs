@@ -125,7 +125,15 @@ impl Payload {
         let json = bytes
             .get(4..4 + len)
             .ok_or_else(|| bad("header cut short"))?;
-        let header: Header = serde_json::from_slice(json).map_err(|e| bad(&e.to_string()))?;
+        // The error's kind and place only: serde's own message can quote the value it choked on,
+        // and this text becomes a quarantine reason and a log line.
+        let header: Header = serde_json::from_slice(json).map_err(|e| {
+            bad(&format!(
+                "header is not the expected JSON ({:?} error at byte column {})",
+                e.classify(),
+                e.column()
+            ))
+        })?;
         let mut at = 4 + len;
         let mut materials = Vec::new();
         for (name, mime, n) in header.materials {
