@@ -61,6 +61,7 @@ fn ours(db: &str, dir: &Path, n: u64, batch: i64) -> f64 {
             timeout: Duration::from_secs(30),
             ca_file: None,
             client_identity: None,
+            max_response_bytes: 16 << 20,
         })
         .unwrap();
         let settings = Settings {
@@ -73,6 +74,7 @@ fn ours(db: &str, dir: &Path, n: u64, batch: i64) -> f64 {
             pull_every: Duration::from_secs(60),
             poll_every: Duration::from_secs(1),
             data_dir: dir.to_path_buf(),
+            retention: Default::default(),
         };
         let t = Instant::now();
         let waiting = sync::run(&ob, &adapter, &settings, Mode::Once)

@@ -48,7 +48,18 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let key = PayloadKey::from_bytes(&[1; 32]);
-        let sealed_len = key.seal(b"x", &submission.payload.to_bytes()).len();
+        let binding = hallkiosk::outbox::crypto::Binding {
+            idempotency_key: "x",
+            kiosk_id: "K001",
+            service_item: &submission.service_item,
+            consent_version: &submission.consent_version,
+            created_at_ms: 0,
+            person_ref: None,
+        };
+        let sealed_len = key
+            .seal(&binding, &submission.payload.to_bytes())
+            .unwrap()
+            .len();
         let outbox = Outbox::open(&dir.join("outbox.db"), key, "K001")
             .await
             .unwrap();

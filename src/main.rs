@@ -38,9 +38,13 @@ enum Command {
     /// Receipt printer tools: test page, status, preview of captured ESC/POS, a simulated printer
     #[command(subcommand)]
     Print(cli::print::PrintCommand),
-    /// The offline outbox: counts, oldest waiting entry, recent entries (no personal data shown)
+    /// The offline outbox: counts, oldest waiting entry, recent entries (no personal data shown),
+    /// quarantined entries, retention purge, payload keys
     #[command(subcommand)]
     Outbox(cli::outbox::OutboxCommand),
+    /// Provisioning the maintenance screen: hash a PIN (Argon2id) or an admin card (HMAC)
+    #[command(subcommand)]
+    Admin(cli::admin::AdminCommand),
     /// Deliver the outbox to the platform, pull catalog and status changes, send heartbeats
     Sync(cli::sync::SyncArgs),
     /// QR codes in image files
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Idcard(c) => ok(cli::idcard::command(c)),
         Command::Print(c) => ok(cli::print::command(config, c)),
         Command::Outbox(c) => ok(cli::outbox::command(config, c)),
+        Command::Admin(c) => ok(cli::admin::command(config, c)),
         Command::Qr(c) => Ok(cli::scan::qr_command(c)),
         Command::Scan(a) => ok(cli::scan::command(a)),
         Command::Camera(c) => ok(cli::scan::camera_command(c)),

@@ -118,3 +118,62 @@ fn a_bad_value_installs_nothing() {
     let out = provision(dir.path(), &["--hall", "x"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_admin_pin_and_cards_are_provisioned_as_hashes_only() {
+    use hallkiosk::shared::admin::{verify_pin, CardKey};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let pin = dir.path().join("pin");
+    std::fs::write(&pin, "135790\n").unwrap();
+    let cards = dir.path().join("cards");
+    std::fs::write(
+        &cards,
+        "# technicians\n11010119900307901x\n\n110101199003079016\n",
+    )
+    .unwrap();
+    let args = [
+        "--kiosk-id",
+        "K-1",
+        "--hall",
+        "x",
+        "--admin-pin-file",
+        pin.to_str().unwrap(),
+        "--admin-cards-file",
+        cards.to_str().unwrap(),
+    ];
+    let out = provision(&root, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config_file = root.join("etc/hallkiosk/config.toml");
+    let text = std::fs::read_to_string(&config_file).unwrap();
+    assert!(
+        !text.contains("135790") && !text.contains("110101"),
+        "{text}"
+    );
+    let config = hallkiosk::shared::config::Config::load(Some(&config_file))
+        .unwrap()
+        .0;
+    let phc = &config.hall.admin_pin_argon2.as_ref().unwrap().0;
+    assert!(verify_pin(phc, "135790") && !verify_pin(phc, "135791"));
+    let key_file = root.join("etc/hallkiosk/credentials/admin-card-key");
+    assert_eq!(mode(&key_file), 0o600);
+    let key = CardKey::read(&key_file).unwrap();
+    let hashes: Vec<&str> = config
+        .hall
+        .admin_cards_hmac
+        .iter()
+        .map(|h| h.0.as_str())
+        .collect();
+    assert_eq!(hashes.len(), 2);
+    assert!(key.matches(hashes[0], "11010119900307901X"));
+    assert!(key.matches(hashes[1], "110101199003079016"));
+    // A second run keeps the card key, so the cards hashed under it stay valid.
+    let before = std::fs::read(&key_file).unwrap();
+    assert!(provision(&root, &args).status.success());
+    assert_eq!(std::fs::read(&key_file).unwrap(), before);
+}

@@ -844,3 +844,136 @@ fn ratings_reach_the_platform_once_and_low_ones_are_flagged() {
     let page = http_get(&format!("{}/fleet", lab.platform_url()));
     assert!(page.contains("非常满意 very satisfied: 1"));
 }
+
+#[test]
+fn a_payload_that_cannot_be_opened_is_quarantined_and_the_rest_flow() {
+    // Issue 21: one bad payload used to fail the whole claim, and the daemon exited before sending
+    // anything (systemd restarted it onto the same row, forever).
+    let lab = Lab::new(KIOSK, 7);
+    let sent = lab.submit(30);
+    assert_eq!(sent.len(), 30);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let key =
+            hallkiosk::outbox::crypto::PayloadKey::load_or_create(&lab.data().join("outbox.key"))
+                .unwrap();
+        let ob = hallkiosk::outbox::Outbox::open(&lab.data().join("outbox.db"), key, KIOSK)
+            .await
+            .unwrap();
+        // Row 5: one byte of the ciphertext flipped on storage (a bad byte).
+        let sealed: Vec<u8> = sqlx::query_scalar("SELECT payload FROM submissions WHERE id = 5")
+            .fetch_one(ob.pool())
+            .await
+            .unwrap();
+        let mut damaged = sealed.clone();
+        let at = damaged.len() - 20;
+        damaged[at] ^= 0x40;
+        sqlx::query("UPDATE submissions SET payload = ? WHERE id = 5")
+            .bind(&damaged)
+            .execute(ob.pool())
+            .await
+            .unwrap();
+        // Row 12: its service item edited in the database (the payload itself is intact).
+        sqlx::query("UPDATE submissions SET service_item = 'P-OTHER' WHERE id = 12")
+            .execute(ob.pool())
+            .await
+            .unwrap();
+        ob.close().await;
+    });
+    let out = lab.sync_once(0);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "waiting 0");
+    let stored = lab.platform_codes();
+    let bad = [sent[4].clone(), sent[11].clone()];
+    assert_eq!(stored.len(), 28, "{stored:?}");
+    for code in &sent {
+        let expected = usize::from(!bad.contains(code));
+        assert_eq!(stored.get(code).copied().unwrap_or(0), expected, "{code}");
+    }
+    let stats = lab.stats();
+    assert_eq!(stats["quarantined"].as_i64(), Some(2), "{stats}");
+    assert_eq!(stats["accepted"].as_i64(), Some(28), "{stats}");
+    let list = lab.kiosk(&["outbox", "list", "--limit", "100", "--json"]);
+    let entries: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    for code in &bad {
+        let e = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["tracking_code"] == code.as_str())
+            .unwrap();
+        assert_eq!(e["state"], "quarantined", "{e}");
+        let reason = e["quarantine_reason"].as_str().unwrap();
+        assert!(reason.contains("failed authentication"), "{reason}");
+        assert_eq!(e["payload_present"], true, "kept for a maintainer");
+    }
+    // The heartbeat carried the count to the platform.
+    let kiosks: serde_json::Value =
+        serde_json::from_str(&admin(&platform_bin(), &lab.db, &["kiosk", "list"])).unwrap();
+    assert_eq!(kiosks[0]["quarantined"], 2, "{kiosks}");
+    // Never claimed again: another pass sends nothing new, and nothing twice.
+    lab.submit(3);
+    lab.sync_once(0);
+    let stored = lab.platform_codes();
+    assert_eq!(stored.len(), 31);
+    assert!(stored.values().all(|&n| n == 1));
+    assert_eq!(lab.stats()["quarantined"].as_i64(), Some(2));
+}
+
+#[test]
+fn an_answer_longer_than_the_cap_is_an_error_and_not_read_whole() {
+    use hallkiosk::sync::adapter::{AdapterError, HttpAdapter, HttpSettings, PlatformAdapter};
+    // A "platform" on loopback that answers every request with 4 MiB: once with Content-Length,
+    // once chunked without one (the cap must hold while streaming too).
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for (n, conn) in listener.incoming().enumerate() {
+            let Ok(mut conn) = conn else { continue };
+            let _ = read_request(&mut conn);
+            let body = vec![b'x'; 4 << 20];
+            let _ = if n % 2 == 0 {
+                write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                )
+                .and_then(|_| conn.write_all(&body))
+            } else {
+                (|| {
+                    write!(
+                        conn,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    )?;
+                    for chunk in body.chunks(64 << 10) {
+                        write!(conn, "{:x}\r\n", chunk.len())?;
+                        conn.write_all(chunk)?;
+                        conn.write_all(b"\r\n")?;
+                    }
+                    conn.write_all(b"0\r\n\r\n")
+                })()
+            };
+        }
+    });
+    let adapter = HttpAdapter::new(&HttpSettings {
+        base_url: format!("http://{addr}"),
+        token: TOKEN.into(),
+        timeout: Duration::from_secs(5),
+        ca_file: None,
+        client_identity: None,
+        max_response_bytes: 1 << 20,
+    })
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        match rt.block_on(adapter.status_changes(0)) {
+            Err(AdapterError::Transient(e)) => assert!(e.contains("longer than"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -373,3 +373,42 @@ fn raw_usb_jobs_go_out_on_bulk_and_status_comes_back_on_bulk_in() {
         JobOutcome::Printed
     );
 }
+
+#[test]
+fn ledger_lines_have_an_end_date() {
+    use hallkiosk_drivers::printer::job::compact_ledger;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.jsonl");
+    let day = 24 * 3600 * 1000;
+    let keep = Some(Duration::from_millis(7 * day as u64));
+    let t0 = 1_000_000_000_000;
+    let mut ledger = FileLedger::open_at(&path, keep, t0).unwrap();
+    ledger.set_at("OLD", JobState::Printed, t0).unwrap();
+    ledger
+        .set_at("NEW", JobState::Printed, t0 + 6 * day)
+        .unwrap();
+    // A maintainer's purge leaves a ledger in use alone.
+    assert_eq!(compact_ledger(&path, t0 + 8 * day, false).unwrap(), None);
+    // In use, the ledger compacts itself once a day on its next write.
+    ledger
+        .set_at("LATER", JobState::Printed, t0 + 8 * day)
+        .unwrap();
+    assert_eq!(ledger.get("OLD"), None);
+    assert_eq!(ledger.get("NEW"), Some(JobState::Printed));
+    drop(ledger);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("OLD"), "{text}");
+    assert!(text.contains("NEW") && text.contains("LATER"));
+    // Closed: a maintainer's purge (dry run first) drops what is past its end date.
+    assert_eq!(compact_ledger(&path, t0 + 14 * day, true).unwrap(), Some(2));
+    assert!(std::fs::read_to_string(&path).unwrap().contains("NEW"));
+    assert_eq!(
+        compact_ledger(&path, t0 + 14 * day, false).unwrap(),
+        Some(2)
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+    // Reopening drops old lines too, including those written before lines had a time.
+    std::fs::write(&path, "{\"job\":\"LEGACY\",\"state\":\"printed\"}\n").unwrap();
+    let reopened = FileLedger::open_at(&path, keep, t0 + 20 * day).unwrap();
+    assert_eq!(reopened.get("LEGACY"), None);
+}

@@ -51,6 +51,12 @@ pub fn flags(k: &KioskRow, now: i64) -> Vec<String> {
     if k.oldest_unacknowledged_secs.unwrap_or(0) > OLDEST_ALARM_SECS {
         out.push("submissions waiting over 24 h".into());
     }
+    if k.quarantined.unwrap_or(0) > 0 {
+        out.push(format!(
+            "{} quarantined submissions (cannot be opened: check the outbox key)",
+            k.quarantined.unwrap_or(0)
+        ));
+    }
     if k.rejected.unwrap_or(0) > 0 {
         out.push(format!("{} rejected submissions", k.rejected.unwrap_or(0)));
     }
@@ -161,6 +167,7 @@ mod tests {
             outbox_depth: Some(3),
             oldest_unacknowledged_secs: Some(90),
             rejected: Some(0),
+            quarantined: None,
             devices: vec![DeviceHealth {
                 device: "printer".into(),
                 level: "ok".into(),
@@ -208,6 +215,20 @@ mod tests {
         assert!(html.contains("long_wait"));
         assert!(html.contains("非常满意 very satisfied: 3"));
         assert!(html.contains("To follow up (1)"));
+    }
+
+    #[test]
+    fn quarantined_entries_are_an_alarm() {
+        let now = 1_000_000 + 60_000;
+        let mut k = kiosk();
+        k.quarantined = Some(0);
+        assert!(flags(&k, now).is_empty());
+        k.quarantined = Some(2);
+        assert_eq!(
+            flags(&k, now),
+            vec!["2 quarantined submissions (cannot be opened: check the outbox key)"]
+        );
+        assert!(page(&[k], "", now).contains("class=\"attention\""));
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub struct KioskRow {
     pub outbox_depth: Option<i64>,
     pub oldest_unacknowledged_secs: Option<i64>,
     pub rejected: Option<i64>,
+    /// Outbox entries the kiosk cannot open or parse (an alarm).
+    pub quarantined: Option<i64>,
     pub devices: Vec<hallkiosk_api::DeviceHealth>,
     pub last_error: Option<String>,
     pub submissions: i64,
@@ -504,7 +506,8 @@ impl Store {
             .await?;
         sqlx::query(
             "UPDATE kiosks SET last_heartbeat_ms = $1, software_version = $2, outbox_depth = $3,
-                 oldest_unacked_secs = $4, rejected = $5, devices_json = $6, last_error = $7
+                 oldest_unacked_secs = $4, rejected = $5, devices_json = $6, last_error = $7,
+                 quarantined = $9
              WHERE kiosk_id = $8",
         )
         .bind(now)
@@ -515,6 +518,7 @@ impl Store {
         .bind(serde_json::to_string(&hb.devices).unwrap_or_default())
         .bind(&hb.last_error)
         .bind(kiosk)
+        .bind(hb.quarantined)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -646,7 +650,7 @@ impl Store {
     pub async fn kiosks(&self) -> Result<Vec<KioskRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT k.kiosk_id, k.last_heartbeat_ms, k.software_version, k.outbox_depth,
-                    k.oldest_unacked_secs, k.rejected, k.devices_json, k.last_error,
+                    k.oldest_unacked_secs, k.rejected, k.quarantined, k.devices_json, k.last_error,
                     (SELECT COUNT(*) FROM submissions s WHERE s.kiosk_id = k.kiosk_id) AS n
              FROM kiosks k ORDER BY k.kiosk_id",
         )
@@ -662,6 +666,7 @@ impl Store {
                     outbox_depth: r.try_get("outbox_depth")?,
                     oldest_unacknowledged_secs: r.try_get("oldest_unacked_secs")?,
                     rejected: r.try_get("rejected")?,
+                    quarantined: r.try_get("quarantined")?,
                     devices: devices
                         .and_then(|d| serde_json::from_str(&d).ok())
                         .unwrap_or_default(),

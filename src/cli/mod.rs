@@ -1,6 +1,7 @@
 //! The `hallkiosk` subcommands for maintainers and technicians, one module each; `main.rs` only
 //! parses the command line and dispatches here.
 
+pub mod admin;
 pub mod config;
 pub mod hil;
 pub mod idcard;

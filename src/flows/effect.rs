@@ -171,6 +171,8 @@ pub struct MaintenanceStats {
     pub outbox_depth: i64,
     pub oldest_unacknowledged_secs: Option<i64>,
     pub rejected: i64,
+    /// Entries whose payload cannot be opened or parsed (kept, never sent).
+    pub quarantined: i64,
     pub ratings_waiting: i64,
     /// When the sync daemon last reached the platform (ms since the epoch).
     pub last_contact_ms: Option<i64>,

@@ -38,6 +38,7 @@ use super::rating::{RateIntent, RatingDesk};
 use super::route;
 use super::session::Session;
 use super::ticket::{TicketDesk, TicketIntent};
+use crate::shared::admin::{CardKey, PinCheck, PinGate};
 use crate::shared::catalog::{Catalog, ServiceItem};
 use crate::shared::config::{Config, Locale};
 use crate::shared::config::{QueueCategory, Sha256Hex};
@@ -212,31 +213,38 @@ pub struct Kiosk {
 #[derive(Debug, Clone, Default)]
 pub struct HallSetup {
     pub queue_categories: Vec<QueueCategory>,
-    pub admin_pin: Option<Sha256Hex>,
-    /// Accept the dev dock's PIN (every device simulated, no PIN configured).
-    pub dev_pin: bool,
+    /// The PIN pad's gate (Argon2id, lockout kept in the data directory); the default opens for
+    /// no PIN.
+    pub pin: PinCheck,
+    /// The admin-card key and the technicians' cards' HMACs under it.
+    pub card_key: Option<CardKey>,
     pub admin_cards: Vec<Sha256Hex>,
 }
 
 impl HallSetup {
     pub fn from_config(config: &Config) -> Self {
+        let card_key = match CardKey::configured(config) {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::error!("admin cards are disabled: no usable admin-card key: {e}");
+                None
+            }
+        };
+        if card_key.is_none() && !config.hall.admin_cards_hmac.is_empty() {
+            tracing::error!("admin cards are configured but no admin-card key is provisioned");
+        }
         HallSetup {
             queue_categories: config.hall.queue_categories.clone(),
-            admin_pin: config.hall.admin_pin_sha256.clone(),
-            dev_pin: config.hall.admin_pin_sha256.is_none() && config.all_devices_simulated(),
-            admin_cards: config.hall.admin_cards_sha256.clone(),
-        }
-    }
-
-    fn pin_ok(&self, pin: &str) -> bool {
-        match &self.admin_pin {
-            Some(h) => h.matches(pin),
-            None => self.dev_pin && pin == crate::shared::config::DEV_ADMIN_PIN,
+            pin: PinCheck::new(PinGate::from_config(config)),
+            card_key,
+            admin_cards: config.hall.admin_cards_hmac.clone(),
         }
     }
 
     fn admin_card(&self, id_number: &str) -> bool {
-        self.admin_cards.iter().any(|h| h.matches(id_number))
+        self.card_key
+            .as_ref()
+            .is_some_and(|k| self.admin_cards.iter().any(|h| k.matches(&h.0, id_number)))
     }
 }
 
@@ -358,7 +366,7 @@ impl Kiosk {
             Intent::Maintenance(i) => {
                 let hall = &self.hall;
                 if let (Page::Maintenance, Some(m)) = (self.page, self.maintenance.as_mut()) {
-                    let effect = m.handle(i, |pin| hall.pin_ok(pin), &self.faults);
+                    let effect = m.handle(i, |pin| hall.pin.check(pin), &self.faults);
                     self.effects.extend(effect);
                 }
             }

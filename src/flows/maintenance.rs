@@ -2,6 +2,7 @@
 //! sync numbers, and a printed status page. Nothing personal is shown or printed.
 
 use super::effect::{Done, Effect, MaintenanceStats, PrintProblem};
+use crate::shared::admin::PinVerdict;
 use hallkiosk_drivers::event::DeviceKind;
 use std::collections::BTreeMap;
 
@@ -25,6 +26,8 @@ pub struct Maintenance {
     pub unlocked: bool,
     pub pin: zeroize::Zeroizing<String>,
     pub wrong_pin: bool,
+    /// Seconds the pad refuses every PIN after too many wrong ones (as of the last try); 0: open.
+    pub locked_secs: u64,
     pub stats: Option<Result<MaintenanceStats, String>>,
     pub status_print: Option<Result<(), PrintProblem>>,
 }
@@ -33,12 +36,12 @@ pub struct Maintenance {
 pub const PIN_MAX: usize = 12;
 
 impl Maintenance {
-    /// A tap on the maintenance screen. `pin_ok` checks a PIN; `faults` are the devices' faults
-    /// now (for the status page).
+    /// A tap on the maintenance screen. `pin_ok` checks a PIN (the gate keeps the lockout);
+    /// `faults` are the devices' faults now (for the status page).
     pub fn handle(
         &mut self,
         intent: MaintenanceIntent,
-        pin_ok: impl Fn(&str) -> bool,
+        pin_ok: impl Fn(&str) -> PinVerdict,
         faults: &BTreeMap<DeviceKind, String>,
     ) -> Option<Effect> {
         match intent {
@@ -89,6 +92,12 @@ impl Maintenance {
                     .unwrap_or_else(|| "-".into())
             ));
             lines.push(format!("rejected: {}", s.rejected));
+            if s.quarantined > 0 {
+                lines.push(format!(
+                    "QUARANTINED: {} (cannot be opened; check the outbox key)",
+                    s.quarantined
+                ));
+            }
             lines.push(format!("ratings waiting: {}", s.ratings_waiting));
             lines.push(format!(
                 "platform: {}",
@@ -107,6 +116,7 @@ impl Maintenance {
             unlocked: false,
             pin: zeroize::Zeroizing::new(String::new()),
             wrong_pin: false,
+            locked_secs: 0,
             stats: None,
             status_print: None,
         }
@@ -135,18 +145,29 @@ impl Maintenance {
     }
 
     /// 确定 on the PIN pad; `ok` checks the PIN. Unlocking asks for the numbers.
-    pub fn enter(&mut self, ok: impl Fn(&str) -> bool) -> Option<Effect> {
+    pub fn enter(&mut self, ok: impl Fn(&str) -> PinVerdict) -> Option<Effect> {
         if self.unlocked {
             return None;
         }
-        if ok(&self.pin) {
-            self.unlocked = true;
-            self.pin.clear();
-            Some(Effect::MaintenanceStats)
-        } else {
-            self.wrong_pin = true;
-            self.pin.clear();
-            None
+        let verdict = ok(&self.pin);
+        self.pin.clear();
+        match verdict {
+            PinVerdict::Open => {
+                self.unlocked = true;
+                self.wrong_pin = false;
+                self.locked_secs = 0;
+                Some(Effect::MaintenanceStats)
+            }
+            PinVerdict::Wrong => {
+                self.wrong_pin = true;
+                self.locked_secs = 0;
+                None
+            }
+            PinVerdict::Locked { secs } => {
+                self.wrong_pin = true;
+                self.locked_secs = secs;
+                None
+            }
         }
     }
 }
@@ -155,21 +176,51 @@ impl Maintenance {
 mod tests {
     use super::*;
 
+    fn gate(p: &str) -> PinVerdict {
+        match p {
+            "246810" => PinVerdict::Open,
+            "999999" => PinVerdict::Locked { secs: 60 },
+            _ => PinVerdict::Wrong,
+        }
+    }
+
     #[test]
     fn the_pin_pad_unlocks_only_with_the_right_pin() {
         let mut m = Maintenance::locked();
         for c in "1234".chars() {
             m.key(c);
         }
-        assert!(m.enter(|p| p == "246810").is_none());
-        assert!(m.wrong_pin && m.pin.is_empty());
+        assert!(m.enter(gate).is_none());
+        assert!(m.wrong_pin && m.pin.is_empty() && m.locked_secs == 0);
+        for c in "999999".chars() {
+            m.key(c);
+        }
+        assert!(m.enter(gate).is_none());
+        assert_eq!(m.locked_secs, 60, "the pad says how long it is locked");
         for c in "246810".chars() {
             m.key(c);
         }
-        assert!(matches!(
-            m.enter(|p| p == "246810"),
-            Some(Effect::MaintenanceStats)
-        ));
-        assert!(m.unlocked && m.pin.is_empty());
+        assert!(matches!(m.enter(gate), Some(Effect::MaintenanceStats)));
+        assert!(m.unlocked && m.pin.is_empty() && m.locked_secs == 0);
+    }
+
+    #[test]
+    fn quarantined_entries_are_on_the_status_lines_only_when_there_are_some() {
+        let mut m = Maintenance::unlocked();
+        m.done(Done::Stats(Ok(MaintenanceStats::default())));
+        let lines = m.status_lines(&BTreeMap::new()).unwrap();
+        assert!(
+            !lines.iter().any(|l| l.contains("QUARANTINED")),
+            "{lines:?}"
+        );
+        m.done(Done::Stats(Ok(MaintenanceStats {
+            quarantined: 3,
+            ..MaintenanceStats::default()
+        })));
+        let lines = m.status_lines(&BTreeMap::new()).unwrap();
+        assert!(
+            lines.iter().any(|l| l.starts_with("QUARANTINED: 3")),
+            "{lines:?}"
+        );
     }
 }

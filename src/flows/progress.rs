@@ -40,7 +40,8 @@ pub enum LocalState {
 impl LocalState {
     pub fn of(state: &str) -> LocalState {
         match state {
-            "queued" => LocalState::Queued,
+            // A quarantined entry waits for a maintainer; to the citizen it has not left yet.
+            "queued" | "quarantined" => LocalState::Queued,
             "sending" => LocalState::Sending,
             "accepted" => LocalState::Accepted,
             "rejected" => LocalState::Rejected,
@@ -87,6 +88,7 @@ mod tests {
             ("sending", LocalState::Sending),
             ("accepted", LocalState::Accepted),
             ("rejected", LocalState::Rejected),
+            ("quarantined", LocalState::Queued),
             ("", LocalState::Unknown),
             ("something-new", LocalState::Unknown),
         ] {

@@ -75,7 +75,10 @@ impl RunningKiosk {
         tracing::info!(printer = %config.devices.printer, "starting the printer service");
         let events = crate::kiosk::devices::spawn_printer_service_for(
             config.devices.printer.clone(),
-            &data_dir.join("print-jobs.jsonl"),
+            &data_dir.join(crate::outbox::retention::PRINT_LEDGER),
+            Some(std::time::Duration::from_secs(
+                config.retention.print_ledger_days.0 * 24 * 3600,
+            )),
             pending.printer_jobs,
         )?;
         self.pumps

@@ -59,18 +59,20 @@ pub fn spawn_printer_service(
     ledger: &Path,
 ) -> io::Result<(UnboundedReceiver<DeviceEvent>, UnboundedSender<JobRequest>)> {
     let (jobs_tx, jobs_rx) = unbounded_channel();
-    let events = spawn_printer_service_for(address, ledger, jobs_rx)?;
+    let events = spawn_printer_service_for(address, ledger, None, jobs_rx)?;
     Ok((events, jobs_tx))
 }
 
 /// [`spawn_printer_service`] taking its jobs from `jobs_rx`, whose sender may be handed out
-/// before the printer is opened (jobs wait in the channel).
+/// before the printer is opened (jobs wait in the channel), with a ledger retention.
 pub fn spawn_printer_service_for(
     address: DeviceAddress,
     ledger: &Path,
+    keep: Option<std::time::Duration>,
     jobs_rx: UnboundedReceiver<JobRequest>,
 ) -> io::Result<UnboundedReceiver<DeviceEvent>> {
-    let ledger = FileLedger::open(ledger)?;
+    // `keep`: the ledger's lines are dropped after it ([retention] print_ledger_days).
+    let ledger = FileLedger::open_at(ledger, keep, crate::shared::clock::now_ms())?;
     let (tx, rx) = unbounded_channel();
     let opener: printer_service::Opener =
         Box::new(move || hallkiosk_drivers::printer::link::open(&address));

@@ -411,6 +411,7 @@ async fn store_job(
                     outbox_depth: stats.depth(),
                     oldest_unacknowledged_secs: stats.oldest_unacknowledged_secs,
                     rejected: stats.rejected,
+                    quarantined: stats.quarantined,
                     ratings_waiting: ob.unsent_rating_count().await?,
                     last_contact_ms,
                     platform_reachable: ob

@@ -26,7 +26,7 @@ pub struct Progress {
     pub tracking_code: String,
     pub service_item: String,
     pub created_at_ms: i64,
-    /// queued | sending | accepted | rejected
+    /// queued | sending | accepted | rejected | quarantined
     pub state: String,
     /// The platform's last known review state, from the sync daemon's status pull.
     pub platform_state: Option<String>,
@@ -71,9 +71,12 @@ impl Outbox {
                 };
                 ("s.id = ?1 AND s.kiosk_id = ?2", ProgressKey::Id(id))
             }
+            // Under every key of the ring: entries sealed before a rotation carry the old key's.
             ProgressQuery::Person(id_number) => (
-                "s.person_ref = ?1 AND s.kiosk_id = ?2",
-                ProgressKey::Ref(self.key.person_ref(id_number)),
+                "s.person_ref IN (SELECT value FROM json_each(?1)) AND s.kiosk_id = ?2",
+                ProgressKey::Ref(
+                    serde_json::to_string(&self.key.person_refs(id_number)).unwrap_or_default(),
+                ),
             ),
         };
         let sql = format!(

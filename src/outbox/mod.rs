@@ -6,18 +6,24 @@
 //!   UUID idempotency key (resent on every retry); its tracking code derives from the kiosk id and the
 //!   row id, which is never reused.
 //! - The personal payload (form fields, material images) is sealed with XChaCha20-Poly1305 under a
-//!   key outside the database ([`crypto`]), bound to the idempotency key.
-//! - Entry states: queued → sending → accepted | rejected. Accepted entries lose their payload (a
-//!   receipt record stays for progress queries); an entry left in `sending` by a crash goes back to
-//!   `queued` with the same key. Nothing unacknowledged is ever deleted: its age is reported.
+//!   key outside the database ([`crypto`]), bound to every stored field of its row; a key id in
+//!   front names the key, so keys can rotate.
+//! - Entry states: queued → sending → accepted | rejected | quarantined. Accepted entries lose their
+//!   payload (a receipt record stays for progress queries); an entry left in `sending` by a crash
+//!   goes back to `queued` with the same key. An entry whose payload cannot be opened or parsed is
+//!   quarantined with the reason, never claimed again, and holds up nothing behind it. Nothing
+//!   unacknowledged is ever deleted: its age is reported. Retention ([`retention`]) gives what is
+//!   kept an end date.
 
+mod claim;
 pub mod crypto;
 mod hall;
+pub mod retention;
 
 pub use hall::{NewRating, Progress, ProgressQuery, StoredRating};
 pub use hallkiosk_api::tracking;
 
-use crypto::PayloadKey;
+use crypto::{Binding, Keyring};
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -119,7 +125,15 @@ impl Payload {
         let json = bytes
             .get(4..4 + len)
             .ok_or_else(|| bad("header cut short"))?;
-        let header: Header = serde_json::from_slice(json).map_err(|e| bad(&e.to_string()))?;
+        // The error's kind and place only: serde's own message can quote the value it choked on,
+        // and this text becomes a quarantine reason and a log line.
+        let header: Header = serde_json::from_slice(json).map_err(|e| {
+            bad(&format!(
+                "header is not the expected JSON ({:?} error at byte column {})",
+                e.classify(),
+                e.column()
+            ))
+        })?;
         let mut at = 4 + len;
         let mut materials = Vec::new();
         for (name, mime, n) in header.materials {
@@ -155,6 +169,13 @@ pub struct Enqueued {
     pub idempotency_key: String,
 }
 
+/// What one claim took: the entries to send, and how many were quarantined on the way.
+#[derive(Debug, Default)]
+pub struct Claim {
+    pub entries: Vec<Claimed>,
+    pub quarantined: usize,
+}
+
 /// An entry taken for sending, payload opened.
 #[derive(Debug)]
 pub struct Claimed {
@@ -174,6 +195,8 @@ pub struct Stats {
     pub sending: i64,
     pub accepted: i64,
     pub rejected: i64,
+    /// Entries whose payload cannot be opened or parsed: kept with the reason, never sent.
+    pub quarantined: i64,
     /// Age of the oldest entry not yet accepted or rejected, in seconds.
     pub oldest_unacknowledged_secs: Option<i64>,
 }
@@ -196,6 +219,7 @@ pub struct EntryInfo {
     pub updated_at_ms: i64,
     pub last_error: Option<String>,
     pub reject_reason: Option<String>,
+    pub quarantine_reason: Option<String>,
     pub platform_state: Option<String>,
     pub payload_present: bool,
 }
@@ -216,7 +240,7 @@ pub use crate::shared::health::HealthLevel;
 /// The outbox of one kiosk.
 pub struct Outbox {
     pool: SqlitePool,
-    key: PayloadKey,
+    key: Keyring,
     kiosk: String,
 }
 
@@ -224,7 +248,12 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 impl Outbox {
     /// Opens (creating if needed) the database at `db` and brings its schema up to date.
-    pub async fn open(db: &Path, key: PayloadKey, kiosk: &str) -> Result<Outbox, OutboxError> {
+    pub async fn open(
+        db: &Path,
+        key: impl Into<Keyring>,
+        kiosk: &str,
+    ) -> Result<Outbox, OutboxError> {
+        let key = key.into();
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(db)
             .create_if_missing(true)
@@ -258,11 +287,18 @@ impl Outbox {
         let migrated = MIGRATOR.run(&pool).await;
         drop(lock);
         migrated?;
-        Ok(Outbox {
+        let outbox = Outbox {
             pool,
             key,
             kiosk: kiosk.to_string(),
-        })
+        };
+        outbox.reseal_format0().await?;
+        Ok(outbox)
+    }
+
+    /// The keys this outbox opens payloads with.
+    pub fn keyring(&self) -> &Keyring {
+        &self.key
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -272,20 +308,29 @@ impl Outbox {
     /// Writes a submission and its outbox entry in one durable transaction.
     pub async fn enqueue(&self, s: &NewSubmission, now_ms: i64) -> Result<Enqueued, OutboxError> {
         let key = uuid::Uuid::new_v4().to_string();
-        let sealed = self.key.seal(key.as_bytes(), &s.payload.to_bytes());
         let person_ref = s
             .payload
             .fields
             .iter()
             .find(|(name, _)| name == "id_number")
             .map(|(_, v)| self.key.person_ref(v));
+        let binding = Binding {
+            idempotency_key: &key,
+            kiosk_id: &self.kiosk,
+            service_item: &s.service_item,
+            consent_version: &s.consent_version,
+            created_at_ms: now_ms,
+            person_ref: person_ref.as_deref(),
+        };
+        // Never an empty or unsealed payload: a sealing failure fails the enqueue.
+        let sealed = self.key.seal(&binding, &s.payload.to_bytes())?;
         // One statement: the trigger adds the outbox entry in the same implicit transaction.
         // The row id is the statement's last insert rowid (the trigger's own insert does not
         // change it once the trigger has ended).
         let id = sqlx::query(
             "INSERT INTO submissions (idempotency_key, service_item, kiosk_id, consent_version,
-                                      created_at_ms, payload, person_ref)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                      created_at_ms, payload, person_ref, sealed_format)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
         )
         .bind(&key)
         .bind(&s.service_item)
@@ -317,64 +362,6 @@ impl Outbox {
         .rows_affected())
     }
 
-    /// Takes up to `limit` due entries, oldest first, marks them `sending` and opens their payloads.
-    pub async fn claim_due(&self, limit: i64, now_ms: i64) -> Result<Vec<Claimed>, OutboxError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        // Ids first (index `outbox_queue` walks queued entries in order and stops at the limit),
-        // then one statement marks them `sending`, then their rows and payloads.
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT submission_id FROM outbox
-             WHERE state = 'queued' AND next_attempt_at_ms <= ?1
-             ORDER BY submission_id LIMIT ?2",
-        )
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        if ids.is_empty() {
-            tx.commit().await?;
-            return Ok(Vec::new());
-        }
-        let ids = serde_json::to_string(&ids).unwrap_or_default();
-        sqlx::query(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at_ms = ?1
-             WHERE submission_id IN (SELECT value FROM json_each(?2))",
-        )
-        .bind(now_ms)
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
-        let rows = sqlx::query(
-            "SELECT s.id, s.kiosk_id, s.idempotency_key, s.service_item, s.consent_version,
-                    s.created_at_ms, s.payload, o.attempts
-             FROM submissions s JOIN outbox o ON o.submission_id = s.id
-             WHERE s.id IN (SELECT value FROM json_each(?1))
-             ORDER BY s.id",
-        )
-        .bind(&ids)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id: i64 = row.get("id");
-            let key: String = row.get("idempotency_key");
-            let sealed: Option<Vec<u8>> = row.get("payload");
-            let sealed = sealed.ok_or_else(|| OutboxError::Payload("payload missing".into()))?;
-            let plain = self.key.open(key.as_bytes(), &sealed)?;
-            out.push(Claimed {
-                tracking_code: tracking::code(row.get("kiosk_id"), id as u64),
-                idempotency_key: key,
-                service_item: row.get("service_item"),
-                consent_version: row.get("consent_version"),
-                created_at_ms: row.get("created_at_ms"),
-                attempts: row.get("attempts"),
-                payload: Payload::from_bytes(&plain)?,
-            });
-        }
-        tx.commit().await?;
-        Ok(out)
-    }
-
     async fn id_of(&self, key: &str) -> Result<i64, OutboxError> {
         sqlx::query_scalar("SELECT id FROM submissions WHERE idempotency_key = ?")
             .bind(key)
@@ -393,11 +380,10 @@ impl Outbox {
         let id = self.id_of(key).await?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
-            "UPDATE outbox SET state = 'accepted', accepted_at_ms = ?, updated_at_ms = ?,
-                               platform_state = ?, last_error = NULL
-             WHERE submission_id = ?",
+            "UPDATE outbox SET state = 'accepted', accepted_at_ms = ?1, updated_at_ms = ?1,
+                               platform_state = ?2, platform_state_at_ms = ?1, last_error = NULL
+             WHERE submission_id = ?3",
         )
-        .bind(now_ms)
         .bind(now_ms)
         .bind(platform_state)
         .bind(id)
@@ -416,8 +402,9 @@ impl Outbox {
     pub async fn rejected(&self, key: &str, reason: &str, now_ms: i64) -> Result<(), OutboxError> {
         let id = self.id_of(key).await?;
         sqlx::query(
-            "UPDATE outbox SET state = 'rejected', reject_reason = ?, updated_at_ms = ?
-             WHERE submission_id = ?",
+            "UPDATE outbox SET state = 'rejected', reject_reason = ?1, updated_at_ms = ?2,
+                               rejected_at_ms = ?2
+             WHERE submission_id = ?3",
         )
         .bind(reason)
         .bind(now_ms)
@@ -470,6 +457,7 @@ impl Outbox {
             sending: count("sending"),
             accepted: count("accepted"),
             rejected: count("rejected"),
+            quarantined: count("quarantined"),
             oldest_unacknowledged_secs: oldest.map(|t| (now_ms - t).max(0) / 1000),
         })
     }
@@ -478,7 +466,8 @@ impl Outbox {
     pub async fn list(&self, limit: i64) -> Result<Vec<EntryInfo>, OutboxError> {
         let rows = sqlx::query(
             "SELECT s.id, s.kiosk_id, s.service_item, o.state, o.attempts, s.created_at_ms,
-                    o.updated_at_ms, o.last_error, o.reject_reason, o.platform_state,
+                    o.updated_at_ms, o.last_error, o.reject_reason, o.quarantine_reason,
+                    o.platform_state,
                     s.payload IS NOT NULL AS payload_present
              FROM outbox o JOIN submissions s ON s.id = o.submission_id
              ORDER BY s.id DESC LIMIT ?",
@@ -497,6 +486,7 @@ impl Outbox {
                 updated_at_ms: r.get("updated_at_ms"),
                 last_error: r.get("last_error"),
                 reject_reason: r.get("reject_reason"),
+                quarantine_reason: r.get("quarantine_reason"),
                 platform_state: r.get("platform_state"),
                 payload_present: r.get("payload_present"),
             })
@@ -522,7 +512,7 @@ impl Outbox {
             let keys = serde_json::to_string(&keys).unwrap_or_default();
             sqlx::query(
                 "UPDATE outbox SET state = 'accepted', accepted_at_ms = ?1, updated_at_ms = ?1,
-                                   platform_state = ?2, last_error = NULL
+                                   platform_state = ?2, platform_state_at_ms = ?1, last_error = NULL
                  WHERE state = 'sending' AND submission_id IN
                      (SELECT id FROM submissions WHERE idempotency_key IN (SELECT value FROM json_each(?3)))",
             )
@@ -546,7 +536,8 @@ impl Outbox {
                 Outcome::Accepted { .. } => {}
                 Outcome::Rejected { reason } => {
                     sqlx::query(
-                        "UPDATE outbox SET state = 'rejected', reject_reason = ?1, updated_at_ms = ?2
+                        "UPDATE outbox SET state = 'rejected', reject_reason = ?1, updated_at_ms = ?2,
+                                           rejected_at_ms = ?2
                          WHERE submission_id = (SELECT id FROM submissions WHERE idempotency_key = ?3)
                            AND state = 'sending'",
                     )
@@ -578,12 +569,26 @@ impl Outbox {
 
     /// The platform's review state of a submission changed (from a status pull).
     pub async fn set_platform_state(&self, key: &str, state: &str) -> Result<bool, OutboxError> {
+        self.set_platform_state_at(key, state, crate::shared::clock::now_ms())
+            .await
+    }
+
+    /// [`Outbox::set_platform_state`] at a given time (when it changed is kept for retention).
+    pub async fn set_platform_state_at(
+        &self,
+        key: &str,
+        state: &str,
+        now_ms: i64,
+    ) -> Result<bool, OutboxError> {
         Ok(sqlx::query(
-            "UPDATE outbox SET platform_state = ?1
+            "UPDATE outbox SET platform_state = ?1,
+                   platform_state_at_ms = CASE WHEN platform_state IS ?1 THEN platform_state_at_ms
+                                               ELSE ?3 END
              WHERE submission_id = (SELECT id FROM submissions WHERE idempotency_key = ?2)",
         )
         .bind(state)
         .bind(key)
+        .bind(now_ms)
         .execute(&self.pool)
         .await?
         .rows_affected()
@@ -632,7 +637,7 @@ pub async fn open_configured(config: &crate::shared::config::Config) -> anyhow::
     let dir = config.data_dir();
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create data directory {}", dir.display()))?;
-    let key = PayloadKey::load_or_create(&dir.join(KEY_FILE))?;
+    let key = Keyring::load(&dir.join(KEY_FILE))?;
     let db = dir.join(DB_FILE);
     Outbox::open(&db, key, &config.kiosk.id.to_string())
         .await

@@ -25,6 +25,7 @@ pub struct Config {
     pub platform: Platform,
     pub catalog: CatalogSection,
     pub hall: HallSection,
+    pub retention: Retention,
 }
 
 /// The hall's queue categories and who may open the maintenance screen.
@@ -33,10 +34,21 @@ pub struct Config {
 pub struct HallSection {
     /// Business categories for queue tickets (取号), each with its letter.
     pub queue_categories: Vec<QueueCategory>,
-    /// SHA-256 (hex) of the maintenance PIN; none: no PIN (the dev dock's kiosk uses 246810).
-    pub admin_pin_sha256: Option<Sha256Hex>,
-    /// SHA-256 (hex) of the ID numbers of technicians whose card opens the maintenance screen.
-    pub admin_cards_sha256: Vec<Sha256Hex>,
+    /// The maintenance PIN as an Argon2id PHC string with its own salt (`hallkiosk admin
+    /// hash-pin`); none: no PIN (the dev dock's kiosk uses 246810, [`DEV_ADMIN_PIN_ARGON2`]).
+    pub admin_pin_argon2: Option<PinHash>,
+    /// HMAC-SHA-256 (hex) of the ID numbers of technicians whose card opens the maintenance
+    /// screen, under the provisioned admin-card key (`hallkiosk admin hash-card`).
+    pub admin_cards_hmac: Vec<Sha256Hex>,
+    /// The admin-card key (32+ bytes, mode 0600). Default: the systemd credential
+    /// `admin-card-key`, else `admin-card.key` in the data directory.
+    pub admin_card_key_file: Option<PathBuf>,
+    /// Refused: an unsalted SHA-256 of a 6-digit PIN falls instantly (see `admin_pin_argon2`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_pin_sha256: Option<Retired<PinSha256>>,
+    /// Refused: SHA-256 of an ID number reveals it (see `admin_cards_hmac`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_cards_sha256: Option<Retired<CardsSha256>>,
 }
 
 /// One queue category: `{ code = "A", zh = "综合受理", en = "General services" }`.
@@ -65,22 +77,9 @@ impl<'de> Deserialize<'de> for QueueCode {
     }
 }
 
-/// A SHA-256 digest in lower-case hex (64 characters).
+/// A SHA-256-sized digest (here an HMAC-SHA-256) in lower-case hex (64 characters).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Sha256Hex(pub String);
-
-impl Sha256Hex {
-    /// The digest of `text` (a PIN or an ID number, trimmed, letters upper-cased).
-    pub fn of(text: &str) -> Sha256Hex {
-        use sha2::{Digest, Sha256};
-        let d = Sha256::digest(text.trim().to_ascii_uppercase().as_bytes());
-        Sha256Hex(d.iter().map(|b| format!("{b:02x}")).collect())
-    }
-
-    pub fn matches(&self, text: &str) -> bool {
-        Sha256Hex::of(text).0 == self.0
-    }
-}
 
 impl<'de> Deserialize<'de> for Sha256Hex {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -89,7 +88,7 @@ impl<'de> Deserialize<'de> for Sha256Hex {
             Ok(Sha256Hex(s))
         } else {
             Err(serde::de::Error::custom(
-                "expected a SHA-256 digest: 64 hex digits (e.g. `printf %s PIN | sha256sum`)",
+                "expected an HMAC-SHA-256: 64 hex digits (from `hallkiosk admin hash-card`)",
             ))
         }
     }
@@ -111,14 +110,21 @@ impl Default for HallSection {
                 c("E", "公安户籍", "Household registration and IDs"),
                 c("F", "企业开办", "Starting a business"),
             ],
+            admin_pin_argon2: None,
+            admin_cards_hmac: Vec::new(),
+            admin_card_key_file: None,
             admin_pin_sha256: None,
-            admin_cards_sha256: Vec::new(),
+            admin_cards_sha256: None,
         }
     }
 }
 
 /// The maintenance PIN of the dev dock's kiosk (all devices simulated), documented in README.
 pub const DEV_ADMIN_PIN: &str = "246810";
+/// [`DEV_ADMIN_PIN`] as the embedded defaults store it: an Argon2id PHC string like any kiosk's,
+/// checked the same way (the PIN itself is in no comparison).
+pub const DEV_ADMIN_PIN_ARGON2: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$Rklrb09tQ1lQU09RVHllQQ$mQ7+MTiCaqo0oFbkidHHlND4fn1AKWfgNRuM1wW32Vg";
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -198,7 +204,8 @@ pub struct Platform {
     /// The kiosk's bearer token. Default: the systemd credential `platform-token`, else
     /// `platform.token` in the data directory.
     pub token_file: Option<PathBuf>,
-    /// Extra CA certificate (PEM) to trust, for a platform behind a private PKI.
+    /// The CA certificate(s) (PEM) of a platform behind a private PKI: set, only these are
+    /// trusted (the public roots are not).
     pub ca_file: Option<PathBuf>,
     /// Mutual TLS: the kiosk's certificate and key (PEM), both or neither.
     pub client_cert: Option<PathBuf>,
@@ -215,6 +222,8 @@ pub struct Platform {
     pub pull_secs: Ranged<5, 86_400>,
     /// How often the daemon looks for newly queued submissions.
     pub poll_ms: Ranged<50, 60_000>,
+    /// Largest response body the daemon reads (MiB); a longer one is an error, not read.
+    pub max_response_mib: Ranged<1, 256>,
 }
 
 impl Default for Platform {
@@ -232,6 +241,7 @@ impl Default for Platform {
             heartbeat_secs: Ranged(60),
             pull_secs: Ranged(60),
             poll_ms: Ranged(1000),
+            max_response_mib: Ranged(16),
         }
     }
 }
@@ -417,21 +427,14 @@ impl Config {
         self.kiosk.dev_dock && self.all_devices_simulated()
     }
 
-    /// Whether `pin` opens the maintenance screen: the configured PIN, or with every device
-    /// simulated and none configured, [`DEV_ADMIN_PIN`].
-    pub fn admin_pin_ok(&self, pin: &str) -> bool {
-        match &self.hall.admin_pin_sha256 {
-            Some(h) => h.matches(pin),
-            None => self.all_devices_simulated() && pin == DEV_ADMIN_PIN,
+    /// The maintenance PIN's hash in force: the configured one, or with every device simulated
+    /// and none configured, the dev kiosk's ([`DEV_ADMIN_PIN_ARGON2`]); none: no PIN opens it.
+    pub fn admin_pin_hash(&self) -> Option<&str> {
+        match &self.hall.admin_pin_argon2 {
+            Some(h) => Some(&h.0),
+            None if self.all_devices_simulated() => Some(DEV_ADMIN_PIN_ARGON2),
+            None => None,
         }
-    }
-
-    /// Whether the card with `id_number` belongs to a technician.
-    pub fn admin_card(&self, id_number: &str) -> bool {
-        self.hall
-            .admin_cards_sha256
-            .iter()
-            .any(|h| h.matches(id_number))
     }
 
     /// The data directory, resolving the default from the environment.
@@ -616,27 +619,60 @@ impl<'de> Deserialize<'de> for Factor {
     }
 }
 
-/// An `http://` or `https://` URL with a host.
+/// An `https://` URL with a host; `http://` only to a loopback host (127.0.0.0/8, `[::1]`,
+/// `localhost`), where nothing crosses a network.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct PlatformUrl(pub String);
+
+impl PlatformUrl {
+    pub fn parse(s: &str) -> Result<PlatformUrl, String> {
+        let named = |r: &str| !r.is_empty() && !r.starts_with('/');
+        if let Some(r) = s.strip_prefix("https://") {
+            return if named(r) {
+                Ok(PlatformUrl(s.to_string()))
+            } else {
+                Err("the platform URL names no host".into())
+            };
+        }
+        let Some(r) = s.strip_prefix("http://") else {
+            return Err("the platform URL starts with https:// (http:// only to loopback)".into());
+        };
+        let authority = r.split(['/', '?', '#']).next().unwrap_or("");
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = if let Some(v6) = host.strip_prefix('[') {
+            v6.split(']').next().unwrap_or("")
+        } else {
+            host.split(':').next().unwrap_or("")
+        };
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if loopback {
+            Ok(PlatformUrl(s.to_string()))
+        } else {
+            Err(format!(
+                "the platform URL must be https:// (http:// sends the token and citizens' data in \
+                 clear; it is allowed only to loopback: 127.0.0.0/8, [::1], localhost), not {host:?}"
+            ))
+        }
+    }
+}
 
 impl<'de> Deserialize<'de> for PlatformUrl {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let rest = s
-            .strip_prefix("https://")
-            .or_else(|| s.strip_prefix("http://"));
-        match rest {
-            Some(r) if !r.is_empty() && !r.starts_with('/') => Ok(PlatformUrl(s)),
-            _ => Err(serde::de::Error::custom(
-                "the platform URL starts with http:// or https:// and names a host",
-            )),
-        }
+        PlatformUrl::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 
 /// The example file shipped in `docs/config.example.toml`, kept here so a test can check it parses.
 pub const EXAMPLE: &str = include_str!("../../docs/config.example.toml");
+
+mod retention;
+mod secrets;
+pub use retention::Retention;
+pub use secrets::{CardsSha256, PinHash, PinSha256, Retired, RetiredKey};
 
 #[cfg(test)]
 mod tests;

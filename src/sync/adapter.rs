@@ -84,9 +84,12 @@ pub struct HttpSettings {
     pub base_url: String,
     pub token: String,
     pub timeout: Duration,
+    /// The platform's CA (PEM, one or more certificates): set, it is the only trust anchor.
     pub ca_file: Option<PathBuf>,
     /// Mutual TLS: (certificate PEM, key PEM).
     pub client_identity: Option<(PathBuf, PathBuf)>,
+    /// Largest response body read; a longer one fails the request without being read.
+    pub max_response_bytes: usize,
 }
 
 /// hallkiosk's own sync API over HTTP(S) with rustls.
@@ -94,6 +97,7 @@ pub struct HttpAdapter {
     client: reqwest::Client,
     base: String,
     token: String,
+    max_response_bytes: usize,
 }
 
 impl HttpAdapter {
@@ -105,11 +109,16 @@ impl HttpAdapter {
             .connect_timeout(s.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("hallkiosk/", env!("CARGO_PKG_VERSION")));
         if let Some(ca) = &s.ca_file {
+            // A private PKI replaces the public roots: a certificate any public CA issued for the
+            // platform's name is not trusted then.
             let pem = std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;
-            builder = builder.add_root_certificate(
-                reqwest::Certificate::from_pem(&pem)
-                    .with_context(|| format!("{} is not a PEM certificate", ca.display()))?,
-            );
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .with_context(|| format!("{} is not a PEM certificate", ca.display()))?;
+            anyhow::ensure!(!certs.is_empty(), "{} holds no certificate", ca.display());
+            builder = builder.tls_built_in_root_certs(false);
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
         }
         if let Some((cert, key)) = &s.client_identity {
             let mut pem =
@@ -126,6 +135,7 @@ impl HttpAdapter {
             client: builder.build().context("cannot set up the HTTP client")?,
             base: s.base_url.trim_end_matches('/').to_string(),
             token: s.token.clone(),
+            max_response_bytes: s.max_response_bytes,
         })
     }
 
@@ -140,13 +150,10 @@ impl HttpAdapter {
             .await
             .map_err(|e| AdapterError::Transient(describe(&e)))?;
         let status = resp.status().as_u16();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| AdapterError::Transient(describe(&e)))?;
+        let body = read_capped(resp, self.max_response_bytes).await?;
         match status {
             401 | 403 => Err(AdapterError::Auth(problem_text(status, &body))),
-            _ => Ok((status, body.to_vec())),
+            _ => Ok((status, body)),
         }
     }
 
@@ -155,6 +162,31 @@ impl HttpAdapter {
             AdapterError::Transient(format!("HTTP {status} with an unreadable body: {e}"))
         })
     }
+}
+
+/// Reads a response body of at most `cap` bytes; a longer one (by its Content-Length or as it
+/// streams) is an error, and the rest is not read.
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, AdapterError> {
+    let too_long = || {
+        AdapterError::Transient(format!(
+            "the platform's answer is longer than {cap} bytes ([platform] max_response_mib)"
+        ))
+    };
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(too_long());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| AdapterError::Transient(describe(&e)))?
+    {
+        if body.len() + chunk.len() > cap {
+            return Err(too_long());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn describe(e: &reqwest::Error) -> String {

@@ -29,6 +29,7 @@ pub fn command(config_path: Option<&Path>, once: bool) -> Result<ExitCode> {
             (None, None) => None,
             _ => anyhow::bail!("[platform] client_cert and client_key go together"),
         },
+        max_response_bytes: (p.max_response_mib.0 as usize) << 20,
     })?;
     let settings = Settings {
         batch_size: p.batch_size.0 as i64,
@@ -40,6 +41,7 @@ pub fn command(config_path: Option<&Path>, once: bool) -> Result<ExitCode> {
         pull_every: std::time::Duration::from_secs(p.pull_secs.0),
         poll_every: std::time::Duration::from_millis(p.poll_ms.0),
         data_dir: dir,
+        retention: config.retention.clone(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

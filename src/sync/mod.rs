@@ -48,6 +48,28 @@ pub struct Settings {
     pub pull_every: Duration,
     pub poll_every: Duration,
     pub data_dir: PathBuf,
+    /// What is kept how long; purged every [`PURGE_EVERY`] (and once per `--once` run).
+    pub retention: crate::shared::config::Retention,
+}
+
+/// How often the daemon purges what is past its end date.
+pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+async fn purge(outbox: &Outbox, s: &Settings) {
+    match crate::outbox::retention::purge_all(outbox, &s.data_dir, &s.retention, now_ms(), false)
+        .await
+    {
+        Ok(p) if p.total() > 0 => tracing::info!(
+            rejected_payloads = p.rejected_payloads,
+            person_refs = p.person_refs,
+            ratings = p.ratings,
+            receipt_images = p.receipt_images,
+            ledger_jobs = p.ledger_jobs.unwrap_or(0),
+            "purged what was past its end date"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("purge failed: {e}"),
+    }
 }
 
 /// Counts of one delivery pass.
@@ -57,6 +79,8 @@ pub struct Pass {
     pub accepted: usize,
     pub rejected: usize,
     pub retried: usize,
+    /// Claimed entries whose payload could not be opened or parsed: quarantined, not sent.
+    pub quarantined: usize,
     /// The whole request failed (platform unreachable, failing, or refusing the kiosk).
     pub failed: bool,
 }
@@ -68,9 +92,11 @@ pub async fn deliver_once<A: PlatformAdapter>(
     s: &Settings,
     last_error: &mut Option<String>,
 ) -> Result<Pass, OutboxError> {
-    let claimed = outbox.claim_due(s.batch_size, now_ms()).await?;
+    let claim = outbox.claim(s.batch_size, now_ms()).await?;
+    let claimed = claim.entries;
     let mut pass = Pass {
         sent: claimed.len(),
+        quarantined: claim.quarantined,
         ..Pass::default()
     };
     if claimed.is_empty() {
@@ -189,6 +215,7 @@ pub async fn heartbeat<A: PlatformAdapter>(
         outbox_depth: stats.depth(),
         oldest_unacknowledged_secs: stats.oldest_unacknowledged_secs,
         rejected: stats.rejected,
+        quarantined: stats.quarantined,
         devices: outbox.device_health().await?,
         last_error,
         sent_at_ms: now_ms(),
@@ -318,12 +345,14 @@ pub async fn run<A: PlatformAdapter>(
     let mut failures: u32 = 0;
     let mut next_heartbeat = tokio::time::Instant::now();
     let mut next_pull = tokio::time::Instant::now();
+    let mut next_purge = tokio::time::Instant::now();
     let mut rng = rand::rngs::StdRng::from_entropy();
     loop {
         let pass = deliver_once(outbox, adapter, s, &mut last_error).await?;
-        if pass.sent > 0 {
+        if pass.sent > 0 || pass.quarantined > 0 {
             tracing::info!(
                 sent = pass.sent,
+                quarantined = pass.quarantined,
                 accepted = pass.accepted,
                 rejected = pass.rejected,
                 retried = pass.retried,
@@ -332,7 +361,7 @@ pub async fn run<A: PlatformAdapter>(
         }
         failures = if pass.failed { failures + 1 } else { 0 };
         if mode == Mode::Once {
-            if pass.sent == s.batch_size as usize && !pass.failed {
+            if pass.sent + pass.quarantined == s.batch_size as usize && !pass.failed {
                 continue;
             }
             send_ratings(outbox, adapter).await;
@@ -340,6 +369,7 @@ pub async fn run<A: PlatformAdapter>(
                 tracing::warn!("heartbeat not delivered: {e}");
             }
             pull(outbox, adapter, &s.data_dir).await;
+            purge(outbox, s).await;
             return Ok(outbox.stats(now_ms()).await?.depth());
         }
         let now = tokio::time::Instant::now();
@@ -354,12 +384,16 @@ pub async fn run<A: PlatformAdapter>(
             pull(outbox, adapter, &s.data_dir).await;
             next_pull = now + s.pull_every;
         }
+        if now >= next_purge {
+            purge(outbox, s).await;
+            next_purge = now + PURGE_EVERY;
+        }
         let wait = if pass.failed {
             // The platform is away: back off as a whole, with jitter, instead of hammering it.
             s.backoff
                 .delay(failures.min(30), &mut rng)
                 .max(s.poll_every)
-        } else if pass.sent == s.batch_size as usize {
+        } else if pass.sent + pass.quarantined == s.batch_size as usize {
             Duration::ZERO
         } else {
             s.poll_every

@@ -72,26 +72,136 @@ impl JobLedger for MemoryLedger {
 
 /// An append-only ledger file, one JSON object per line, flushed to disk on every change. A torn
 /// last line (power cut) is ignored on load.
+///
+/// Every line carries its time, and the ledger has an end date: lines older than the retention
+/// (`keep`) are dropped when the ledger is opened and once a day while it is in use (the file is
+/// rewritten beside itself and renamed over). The owner holds `<file>.lock`, so a maintainer's
+/// [`compact_ledger`] never rewrites a ledger the kiosk is appending to.
 pub struct FileLedger {
     path: PathBuf,
     file: std::fs::File,
-    states: HashMap<String, JobState>,
+    states: HashMap<String, (JobState, i64)>,
+    keep_ms: Option<i64>,
+    compacted_at_ms: i64,
+    /// The lock file, when this ledger holds it (only the holder compacts).
+    lock: Option<std::fs::File>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct LedgerLine {
     job: String,
     state: JobState,
+    /// Milliseconds since the epoch; absent in lines written before ledgers had an end date
+    /// (those count as oldest and go at the first compaction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at_ms: Option<i64>,
+}
+
+fn system_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    path.with_file_name(name)
+}
+
+/// Each job's last state and time.
+fn read_states(path: &Path) -> io::Result<HashMap<String, (JobState, i64)>> {
+    let mut states = HashMap::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        for line in io::BufReader::new(f).lines() {
+            if let Ok(l) = serde_json::from_str::<LedgerLine>(&line?) {
+                states.insert(l.job, (l.state, l.at_ms.unwrap_or(0)));
+            }
+        }
+    }
+    Ok(states)
+}
+
+/// Rewrites `path` with the states newer than `cutoff_ms` (atomically: a new file renamed over).
+fn rewrite(
+    path: &Path,
+    states: &HashMap<String, (JobState, i64)>,
+    cutoff_ms: i64,
+) -> io::Result<()> {
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        let mut kept: Vec<(&String, &(JobState, i64))> = states
+            .iter()
+            .filter(|(_, (_, at))| *at > cutoff_ms)
+            .collect();
+        kept.sort_by_key(|(_, (_, at))| *at);
+        for (job, (state, at)) in kept {
+            let mut line = serde_json::to_vec(&LedgerLine {
+                job: job.clone(),
+                state: *state,
+                at_ms: Some(*at),
+            })?;
+            line.push(b'\n');
+            f.write_all(&line)?;
+        }
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Drops the ledger's lines older than `cutoff_ms` (a maintainer's purge). `Ok(None)` when the
+/// ledger is in use (its owner compacts it itself); else how many jobs were (or, with `dry_run`,
+/// would be) dropped.
+pub fn compact_ledger(path: &Path, cutoff_ms: i64, dry_run: bool) -> io::Result<Option<usize>> {
+    if !path.exists() {
+        return Ok(Some(0));
+    }
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path(path))?;
+    if lock.try_lock().is_err() {
+        return Ok(None);
+    }
+    let states = read_states(path)?;
+    let old = states.values().filter(|(_, at)| *at <= cutoff_ms).count();
+    if !dry_run && old > 0 {
+        rewrite(path, &states, cutoff_ms)?;
+    }
+    Ok(Some(old))
 }
 
 impl FileLedger {
+    /// Opens a ledger that keeps every line (no end date).
     pub fn open(path: &Path) -> io::Result<FileLedger> {
-        let mut states = HashMap::new();
-        if let Ok(f) = std::fs::File::open(path) {
-            for line in io::BufReader::new(f).lines() {
-                if let Ok(l) = serde_json::from_str::<LedgerLine>(&line?) {
-                    states.insert(l.job, l.state);
-                }
+        Self::open_at(path, None, system_now_ms())
+    }
+
+    /// Opens a ledger whose lines are dropped after `keep`; `now_ms` is the time of this opening.
+    pub fn open_at(path: &Path, keep: Option<Duration>, now_ms: i64) -> io::Result<FileLedger> {
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(lock_path(path))?;
+        // Another holder (a kiosk still shutting down): append as before, but compact nothing.
+        let lock = lock.try_lock().is_ok().then_some(lock);
+        let mut states = read_states(path)?;
+        let keep_ms = keep.map(|k| k.as_millis().min(i64::MAX as u128) as i64);
+        if let (Some(keep), Some(_)) = (keep_ms, &lock) {
+            let cutoff = now_ms.saturating_sub(keep);
+            if states.values().any(|(_, at)| *at <= cutoff) {
+                rewrite(path, &states, cutoff)?;
+                states.retain(|_, (_, at)| *at > cutoff);
             }
         }
         let file = std::fs::OpenOptions::new()
@@ -102,29 +212,58 @@ impl FileLedger {
             path: path.to_path_buf(),
             file,
             states,
+            keep_ms,
+            compacted_at_ms: now_ms,
+            lock,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
-}
 
-impl JobLedger for FileLedger {
-    fn get(&self, job: &str) -> Option<JobState> {
-        self.states.get(job).copied()
+    /// Drops lines older than the retention, as of `now_ms` (done by `set` once a day).
+    pub fn compact(&mut self, now_ms: i64) -> io::Result<usize> {
+        let (Some(keep), Some(_)) = (self.keep_ms, &self.lock) else {
+            return Ok(0);
+        };
+        let cutoff = now_ms.saturating_sub(keep);
+        let before = self.states.len();
+        rewrite(&self.path, &self.states, cutoff)?;
+        self.states.retain(|_, (_, at)| *at > cutoff);
+        self.file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        self.compacted_at_ms = now_ms;
+        Ok(before - self.states.len())
     }
 
-    fn set(&mut self, job: &str, state: JobState) -> io::Result<()> {
+    /// Records `state` at `now_ms`.
+    pub fn set_at(&mut self, job: &str, state: JobState, now_ms: i64) -> io::Result<()> {
+        if self.keep_ms.is_some() && now_ms - self.compacted_at_ms > 24 * 3600 * 1000 {
+            self.compact(now_ms)?;
+        }
         let mut line = serde_json::to_vec(&LedgerLine {
             job: job.to_string(),
             state,
+            at_ms: Some(now_ms),
         })?;
         line.push(b'\n');
         self.file.write_all(&line)?;
         self.file.sync_data()?;
-        self.states.insert(job.to_string(), state);
+        self.states.insert(job.to_string(), (state, now_ms));
         Ok(())
+    }
+}
+
+impl JobLedger for FileLedger {
+    fn get(&self, job: &str) -> Option<JobState> {
+        self.states.get(job).map(|(s, _)| *s)
+    }
+
+    fn set(&mut self, job: &str, state: JobState) -> io::Result<()> {
+        self.set_at(job, state, system_now_ms())
     }
 }
 

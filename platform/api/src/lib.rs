@@ -140,9 +140,17 @@ pub struct Heartbeat {
     /// Age of the oldest submission not yet acknowledged, seconds.
     pub oldest_unacknowledged_secs: Option<i64>,
     pub rejected: i64,
+    /// Entries the kiosk cannot open or parse (quarantined: kept, never sent): an alarm. Absent
+    /// from older kiosks (0), and left out while 0 so older platforms still take the heartbeat.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub quarantined: i64,
     pub devices: Vec<DeviceHealth>,
     pub last_error: Option<String>,
     pub sent_at_ms: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// A change of the platform's review state of one of the kiosk's submissions.
@@ -260,5 +268,24 @@ mod tests {
         assert!(serde_json::from_str::<Field>(ok).is_ok());
         let extra = r#"{"name":"a","value":"b","x":1}"#;
         assert!(serde_json::from_str::<Field>(extra).is_err());
+    }
+
+    #[test]
+    fn heartbeats_without_the_quarantined_count_still_parse_both_ways() {
+        // An older kiosk leaves it out: 0.
+        let old = r#"{"software_version":"0.1.0","outbox_depth":0,"oldest_unacknowledged_secs":null,
+                      "rejected":0,"devices":[],"last_error":null,"sent_at_ms":1}"#;
+        let hb: Heartbeat = serde_json::from_str(old).unwrap();
+        assert_eq!(hb.quarantined, 0);
+        // A newer kiosk leaves it out while 0, so an older platform (unknown fields refused)
+        // still takes its heartbeat; a count is sent.
+        assert!(!serde_json::to_string(&hb).unwrap().contains("quarantined"));
+        let alarm = Heartbeat {
+            quarantined: 2,
+            ..hb
+        };
+        let text = serde_json::to_string(&alarm).unwrap();
+        assert!(text.contains("\"quarantined\":2"), "{text}");
+        assert_eq!(serde_json::from_str::<Heartbeat>(&text).unwrap(), alarm);
     }
 }

@@ -419,13 +419,21 @@ fn a_rating_after_an_application_names_the_service() {
     assert_eq!(k.rating().unwrap().step, RatingStep::Thanks);
 }
 
+/// A PIN gate for `pin` with its lockout in memory.
+fn test_pin(pin: &str) -> crate::shared::admin::PinCheck {
+    use crate::shared::admin::{hash_pin, PinCheck, PinGate};
+    PinCheck::new(PinGate::new(Some(hash_pin(pin).unwrap()), None, || 0))
+}
+
 #[test]
 fn maintenance_opens_with_the_pin_or_an_admin_card_only() {
+    let card_key = crate::shared::admin::CardKey::from_bytes(&[5; 32]);
     let hall = HallSetup {
-        admin_pin: Some(Sha256Hex::of("135790")),
-        admin_cards: vec![Sha256Hex::of(
-            &CardFixture::ResidentLongTerm.card().id_number,
+        pin: test_pin("135790"),
+        admin_cards: vec![Sha256Hex(
+            card_key.hash_card(&CardFixture::ResidentLongTerm.card().id_number),
         )],
+        card_key: Some(card_key),
         ..HallSetup::default()
     };
     let mut k = kiosk().with_hall(hall);
@@ -474,7 +482,7 @@ fn maintenance_opens_with_the_pin_or_an_admin_card_only() {
 #[test]
 fn leaving_the_maintenance_screen_with_back_locks_it() {
     let hall = HallSetup {
-        admin_pin: Some(Sha256Hex::of("135790")),
+        pin: test_pin("135790"),
         ..HallSetup::default()
     };
     let mut k = kiosk().with_hall(hall);

@@ -238,6 +238,7 @@ impl KioskUi {
                     v.unlocked = m.unlocked;
                     v.pin_length = m.pin.len() as i32;
                     v.wrong_pin = m.wrong_pin;
+                    v.locked_secs = m.locked_secs.min(i32::MAX as u64) as i32;
                     match &m.stats {
                         Some(Ok(st)) => {
                             v.stats_ready = true;
@@ -246,6 +247,7 @@ impl KioskUi {
                                 .oldest_unacknowledged_secs
                                 .map_or(-1, |s| (s / 60).clamp(0, i64::from(i32::MAX)) as i32);
                             v.rejected = st.rejected as i32;
+                            v.quarantined = st.quarantined.clamp(0, i64::from(i32::MAX)) as i32;
                             v.ratings_waiting = st.ratings_waiting as i32;
                             v.last_sync = st
                                 .last_contact_ms

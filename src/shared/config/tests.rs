@@ -94,3 +94,78 @@ fn load_reports_a_missing_file() {
     let e = Config::load(Some(Path::new("/nonexistent/hallkiosk.toml"))).unwrap_err();
     assert!(matches!(e, ConfigError::Unreadable { .. }));
 }
+
+#[test]
+fn the_platform_url_is_https_except_to_loopback() {
+    for ok in [
+        "https://platform.example",
+        "https://10.0.0.5:8443/base",
+        "http://127.0.0.1:8080",
+        "http://127.9.9.9",
+        "http://localhost:3000/x",
+        "http://[::1]:8080",
+    ] {
+        assert!(PlatformUrl::parse(ok).is_ok(), "{ok}");
+    }
+    for bad in [
+        "http://platform.example",
+        "http://10.0.0.5",
+        "http://128.0.0.1",
+        "http://localhost.evil.example",
+        "http://127.0.0.1.evil.example",
+        "http://[::2]:80",
+        "http://user@platform.example",
+        "ftp://x",
+        "https://",
+        "platform.example",
+    ] {
+        assert!(PlatformUrl::parse(bad).is_err(), "{bad}");
+    }
+    let e = parse("[platform]\nurl = \"http://zwfw.example\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("platform.url") && e.contains("https://"), "{e}");
+}
+
+#[test]
+fn retired_admin_keys_are_refused_with_what_replaces_them() {
+    let e = parse("[hall]\nadmin_pin_sha256 = \"8d969eef6ecad3c29a3a629280e686cf0c3f5d5a86aff3ca12020c923adc6c92\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("line 2")
+            && e.contains("hallkiosk admin hash-pin")
+            && e.contains("admin_pin_argon2"),
+        "{e}"
+    );
+    let e = parse("[hall]\nadmin_cards_sha256 = []\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("admin_cards_hmac"), "{e}");
+    let e = parse("[hall]\nadmin_pin_argon2 = \"$argon2i$v=19$m=19456,t=2,p=1$Rklrb09tQ1lQU09RVHllQQ$mQ7+MTiCaqo0oFbkidHHlND4fn1AKWfgNRuM1wW32Vg\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("argon2id"), "{e}");
+    let c = parse(&format!(
+        "[hall]\nadmin_pin_argon2 = \"{DEV_ADMIN_PIN_ARGON2}\"\n[devices]\nprinter = \"tcp:127.0.0.1:9100\"\n"
+    ))
+    .unwrap();
+    assert_eq!(c.admin_pin_hash(), Some(DEV_ADMIN_PIN_ARGON2));
+    // No PIN configured: the dev PIN only while every device is simulated.
+    assert_eq!(
+        Config::default().admin_pin_hash(),
+        Some(DEV_ADMIN_PIN_ARGON2)
+    );
+    let real = parse("[devices]\nprinter = \"tcp:127.0.0.1:9100\"\n").unwrap();
+    assert_eq!(real.admin_pin_hash(), None);
+}
+
+#[test]
+fn retention_has_defaults_and_bounds() {
+    let r = Config::default().retention;
+    assert_eq!(r.rejected_payload_days.0, 30);
+    assert_eq!(r.final_states, vec!["completed", "refused"]);
+    let c = parse("[retention]\nreceipt_image_days = 2\n").unwrap();
+    assert_eq!(c.retention.receipt_image_days.0, 2);
+    assert!(parse("[retention]\nprint_ledger_days = 0\n").is_err());
+}
