@@ -342,24 +342,32 @@ async fn get_catalog(
     State(store): State<Shared>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Some(doc) = store.newest_catalog().await? else {
-        return Err(ApiError::new(
+    let no_catalog = || {
+        ApiError::new(
             StatusCode::NOT_FOUND,
             codes::NOT_FOUND,
             "no catalog has been published",
-        ));
+        )
     };
-    let etag = format!("\"{}\"", doc.version);
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
-    let mut r = if matches {
-        StatusCode::NOT_MODIFIED.into_response()
+    // Most calls are a kiosk asking whether it has the newest: answered from the version alone,
+    // without loading and parsing the catalog.
+    let Some(version) = store.newest_catalog_version().await? else {
+        return Err(no_catalog());
+    };
+    let has_it = |version: &str| {
+        let etag = format!("\"{version}\"");
+        headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    };
+    let (version, mut r) = if has_it(&version) {
+        (version, StatusCode::NOT_MODIFIED.into_response())
     } else {
-        Json(doc).into_response()
+        let doc = store.newest_catalog().await?.ok_or_else(no_catalog)?;
+        (doc.version.clone(), Json(doc).into_response())
     };
-    if let Ok(v) = HeaderValue::from_str(&etag) {
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
         r.headers_mut().insert(header::ETAG, v);
     }
     Ok(r)

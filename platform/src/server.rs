@@ -155,9 +155,8 @@ pub fn certificate_names(der: &[u8]) -> Vec<String> {
         }
         if let Ok(san) = SubjectAltName::from_der(ext.extn_value.as_bytes()) {
             for name in san.0 {
-                match name {
-                    GeneralName::DnsName(s) => names.push(s.as_str().to_string()),
-                    _ => {}
+                if let GeneralName::DnsName(s) = name {
+                    names.push(s.as_str().to_string());
                 }
             }
         }

@@ -791,16 +791,21 @@ impl Store {
     }
 
     /// The newest published catalog.
-    pub async fn newest_catalog(
-        &self,
-    ) -> Result<Option<hallkiosk_api::CatalogDocument>, StoreError> {
+    /// The newest published catalog's version (what a kiosk's `If-None-Match` is compared with,
+    /// without loading and parsing the catalog).
+    pub async fn newest_catalog_version(&self) -> Result<Option<String>, StoreError> {
         let versions: Vec<String> = sqlx::query_scalar("SELECT version FROM catalogs")
             .fetch_all(&self.pool)
             .await?;
-        let Some(newest) = versions
+        Ok(versions
             .into_iter()
-            .max_by_key(|v| hallkiosk_api::version_key(v))
-        else {
+            .max_by_key(|v| hallkiosk_api::version_key(v)))
+    }
+
+    pub async fn newest_catalog(
+        &self,
+    ) -> Result<Option<hallkiosk_api::CatalogDocument>, StoreError> {
+        let Some(newest) = self.newest_catalog_version().await? else {
             return Ok(None);
         };
         let row = sqlx::query("SELECT published_at_ms, body FROM catalogs WHERE version = $1")
