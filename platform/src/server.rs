@@ -163,3 +163,29 @@ pub fn certificate_names(der: &[u8]) -> Vec<String> {
     }
     names
 }
+
+#[cfg(test)]
+mod tests {
+    use super::certificate_names;
+
+    fn cert(cn: &str, dns: &[&str]) -> Vec<u8> {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut p =
+            rcgen::CertificateParams::new(dns.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        p.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    #[test]
+    fn a_certificate_names_its_cn_and_dns_alternative_names() {
+        assert_eq!(certificate_names(&cert("KA-01", &[])), vec!["KA-01"]);
+        assert_eq!(
+            certificate_names(&cert("kiosk", &["KB-02", "kb-02.hall.example"])),
+            vec!["kiosk", "KB-02", "kb-02.hall.example"]
+        );
+        // Not a certificate: names nothing (so it is no kiosk's), no panic.
+        assert!(certificate_names(b"").is_empty());
+        assert!(certificate_names(&[0x30, 0x82, 0xff, 0xff, 0x01]).is_empty());
+    }
+}
