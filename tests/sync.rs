@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 
 const KIOSK: &str = "K-LAB";
 const TOKEN: &str = "lab-kiosk-token-0123456789abcdef";
+/// The lab's fleet-page operator `lab-ops` and their token, as an HTTP Basic credential.
+const OPERATOR_TOKEN: &str = "lab-operator-token-0123456789";
+const OPERATOR_BASIC: &str = "bGFiLW9wczpsYWItb3BlcmF0b3ItdG9rZW4tMDEyMzQ1Njc4OQ==";
 
 fn hallkiosk() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_hallkiosk"))
@@ -53,7 +56,15 @@ impl Lab {
             &db,
             &["kiosk", "add", KIOSK, "--token", TOKEN],
         );
-        let extra = serve_args(dir.path());
+        admin(
+            &platform_bin(),
+            &db,
+            &["operator", "add", "lab-ops", "--token", OPERATOR_TOKEN],
+        );
+        // The lab's daemon restarts and retries far faster than a hall's (kill cycles, 20 ms
+        // backoff): the per-kiosk rate limit is platform/tests/abuse.rs's subject, not this file's.
+        let mut extra = serve_args(dir.path());
+        extra.extend(["--kiosk-rate", "1000", "--kiosk-burst", "1000"].map(String::from));
         let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
         let platform = PlatformProcess::start(&platform_bin(), &db, &extra);
         let data = dir.path().join("kiosk");
@@ -760,7 +771,7 @@ fn mutual_tls_delivers_and_a_kiosk_without_its_certificate_cannot() {
     assert!(sent.iter().all(|c| stored.get(c) == Some(&1)));
 }
 
-/// `GET url` over a plain TCP connection; the response body.
+/// `GET url` as the lab's operator over a plain TCP connection; the response body.
 fn http_get(url: &str) -> String {
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest
@@ -769,7 +780,8 @@ fn http_get(url: &str) -> String {
     let mut conn = TcpStream::connect(host).unwrap();
     write!(
         conn,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Basic {OPERATOR_BASIC}\r\n\
+         Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut response = Vec::new();

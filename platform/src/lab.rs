@@ -27,6 +27,8 @@ pub fn admin(bin: &Path, db: &str, args: &[&str]) -> String {
 pub struct PlatformProcess {
     pub child: Child,
     pub url: String,
+    /// The fleet page's own address (`serve --operator-listen`).
+    pub operator_url: Option<String>,
 }
 
 impl PlatformProcess {
@@ -41,16 +43,27 @@ impl PlatformProcess {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start hallkiosk-platform");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
-        PlatformProcess { child, url }
+        // "operators on URL" (with --operator-listen) comes before "listening on URL".
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut operator_url = None;
+        let url = loop {
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            if let Some(u) = line.trim().strip_prefix("operators on ") {
+                operator_url = Some(u.to_string());
+                continue;
+            }
+            break line
+                .trim()
+                .strip_prefix("listening on ")
+                .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+                .to_string();
+        };
+        PlatformProcess {
+            child,
+            url,
+            operator_url,
+        }
     }
 }
 

@@ -3,23 +3,23 @@
 //! delivery; a provincial platform is reached through the kiosk's adapter trait instead.
 
 pub mod fleet;
+pub mod guard;
 pub mod lab;
+pub mod server;
 pub mod store;
 pub mod tls;
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::Extension;
 use axum::{Json, Router};
 use base64::Engine;
+use guard::{body_limit, Body, Guard, Kiosk};
 use hallkiosk_api::{codes, tracking, Batch, BatchResults, ItemResult, Problem, Submission};
 use std::sync::Arc;
 use store::{Answer, Store};
-
-/// Largest request body (a batch of submissions with their material images).
-pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// An error answer: status and a [`Problem`] body.
 #[derive(Debug)]
@@ -61,8 +61,14 @@ impl From<store::StoreError> for ApiError {
 
 pub type Shared = Arc<Store>;
 
-/// All routes of the platform.
-pub fn router(store: Shared) -> Router {
+/// All routes of the platform: the kiosks' API and the operators' fleet page.
+pub fn router(store: Shared, guard: Arc<Guard>) -> Router {
+    api_router(store.clone(), guard.clone()).merge(fleet_router(store, guard))
+}
+
+/// The kiosks' API (`/v1`, each request authenticated, bound and rate-limited before its body is
+/// read; see [`guard`]) and `/healthz`.
+pub fn api_router(store: Shared, guard: Arc<Guard>) -> Router {
     Router::new()
         .route("/v1/submissions", post(post_submission))
         .route("/v1/submissions/batch", post(post_batch))
@@ -72,36 +78,25 @@ pub fn router(store: Shared) -> Router {
         .route("/v1/heartbeat", post(post_heartbeat))
         .route("/v1/ratings", post(post_ratings))
         .route("/v1/queue/tickets", post(post_ticket))
-        .route("/fleet", get(get_fleet))
-        .route("/fleet.json", get(get_fleet_json))
-        .route("/fleet/ratings.json", get(get_flagged_ratings))
+        .route_layer(axum::middleware::from_fn_with_state(
+            guard,
+            guard::kiosk_gate,
+        ))
         .route("/healthz", get(|| async { "ok\n" }))
-        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(store)
 }
 
-/// The kiosk the request's bearer token belongs to.
-async fn authenticate(store: &Store, headers: &HeaderMap) -> Result<String, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                codes::UNAUTHORIZED,
-                "send `Authorization: Bearer <kiosk token>`",
-            )
-        })?;
-    store.kiosk_for_token(token).await?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            codes::UNAUTHORIZED,
-            "unknown kiosk token",
-        )
-    })
+/// The fleet page and its JSON, for operators only ([`guard::operator_gate`]).
+pub fn fleet_router(store: Shared, guard: Arc<Guard>) -> Router {
+    Router::new()
+        .route("/fleet", get(get_fleet))
+        .route("/fleet.json", get(get_fleet_json))
+        .route("/fleet/ratings.json", get(get_flagged_ratings))
+        .route_layer(axum::middleware::from_fn_with_state(
+            guard,
+            guard::operator_gate,
+        ))
+        .with_state(store)
 }
 
 /// Whether any text in `v` holds a NUL character (PostgreSQL's text cannot store one).
@@ -124,7 +119,7 @@ pub fn validate(kiosk: &str, s: &Submission) -> Result<(), ApiError> {
     if has_nul(s) {
         return Err(invalid("NUL characters are not allowed in text".into()));
     }
-    if !s.tracking_code.starts_with(&format!("{kiosk}-")) {
+    if tracking::kiosk_of(&s.tracking_code).is_some_and(|k| k != kiosk) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             codes::FORBIDDEN,
@@ -134,9 +129,10 @@ pub fn validate(kiosk: &str, s: &Submission) -> Result<(), ApiError> {
             ),
         ));
     }
-    if !tracking::is_valid(&s.tracking_code) {
+    if !tracking::is_code_of(kiosk, &s.tracking_code) {
         return Err(invalid(format!(
-            "tracking code {} fails its check character",
+            "tracking code {} is not in the kiosk's format ({kiosk}-NNNNNN-C) or fails its \
+             check character",
             s.tracking_code
         )));
     }
@@ -186,10 +182,10 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
 
 async fn post_submission(
     State(store): State<Shared>,
+    Extension(Kiosk(kiosk)): Extension<Kiosk>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body<{ body_limit::SUBMISSION }>,
 ) -> Result<Response, ApiError> {
-    let kiosk = authenticate(&store, &headers).await?;
     let key = headers
         .get(hallkiosk_api::IDEMPOTENCY_KEY)
         .and_then(|v| v.to_str().ok())
@@ -216,10 +212,9 @@ async fn post_submission(
 
 async fn post_batch(
     State(store): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
+    Extension(Kiosk(kiosk)): Extension<Kiosk>,
+    Body(body): Body<{ body_limit::BATCH }>,
 ) -> Result<Json<BatchResults>, ApiError> {
-    let kiosk = authenticate(&store, &headers).await?;
     let batch: Batch = parse_json(&body)?;
     if batch.items.len() > hallkiosk_api::MAX_BATCH {
         return Err(ApiError::new(
@@ -304,10 +299,9 @@ async fn submit_to_completion(
 
 async fn get_submission(
     State(store): State<Shared>,
-    headers: HeaderMap,
+    Extension(Kiosk(kiosk)): Extension<Kiosk>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    let kiosk = authenticate(&store, &headers).await?;
     match store.lookup(&kiosk, &code).await? {
         Some(s) => Ok(Json(s).into_response()),
         None => Err(ApiError::new(
@@ -327,10 +321,9 @@ struct ChangesQuery {
 
 async fn get_status_changes(
     State(store): State<Shared>,
-    headers: HeaderMap,
+    Extension(Kiosk(kiosk)): Extension<Kiosk>,
     query: Result<Query<ChangesQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<hallkiosk_api::StatusChanges>, ApiError> {
-    let kiosk = authenticate(&store, &headers).await?;
     let bad = |detail: String| ApiError::new(StatusCode::BAD_REQUEST, codes::MALFORMED, detail);
     let Query(q) = query.map_err(|e| bad(format!("query: {e}")))?;
     let limit = q.limit.unwrap_or(500);
@@ -349,25 +342,32 @@ async fn get_catalog(
     State(store): State<Shared>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authenticate(&store, &headers).await?;
-    let Some(doc) = store.newest_catalog().await? else {
-        return Err(ApiError::new(
+    let no_catalog = || {
+        ApiError::new(
             StatusCode::NOT_FOUND,
             codes::NOT_FOUND,
             "no catalog has been published",
-        ));
+        )
     };
-    let etag = format!("\"{}\"", doc.version);
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
-    let mut r = if matches {
-        StatusCode::NOT_MODIFIED.into_response()
+    // Most calls are a kiosk asking whether it has the newest: answered from the version alone,
+    // without loading and parsing the catalog.
+    let Some(version) = store.newest_catalog_version().await? else {
+        return Err(no_catalog());
+    };
+    let has_it = |version: &str| {
+        let etag = format!("\"{version}\"");
+        headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    };
+    let (version, mut r) = if has_it(&version) {
+        (version, StatusCode::NOT_MODIFIED.into_response())
     } else {
-        Json(doc).into_response()
+        let doc = store.newest_catalog().await?.ok_or_else(no_catalog)?;
+        (doc.version.clone(), Json(doc).into_response())
     };
-    if let Ok(v) = HeaderValue::from_str(&etag) {
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
         r.headers_mut().insert(header::ETAG, v);
     }
     Ok(r)
@@ -377,10 +377,9 @@ async fn get_catalog(
 /// afresh each day of the platform host's local time (the hall's day).
 async fn post_ticket(
     State(store): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
+    Extension(Kiosk(kiosk)): Extension<Kiosk>,
+    Body(body): Body<{ body_limit::TICKET }>,
 ) -> Result<(StatusCode, Json<hallkiosk_api::IssuedTicket>), ApiError> {
-    let kiosk = authenticate(&store, &headers).await?;
     let r: hallkiosk_api::TicketRequest = parse_json(&body)?;
     if r.category.len() != 1 || !r.category.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(ApiError::new(
@@ -415,10 +414,9 @@ async fn post_ticket(
 /// `POST /v1/ratings`: a kiosk's ratings, stored once each.
 async fn post_ratings(
     State(store): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
+    Extension(Kiosk(kiosk)): Extension<Kiosk>,
+    Body(body): Body<{ body_limit::RATINGS }>,
 ) -> Result<Json<hallkiosk_api::RatingsStored>, ApiError> {
-    let kiosk = authenticate(&store, &headers).await?;
     let r: hallkiosk_api::Ratings = parse_json(&body)?;
     let bad = |detail: String| ApiError::new(StatusCode::BAD_REQUEST, codes::MALFORMED, detail);
     if has_nul(&r) {
@@ -457,10 +455,9 @@ async fn post_ratings(
 
 async fn post_heartbeat(
     State(store): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
+    Extension(Kiosk(kiosk)): Extension<Kiosk>,
+    Body(body): Body<{ body_limit::HEARTBEAT }>,
 ) -> Result<StatusCode, ApiError> {
-    let kiosk = authenticate(&store, &headers).await?;
     let hb: hallkiosk_api::Heartbeat = parse_json(&body)?;
     if has_nul(&hb) {
         return Err(ApiError::new(

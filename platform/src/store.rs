@@ -185,16 +185,78 @@ impl Store {
                 "kiosk id `{kiosk}`: use 1–32 letters, digits and '-'"
             )));
         }
+        let hash = sha256_hex(token.as_bytes());
+        let owner: Option<String> =
+            sqlx::query_scalar("SELECT kiosk_id FROM kiosks WHERE token_sha256 = $1")
+                .bind(&hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        let operator: Option<String> =
+            sqlx::query_scalar("SELECT name FROM operators WHERE token_sha256 = $1")
+                .bind(&hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        if owner.is_some_and(|o| o != kiosk) || operator.is_some() {
+            return Err(StoreError::Invalid(
+                "this token is already another kiosk's or an operator's: use a fresh one".into(),
+            ));
+        }
         sqlx::query(
             "INSERT INTO kiosks (kiosk_id, token_sha256, created_at_ms) VALUES ($1, $2, $3)
              ON CONFLICT (kiosk_id) DO UPDATE SET token_sha256 = excluded.token_sha256",
         )
         .bind(kiosk)
-        .bind(sha256_hex(token.as_bytes()))
+        .bind(hash)
         .bind(now_ms())
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Registers an operator of the fleet page with a token (only its SHA-256 is stored); replaces
+    /// the token of a known operator.
+    pub async fn add_operator(&self, name: &str, token: &str) -> Result<(), StoreError> {
+        if !valid_kiosk_id(name) {
+            return Err(StoreError::Invalid(format!(
+                "operator name `{name}`: use 1–32 letters, digits and '-'"
+            )));
+        }
+        let hash = sha256_hex(token.as_bytes());
+        let taken: Option<String> =
+            sqlx::query_scalar("SELECT name FROM operators WHERE token_sha256 = $1")
+                .bind(&hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        let is_kiosks: Option<String> =
+            sqlx::query_scalar("SELECT kiosk_id FROM kiosks WHERE token_sha256 = $1")
+                .bind(&hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        if taken.is_some_and(|o| o != name) || is_kiosks.is_some() {
+            return Err(StoreError::Invalid(
+                "this token is already in use: use a fresh one".into(),
+            ));
+        }
+        sqlx::query(
+            "INSERT INTO operators (name, token_sha256, created_at_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET token_sha256 = excluded.token_sha256",
+        )
+        .bind(name)
+        .bind(hash)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The operator a fleet-page token belongs to.
+    pub async fn operator_for_token(&self, token: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT name FROM operators WHERE token_sha256 = $1")
+                .bind(sha256_hex(token.as_bytes()))
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// The kiosk a bearer token belongs to.
@@ -734,16 +796,21 @@ impl Store {
     }
 
     /// The newest published catalog.
-    pub async fn newest_catalog(
-        &self,
-    ) -> Result<Option<hallkiosk_api::CatalogDocument>, StoreError> {
+    /// The newest published catalog's version (what a kiosk's `If-None-Match` is compared with,
+    /// without loading and parsing the catalog).
+    pub async fn newest_catalog_version(&self) -> Result<Option<String>, StoreError> {
         let versions: Vec<String> = sqlx::query_scalar("SELECT version FROM catalogs")
             .fetch_all(&self.pool)
             .await?;
-        let Some(newest) = versions
+        Ok(versions
             .into_iter()
-            .max_by_key(|v| hallkiosk_api::version_key(v))
-        else {
+            .max_by_key(|v| hallkiosk_api::version_key(v)))
+    }
+
+    pub async fn newest_catalog(
+        &self,
+    ) -> Result<Option<hallkiosk_api::CatalogDocument>, StoreError> {
+        let Some(newest) = self.newest_catalog_version().await? else {
             return Ok(None);
         };
         let row = sqlx::query("SELECT published_at_ms, body FROM catalogs WHERE version = $1")

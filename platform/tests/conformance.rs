@@ -11,6 +11,8 @@ use serde_json::Value;
 
 const TOKEN_A: &str = "token-of-kiosk-A-0123456789";
 const TOKEN_B: &str = "token-of-kiosk-B-0123456789";
+const TOKEN_KA: &str = "token-of-kiosk-KA-0123456789";
+const OPERATOR: &str = "operator-token-0123456789abcdef";
 
 fn submission(kiosk: &str, n: u64, name: &str) -> Submission {
     Submission {
@@ -69,13 +71,30 @@ fn admin(db: &str, args: &[&str]) -> String {
     hallkiosk_platform::lab::admin(bin(), db, args)
 }
 
+/// The binary under test; `HALLKIOSK_PLATFORM_BIN` names another build (e.g. an older one).
 fn bin() -> &'static std::path::Path {
-    std::path::Path::new(env!("CARGO_BIN_EXE_hallkiosk-platform"))
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var_os("HALLKIOSK_PLATFORM_BIN")
+            .map(Into::into)
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_hallkiosk-platform").into())
+    })
 }
 
 fn conformance(db: &str) {
     admin(db, &["kiosk", "add", "KA-01", "--token", TOKEN_A]);
     admin(db, &["kiosk", "add", "KB-02", "--token", TOKEN_B]);
+    // Kiosk `KA` names a prefix of KA-01's codes.
+    admin(db, &["kiosk", "add", "KA", "--token", TOKEN_KA]);
+    // One token, one kiosk (UNIQUE index on the token's hash; the command says why).
+    let out = std::process::Command::new(bin())
+        .args(["--db", db, "kiosk", "add", "KC-03", "--token", TOKEN_A])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("another kiosk"),
+        "{out:?}"
+    );
     let catalog = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../data/catalog/catalog.json"
@@ -138,6 +157,22 @@ fn conformance(db: &str) {
     );
     let (status, _) = json(api.post(Some(TOKEN_A), Some("k-b"), &submission("KB-02", 1, "x")));
     assert_eq!(status, 403);
+    // Kiosk KA may not claim KA-01's codes (they start with `KA-` and check themselves), nor a code
+    // of its own prefix in another format.
+    let (status, _) = json(api.post(Some(TOKEN_KA), Some("k-ka"), &submission("KA-01", 9, "x")));
+    assert_eq!(status, 403, "kiosk KA claiming KA-01's code");
+    let mut odd = submission("KA", 9, "x");
+    odd.tracking_code = format!(
+        "KA-9-{}",
+        hallkiosk_api::tracking::check_char("KA-9").unwrap()
+    );
+    let (status, _) = json(api.post(Some(TOKEN_KA), Some("k-ka2"), &odd));
+    assert_eq!(status, 422, "{}", odd.tracking_code);
+    assert_eq!(
+        api.post(Some(TOKEN_KA), Some("k-ka3"), &submission("KA", 9, "x"))
+            .status(),
+        201
+    );
     let r = api
         .client
         .post(format!("{}/v1/submissions", api.url))
@@ -316,9 +351,20 @@ fn conformance(db: &str) {
         .send()
         .unwrap();
     assert_eq!(r.status(), 204);
+    assert_eq!(
+        api.client
+            .get(format!("{}/fleet", api.url))
+            .send()
+            .unwrap()
+            .status(),
+        401,
+        "the fleet page without an operator's login"
+    );
+    admin(db, &["operator", "add", "ops", "--token", OPERATOR]);
     let page = api
         .client
         .get(format!("{}/fleet", api.url))
+        .basic_auth("ops", Some(OPERATOR))
         .send()
         .unwrap()
         .text()

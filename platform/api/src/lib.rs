@@ -82,6 +82,12 @@ pub mod codes {
     pub const NOT_FOUND: &str = "not_found";
     pub const MALFORMED: &str = "malformed_request";
     pub const INTERNAL: &str = "internal";
+    /// 413: the body is larger than the route allows.
+    pub const TOO_LARGE: &str = "payload_too_large";
+    /// 408: the body did not arrive in time.
+    pub const TIMEOUT: &str = "request_timeout";
+    /// 429: this kiosk sends too many requests (`Retry-After` says when to try again).
+    pub const RATE_LIMITED: &str = "rate_limited";
 }
 
 /// One item of a batch: the submission and its idempotency key.

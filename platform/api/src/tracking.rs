@@ -50,6 +50,32 @@ pub fn is_valid(code: &str) -> bool {
     }
 }
 
+/// Whether `code` is exactly a code `kiosk` makes: `code(kiosk, n)` for some sequence number `n`
+/// (upper-case check character, at least six digits without extra leading zeros). A prefix check
+/// is not enough: kiosk `BJ` would otherwise pass for kiosk `BJ-DC`'s codes.
+pub fn is_code_of(kiosk: &str, code: &str) -> bool {
+    let Some(rest) = code.strip_prefix(kiosk).and_then(|r| r.strip_prefix('-')) else {
+        return false;
+    };
+    let Some((digits, _check)) = rest.split_once('-') else {
+        return false;
+    };
+    if digits.len() < 6 || digits.len() > 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    match digits.parse::<u64>() {
+        Ok(n) => self::code(kiosk, n) == code,
+        Err(_) => false,
+    }
+}
+
+/// The kiosk whose code `code` exactly is (see [`is_code_of`]), if any.
+pub fn kiosk_of(code: &str) -> Option<&str> {
+    let (rest, _check) = code.rsplit_once('-')?;
+    let (kiosk, _digits) = rest.rsplit_once('-')?;
+    (!kiosk.is_empty() && is_code_of(kiosk, code)).then_some(kiosk)
+}
+
 /// The verification digest printed in a receipt's QR code (`HKR1:<code>:<digest>`): the first 8 hex
 /// digits of SHA-256 over the tracking code and the submission's idempotency key. The key is known
 /// only to the kiosk and the platform, so the platform can tell a genuine receipt from a code
@@ -99,6 +125,36 @@ mod tests {
         assert!(is_valid(&c.to_lowercase()));
         assert!(!is_valid("DEV-0001-000042"));
         assert!(!is_valid(""));
+    }
+
+    #[test]
+    fn a_kiosk_owns_exactly_its_own_codes() {
+        let mine = code("BJ", 12);
+        assert!(is_code_of("BJ", &mine));
+        assert!(is_code_of("BJ", &code("BJ", 1_234_567)));
+        // Kiosk BJ-DC's codes start with `BJ-` and check themselves, but are not BJ's.
+        let theirs = code("BJ-DC", 12);
+        assert!(is_valid(&theirs));
+        assert!(!is_code_of("BJ", &theirs));
+        assert!(is_code_of("BJ-DC", &theirs));
+        assert_eq!(kiosk_of(&theirs), Some("BJ-DC"));
+        assert_eq!(kiosk_of(&mine), Some("BJ"));
+        assert_eq!(kiosk_of("BJ-12-0"), None);
+        // Not the kiosk's exact format: lower-case check, missing zeros, extra zeros, junk.
+        assert!(!is_code_of("BJ", &mine.to_lowercase()));
+        assert!(!is_code_of(
+            "BJ",
+            &format!("BJ-12-{}", check_char("BJ-12").unwrap())
+        ));
+        assert!(!is_code_of(
+            "BJ",
+            &format!("BJ-0000012-{}", check_char("BJ-0000012").unwrap())
+        ));
+        assert!(!is_code_of("BJ", "BJ-00001a-0"));
+        assert!(!is_code_of("BJ", "BJ-"));
+        assert!(!is_code_of("BJ", ""));
+        assert!(!is_code_of("BJ", "BJ-000012-Z-0"));
+        assert!(!is_code_of("BJ", "BJ-99999999999999999999-0"));
     }
 
     #[test]
