@@ -91,7 +91,7 @@ fn act(ui: &KioskUi, intent: Intent) {
 fn fixed_buttons(ui: &KioskUi) -> Vec<Rect> {
     let mut in_lists: Vec<Rect> = Vec::new();
     for f in ElementQuery::from_root(ui.window())
-        .match_type_name("Flickable")
+        .match_inherits("Flickable")
         .find_all()
     {
         in_lists.extend(
@@ -108,6 +108,8 @@ fn fixed_buttons(ui: &KioskUi) -> Vec<Rect> {
         .iter()
         .map(rect)
         .filter(|r| r.w > 0.0 && r.h > 0.0 && !in_lists.contains(r))
+        // The kiosk id in the top bar is the technicians' hidden way in, not a citizen's button.
+        .filter(|r| !r.label.starts_with("终端编号") && !r.label.starts_with("Kiosk "))
         .collect()
 }
 

@@ -370,8 +370,11 @@ impl Application {
                 0 => ApplyStep::Form,
                 n => ApplyStep::Material(n - 1),
             },
-            // Saving cannot be undone from the screen, and a submitted application is finished.
-            ApplyStep::Saving | ApplyStep::Submitted => return true,
+            // Saving cannot be undone from the screen.
+            ApplyStep::Saving => return true,
+            // A submitted application is finished: back leaves the page (to home, the session
+            // and its owner still there).
+            ApplyStep::Submitted => return false,
         };
         true
     }

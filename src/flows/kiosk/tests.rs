@@ -292,6 +292,10 @@ fn a_whole_application_through_the_kiosk_flow() {
     })));
     assert!(matches!(k.take_effects()[..], [Effect::Print(_)]));
     assert_eq!(k.application().unwrap().step, ApplyStep::Submitted);
+    // 返回 on the success page leaves it (it did nothing): home, the owner still named.
+    k.intent(Intent::Back);
+    assert_eq!(k.page(), Page::Home);
+    assert_eq!(k.owner().as_deref(), Some("张*三"));
     k.intent(Intent::Home);
     assert!(k.application().is_none() && k.session().is_none());
 }
