@@ -469,7 +469,7 @@ fn a_citizens_visit_on_the_real_binary_in_an_x_window() {
         screen.labels()
     );
     assert!(screen.shows("平台状态为刚刚查询的结果"));
-    screen.tap("结束办理");
+    screen.tap("首页");
 
     // ---- a rating below 满意, which the platform flags ----
     screen.tap("评价");
