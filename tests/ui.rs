@@ -641,7 +641,23 @@ fn apply_end_to_end_with_the_outbox_and_a_rendered_receipt() {
     );
     click(&ui, "我已阅读并同意");
     click(&ui, "提交");
-    assert!(until(|| shows(&ui, "申请已提交")), "saved");
+    // No sync daemon has reached the platform: saved here, to be submitted — one title, not
+    // 申请已提交 beside 网络恢复后自动提交 (issue 18) — and what happens next.
+    assert!(until(|| shows(&ui, "申请已保存")), "saved");
+    assert!(!shows(&ui, "申请已提交"));
+    let catalog = Catalog::bundled().unwrap();
+    let item = catalog.item("P-MARRIA-003").unwrap();
+    let next = match item.promised_days {
+        0 => format!(
+            "即时办结。办理结果请到{}领取；进度可凭回执在本机“查询进度”查看",
+            item.location.zh
+        ),
+        days => format!(
+            "承诺 {days} 个工作日内办结。办理结果请到{}领取；进度可凭回执在本机“查询进度”查看",
+            item.location.zh
+        ),
+    };
+    assert!(shows(&ui, &next), "what happens next: {next}");
     assert!(
         until(|| shows(&ui, "请取走回执，凭回执可查询办理进度")),
         "printed"

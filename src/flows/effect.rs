@@ -61,6 +61,8 @@ pub struct ReceiptInfo {
     pub qr: String,
     pub saved_at_ms: i64,
     pub queued_offline: bool,
+    /// The item's promised working days and where its result is collected.
+    pub next_step: Option<(u32, Text)>,
     pub locale: Locale,
 }
 

@@ -40,6 +40,27 @@ pub fn application_receipt(info: &ReceiptInfo, place: &ReceiptPlace<'_>) -> Rece
             r = r.text("Saved; it is sent automatically when the network is back.");
         }
     }
+    match &info.next_step {
+        Some((0, at)) => {
+            r = r.text(format!("即时办结，办理结果请到{}领取。", at.zh));
+            if en {
+                r = r.text(format!("Done at once; collect the result at {}.", at.en));
+            }
+        }
+        Some((days, at)) => {
+            r = r.text(format!(
+                "承诺{days}个工作日内办结，办理结果请到{}领取。",
+                at.zh
+            ));
+            if en {
+                r = r.text(format!(
+                    "Promised within {days} working days; collect the result at {}.",
+                    at.en
+                ));
+            }
+        }
+        None => {}
+    }
     r = r.text("凭此回执可在本机扫码查询办理进度。");
     if en {
         r = r.text("Scan this receipt at the kiosk to check progress.");
@@ -105,6 +126,13 @@ mod tests {
             qr: "HKR1:K1-000001-X:0011aabb".into(),
             saved_at_ms: 0,
             queued_offline: offline,
+            next_step: Some((
+                15,
+                Text {
+                    zh: "一楼3号窗口".into(),
+                    en: "Window 3, ground floor".into(),
+                },
+            )),
             locale,
         }
     }
@@ -132,6 +160,12 @@ mod tests {
         assert!(t.iter().any(|l| l.contains("生育登记")));
         assert!(t.iter().any(|l| l.contains("测试大厅")));
         assert!(t.iter().any(|l| l.contains("2026-11-23 09:30")));
+        // What happens next (issue 18): the promised time and where to collect.
+        assert!(
+            t.iter()
+                .any(|l| l == "承诺15个工作日内办结，办理结果请到一楼3号窗口领取。"),
+            "{t:?}"
+        );
         assert!(t.iter().any(|l| l.contains("网络恢复后自动提交")));
         assert!(!t.iter().any(|l| l.contains("Birth registration")));
         assert!(r

@@ -124,6 +124,10 @@ pub struct Application {
     /// The kind of card read (the form's number label, the document named on review).
     #[zeroize(skip)]
     pub document: CardType,
+    /// What happens after submitting: the item's promised working days and where its result is
+    /// collected (the success page and the receipt say it).
+    #[zeroize(skip)]
+    pub next_step: Option<(u32, Text)>,
     #[zeroize(skip)]
     pub capturing: bool,
     #[zeroize(skip)]
@@ -227,6 +231,7 @@ impl Application {
             materials: Vec::new(),
             covered_by_card: Vec::new(),
             document: CardType::Resident,
+            next_step: None,
             capturing: false,
             consent: false,
             consent_missing: false,
@@ -282,6 +287,7 @@ impl Application {
         // The card read stands for the item's identity document, named as what it is (a foreign
         // permanent resident's card, not "居民身份证原件").
         self.document = card.card_type;
+        self.next_step = Some((item.promised_days, item.location.clone()));
         let (zh, en) = card.card_type.document();
         self.covered_by_card = if item.materials.iter().any(is_identity_card) {
             vec![Text {
@@ -485,6 +491,7 @@ impl Application {
                     tracking_code: saved.tracking_code,
                     saved_at_ms: saved.saved_at_ms,
                     queued_offline,
+                    next_step: self.next_step.clone(),
                     locale,
                 };
                 self.receipt = Some(receipt.clone());

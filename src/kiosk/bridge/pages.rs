@@ -37,6 +37,14 @@ impl KioskUi {
             .map(|t| t.get(locale).into())
             .unwrap_or_default();
         view.theme_chosen = a.theme.is_some();
+        // Form, one step per material, review.
+        let count = a.materials.len() as i32 + 2;
+        (view.step_number, view.step_count) = match a.step {
+            ApplyStep::Form => (1, count),
+            ApplyStep::Material(n) => (n as i32 + 2, count),
+            ApplyStep::Review | ApplyStep::Saving => (count, count),
+            ApplyStep::Choose | ApplyStep::Submitted => (0, 0),
+        };
         if a.step == ApplyStep::Choose {
             app.set_themes(theme_tiles(k.apply_themes(), locale));
             app.set_items(service_rows(k.apply_items(), locale));
@@ -123,6 +131,11 @@ impl KioskUi {
         if let Some(sub) = &a.submitted {
             view.tracking_code = sub.tracking_code.as_str().into();
             view.offline = sub.queued_offline;
+            // What happens next: the promised time and where the result is collected.
+            if let Some((days, at)) = &a.next_step {
+                view.promised_days = *days as i32;
+                view.collect_at = at.get(locale).into();
+            }
             view.print = match sub.print {
                 PrintState::Printing => PrintStatus::Printing,
                 PrintState::Printed => PrintStatus::Printed,
