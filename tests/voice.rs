@@ -207,3 +207,69 @@ fn every_prompt_renders_to_a_plausible_clip() {
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Issue 19 item 6: page change → first audio sample handed to the sink, through the player
+/// thread, against espeak-ng rendering the same prompt alone in the same run (main pages, both
+/// languages, 3 rounds, nothing cached). Targets: p95 ≤ 300 ms, ratio of p95s ≤ 1.3.
+#[test]
+fn first_sample_latency_against_the_engine_alone() {
+    use hallkiosk::voice::player::Player;
+    use hallkiosk::voice::sink::MemorySink;
+    use std::time::Duration;
+    let main = [
+        PromptId::Home,
+        PromptId::IdentifyWaiting,
+        PromptId::Guide,
+        PromptId::ApplyForm,
+        PromptId::ApplyMaterial,
+        PromptId::ApplySubmitted,
+        PromptId::TicketIssued,
+        PromptId::ProgressWaiting,
+        PromptId::RateChoose,
+    ];
+    let mut engine = espeak();
+    let (mut alone, mut played) = (Vec::new(), Vec::new());
+    for _round in 0..3 {
+        for id in main {
+            for locale in [Locale::ZhCn, Locale::En] {
+                let speech = example(id).speech(locale);
+                let t = Instant::now();
+                engine.render(&speech).unwrap();
+                alone.push(t.elapsed().as_secs_f64());
+
+                let sink = MemorySink::default();
+                let player = Player::spawn(Box::new(espeak()), Box::new(sink.clone()), 80);
+                let t = Instant::now();
+                player.say(vec![speech]);
+                let first = loop {
+                    if let Some(w) = sink.log.lock().unwrap().first() {
+                        break w.at.duration_since(t);
+                    }
+                    assert!(t.elapsed() < Duration::from_secs(5), "no audio from {id:?}");
+                    std::thread::sleep(Duration::from_millis(1));
+                };
+                played.push(first.as_secs_f64());
+            }
+        }
+    }
+    let p95 = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[((v.len() - 1) as f64 * 0.95).round() as usize]
+    };
+    let (a, p) = (p95(&mut alone), p95(&mut played));
+    eprintln!(
+        "first sample p95 {:.0} ms (median {:.0}), engine alone p95 {:.0} ms (median {:.0}), ratio {:.2}, n={}",
+        p * 1000.0,
+        played[played.len() / 2] * 1000.0,
+        a * 1000.0,
+        alone[alone.len() / 2] * 1000.0,
+        p / a,
+        played.len()
+    );
+    assert!(
+        p <= 0.300,
+        "page change → first sample p95 {:.0} ms > 300 ms",
+        p * 1000.0
+    );
+    assert!(p / a <= 1.3, "player overhead: ratio {:.2} > 1.3", p / a);
+}

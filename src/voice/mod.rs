@@ -15,6 +15,7 @@
 //! numbers, so it gets the transcription, which is committed and reviewed
 //! (`src/voice/transcripts.txt`).
 
+pub mod announcer;
 pub mod catalogue;
 pub mod engine;
 pub mod player;
