@@ -273,3 +273,52 @@ fn first_sample_latency_against_the_engine_alone() {
     );
     assert!(p / a <= 1.3, "player overhead: ratio {:.2} > 1.3", p / a);
 }
+
+/// `hallkiosk voice say … --wav` writes the prompt a technician asked for; a wrong id is refused.
+#[test]
+fn the_voice_command_writes_a_prompt_as_wav() {
+    espeak();
+    let dir = std::env::temp_dir().join(format!("hallkiosk-voice-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wav = dir.join("a023.wav");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hallkiosk"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "voice",
+        "say",
+        "TicketIssued",
+        "--code",
+        "A023",
+        "--wav",
+        wav.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let clip = hallkiosk::voice::engine::parse_wav(&std::fs::read(&wav).unwrap()).unwrap();
+    assert!(clip.duration_secs() > 2.0 && clip.rms() > 300.0);
+    let out = run(&[
+        "voice",
+        "say",
+        "NoSuchPrompt",
+        "--wav",
+        wav.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("voice list"));
+    let out = run(&[
+        "voice",
+        "say",
+        "TicketIssued",
+        "--wav",
+        wav.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success(), "a numbered prompt without --code");
+    std::fs::remove_dir_all(&dir).ok();
+}
