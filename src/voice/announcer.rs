@@ -189,6 +189,95 @@ mod tests {
         assert!(a.player().generation() > g, "maintenance stops speech");
     }
 
+    /// 2 s per text; samples 1111 when the text carries citizen A's queue number, else 2222.
+    struct Marked;
+    impl Engine for Marked {
+        fn render(&mut self, s: &Speech) -> Result<Clip, EngineError> {
+            let mark = if s.text.contains("ling2 er4 san1") {
+                1111
+            } else {
+                2222
+            };
+            Ok(Clip {
+                sample_rate: 8000,
+                samples: vec![mark; 16000],
+            })
+        }
+    }
+
+    /// Citizen A's ticket number is being spoken when the session ends (结束办理): from the
+    /// wipe on, not one more chunk of it reaches the sound card.
+    #[test]
+    fn the_next_citizen_never_hears_the_previous_ones_number() {
+        use crate::flows::effect::{Done, Effect, Ticket};
+        use crate::flows::kiosk::Entry;
+        use crate::flows::ticket::TicketIntent;
+        use hallkiosk_drivers::event::DeviceEvent;
+        use hallkiosk_drivers::sim::fixtures::CardFixture;
+        let sink = MemorySink {
+            realtime: true,
+            ..MemorySink::default()
+        };
+        let full = VoiceSection {
+            volume: crate::shared::config::Ranged(100),
+            ..VoiceSection::default()
+        };
+        let mut a = Announcer::with(
+            &full,
+            Box::new(Marked),
+            Box::new(sink.clone()),
+            Box::new(|| 12 * 60),
+        );
+        let mut k = kiosk();
+        k.intent(Intent::SetElder(true));
+        k.intent(Intent::Open(Entry::Ticket));
+        let card = CardFixture::Resident.card();
+        k.device_event(DeviceEvent::CardPresented(Box::new(card)), "2026-11-22");
+        k.intent(Intent::IdentifyContinue);
+        k.intent(Intent::Ticket(TicketIntent::ChooseQueue("B".into())));
+        let effects = k.take_effects();
+        let [Effect::IssueTicket { category, .. }] = &effects[..] else {
+            panic!("{effects:?}")
+        };
+        k.done(Done::TicketIssued(Ok(Ticket {
+            number: "A023".into(),
+            category: category.clone(),
+            ahead: None,
+            issued_at_ms: 0,
+            local: false,
+            locale: Locale::ZhCn,
+        })));
+        a.update(&k);
+        let heard = |mark: i16| {
+            sink.log
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|w| w.samples.first() == Some(&mark))
+                .map(|w| w.at)
+                .collect::<Vec<_>>()
+        };
+        let t = std::time::Instant::now();
+        while heard(1111).len() < 5 && t.elapsed() < Duration::from_secs(3) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(heard(1111).len() >= 5, "A's number was being said");
+        k.intent(Intent::EndSession);
+        let wiped = std::time::Instant::now();
+        a.update(&k);
+        std::thread::sleep(Duration::from_millis(500));
+        let late: Vec<_> = heard(1111).into_iter().filter(|&at| at > wiped).collect();
+        // at most the chunk whose write began as the wipe happened (20 ms, started ≤ 1 ms later)
+        assert!(
+            late.len() <= 1 && late.iter().all(|&at| at - wiped < Duration::from_millis(5)),
+            "{} chunks of A's number after the wipe",
+            late.len()
+        );
+        // The session's end also ends elder mode: the fresh home page is silent by default.
+        assert!(!k.elder());
+        assert!(heard(2222).is_empty());
+    }
+
     #[test]
     fn a_wipe_stops_the_player() {
         let mut a = Announcer::with(

@@ -7,6 +7,7 @@ use super::{Clip, Speech, VoiceLang};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -29,6 +30,9 @@ pub struct Espeak {
     pub binary: PathBuf,
     /// Words per minute (espeak's default is 175; slower for a kiosk).
     pub speed: u32,
+    /// A render that takes longer is killed and counts as failed, so a stuck engine never
+    /// holds the player thread (a prompt renders in ~20 ms).
+    pub timeout: Duration,
 }
 
 impl Default for Espeak {
@@ -36,6 +40,7 @@ impl Default for Espeak {
         Espeak {
             binary: PathBuf::from("espeak-ng"),
             speed: 150,
+            timeout: Duration::from_secs(10),
         }
     }
 }
@@ -78,15 +83,32 @@ impl Espeak {
             .write_all(text.as_bytes())
             .map_err(|e| EngineError::Failed(e.to_string()))?;
         drop(stdin);
-        let mut out = Vec::new();
-        child
-            .stdout
-            .take()
-            .expect("piped")
-            .read_to_end(&mut out)
-            .map_err(|e| EngineError::Failed(e.to_string()))?;
-        let status = child
-            .wait()
+        let mut stdout = child.stdout.take().expect("piped");
+        let reader = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            stdout.read_to_end(&mut out).map(|_| out)
+        });
+        let deadline = Instant::now() + self.timeout;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(1))
+                }
+                Ok(None) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(EngineError::Failed(format!(
+                        "no answer within {:?}, killed",
+                        self.timeout
+                    )));
+                }
+                Err(e) => return Err(EngineError::Failed(e.to_string())),
+            }
+        };
+        let out = reader
+            .join()
+            .map_err(|_| EngineError::Failed("reader thread panicked".into()))?
             .map_err(|e| EngineError::Failed(e.to_string()))?;
         if !status.success() {
             let mut err = String::new();
@@ -187,6 +209,30 @@ mod tests {
         // espeak's --stdout: the data chunk's size is a placeholder larger than the bytes.
         b[40..44].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
         assert_eq!(parse_wav(&b).unwrap(), clip);
+    }
+
+    #[test]
+    fn a_stuck_engine_is_killed_after_its_timeout() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("hallkiosk-stuck-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("stuck-espeak");
+        std::fs::write(&script, "#!/bin/sh\nexec sleep 30\n").unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut e = Espeak {
+            binary: script,
+            timeout: Duration::from_millis(200),
+            ..Espeak::default()
+        };
+        let t = Instant::now();
+        let r = e.render(&Speech {
+            lang: VoiceLang::Pinyin,
+            text: "ni3 hao3".into(),
+            cache: true,
+        });
+        assert!(matches!(r, Err(EngineError::Failed(_))), "{r:?}");
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
