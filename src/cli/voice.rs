@@ -58,7 +58,7 @@ fn prompt_id(s: &str) -> Result<PromptId> {
 }
 
 /// A test tone: 1 s of 440 Hz at a quarter of full scale.
-fn tone() -> Clip {
+pub(crate) fn tone() -> Clip {
     let rate = 22050;
     Clip {
         sample_rate: rate,
@@ -71,7 +71,7 @@ fn tone() -> Clip {
     }
 }
 
-fn play(device: &str, clip: &Clip) -> Result<()> {
+pub(crate) fn play(device: &str, clip: &Clip) -> Result<()> {
     let mut sink = AlsaSink::new(device);
     sink.write(clip.sample_rate, &clip.samples);
     if sink.failed() {
