@@ -8,7 +8,7 @@
 use super::transcribe::{code_english, code_pinyin, count_pinyin, transcribe};
 use super::{Speech, VoiceLang};
 use crate::flows::apply::{ApplyStep, PrintState};
-use crate::flows::effect::PrintProblem;
+use crate::flows::effect::{CaptureProblem, PrintProblem};
 use crate::flows::identify::IdentifyStatus;
 use crate::flows::kiosk::{Kiosk, Notice, Page, PaperState};
 use crate::flows::progress::ProgressStep;
@@ -34,6 +34,10 @@ pub enum PromptId {
     ApplyPhoneFormat,
     ApplyTooLong,
     ApplyMaterial,
+    /// A photo was taken: check it.
+    ApplyPhotoTaken,
+    ApplyNoPage,
+    ApplyCameraUnavailable,
     ApplyReview,
     ApplyConsentMissing,
     ApplySaving,
@@ -70,7 +74,7 @@ pub enum PromptId {
 }
 
 impl PromptId {
-    pub const ALL: [PromptId; 42] = [
+    pub const ALL: [PromptId; 45] = [
         PromptId::Home,
         PromptId::HomePaperOut,
         PromptId::IdentifyWaiting,
@@ -86,6 +90,9 @@ impl PromptId {
         PromptId::ApplyPhoneFormat,
         PromptId::ApplyTooLong,
         PromptId::ApplyMaterial,
+        PromptId::ApplyPhotoTaken,
+        PromptId::ApplyNoPage,
+        PromptId::ApplyCameraUnavailable,
         PromptId::ApplyReview,
         PromptId::ApplyConsentMissing,
         PromptId::ApplySaving,
@@ -134,6 +141,9 @@ impl PromptId {
             ApplyPhoneFormat => ("请输入以1开头的11位手机号码。", "Please enter an eleven-digit mobile number starting with one."),
             ApplyTooLong => ("内容过长，请精简到60个字以内。", "This is too long. Please keep it within sixty characters."),
             ApplyMaterial => ("请将材料正面朝上平放在拍摄区内，绿框框住整页后点拍照。", "Place the document face up in the camera area. When the green frame covers the whole page, tap Take photo."),
+            ApplyPhotoTaken => ("请确认照片清晰完整；不清楚可以重拍。", "Please check the photo is sharp and complete; retake it if not."),
+            ApplyNoPage => ("没有拍到完整的材料，请将材料平放在拍摄区内后重拍。", "The whole page was not found. Lay the document flat in the camera area and retake the photo."),
+            ApplyCameraUnavailable => ("拍摄仪暂时无法使用。您可以重试，或选择到窗口补交继续办理。", "The document camera is not available. Try again, or choose to hand it in at a window and go on."),
             ApplyReview => ("请核对申请内容，阅读并同意后点提交。", "Please check your application, read and agree, then tap Submit."),
             ApplyConsentMissing => ("提交前请先阅读并同意上述内容。", "Please read and agree before submitting."),
             ApplySaving => ("正在提交，请稍候。", "Submitting, please wait."),
@@ -310,7 +320,14 @@ fn apply_prompt(kiosk: &Kiosk) -> Option<Prompt> {
             Some(FieldProblem::TooLong) => P::ApplyTooLong,
             None => P::ApplyForm,
         },
-        ApplyStep::Material(_) => P::ApplyMaterial,
+        ApplyStep::Material(n) => match app.materials.get(n) {
+            Some(m) if m.problem == Some(CaptureProblem::NoPage) => P::ApplyNoPage,
+            Some(m) if m.problem == Some(CaptureProblem::CameraUnavailable) => {
+                P::ApplyCameraUnavailable
+            }
+            Some(m) if m.photo.is_some() => P::ApplyPhotoTaken,
+            _ => P::ApplyMaterial,
+        },
         ApplyStep::Review if app.save_problem.is_some() => P::ApplySaveFailed,
         ApplyStep::Review if app.consent_missing => P::ApplyConsentMissing,
         ApplyStep::Review => P::ApplyReview,
