@@ -152,7 +152,7 @@ fn example(id: PromptId) -> Prompt {
     let (zh, _) = id.texts();
     let slot = if !zh.contains("{}") {
         Slot::None
-    } else if id == PromptId::TicketAhead {
+    } else if matches!(id, PromptId::TicketAhead | PromptId::IdleCountdown) {
         Slot::Count(23)
     } else if matches!(id, PromptId::TicketIssued | PromptId::TicketPaperOut) {
         Slot::Code("A023".into())

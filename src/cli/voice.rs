@@ -94,7 +94,9 @@ pub fn command(config_path: Option<&Path>, c: VoiceCommand) -> Result<()> {
             let mut worst = 0.0f64;
             for id in PromptId::ALL {
                 for l in [Locale::ZhCn, Locale::En] {
-                    let slot = if id.texts().0.contains("{}") {
+                    let slot = if matches!(id, PromptId::TicketAhead | PromptId::IdleCountdown) {
+                        Slot::Count(20)
+                    } else if id.texts().0.contains("{}") {
                         Slot::Code("A023".into())
                     } else {
                         Slot::None
@@ -135,6 +137,9 @@ pub fn command(config_path: Option<&Path>, c: VoiceCommand) -> Result<()> {
         } => {
             let id = prompt_id(&prompt)?;
             let slot = match code {
+                Some(c) if matches!(id, PromptId::TicketAhead | PromptId::IdleCountdown) => {
+                    Slot::Count(c.parse().context("--code: a number for this prompt")?)
+                }
                 Some(c) => Slot::Code(c),
                 None if id.texts().0.contains("{}") => bail!("{id:?} needs --code"),
                 None => Slot::None,

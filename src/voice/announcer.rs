@@ -82,7 +82,11 @@ impl Announcer {
             return;
         };
         let now = (prompt, kiosk.locale());
-        if self.last.as_ref() != Some(&now) {
+        let same = self
+            .last
+            .as_ref()
+            .is_some_and(|(p, l)| *l == now.1 && p.same_as(&now.0));
+        if !same {
             self.say(kiosk, &now.0);
             self.last = Some(now);
         }

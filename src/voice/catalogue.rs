@@ -66,6 +66,7 @@ pub enum PromptId {
     RateReason,
     RateThanks,
     RateFailed,
+    /// `{}`: the seconds left when the countdown appears (said once, not every second).
     IdleCountdown,
     CardRemoved,
     NoticeTimedOut,
@@ -166,7 +167,7 @@ impl PromptId {
             RateReason => ("请告诉我们哪里需要改进，点选一项。", "Please tell us what to improve: tap one."),
             RateThanks => ("感谢您的评价，我们会认真改进。", "Thank you for your rating."),
             RateFailed => ("暂时无法保存评价，请稍后再试。", "Your rating could not be saved. Please try again later."),
-            IdleCountdown => ("即将自动退出，并清除您的信息。如需继续，请点击屏幕。", "The session will end soon and your information will be cleared. Tap the screen to continue."),
+            IdleCountdown => ("{}秒后将自动退出，并清除您的信息。如需继续，请点击屏幕。", "In {} seconds the session will end and your information will be cleared. Tap the screen to continue."),
             CardRemoved => ("您的证件已移开，是否继续办理？", "Your card was removed. Do you want to continue?"),
             NoticeTimedOut => ("已自动退出，您的信息已清除。", "The session ended and your information was cleared."),
             NoticeCodeNotUnderstood => ("无法识别此二维码。", "This code is not recognised."),
@@ -203,6 +204,15 @@ impl std::fmt::Debug for Prompt {
 }
 
 impl Prompt {
+    /// Whether `other` says the same thing for the announcer: the countdown's seconds tick
+    /// down, but it is said once.
+    pub fn same_as(&self, other: &Prompt) -> bool {
+        match self.id {
+            PromptId::IdleCountdown => other.id == PromptId::IdleCountdown,
+            _ => self == other,
+        }
+    }
+
     pub fn new(id: PromptId) -> Self {
         Prompt {
             id,
@@ -262,8 +272,9 @@ pub fn prompt_for(kiosk: &Kiosk) -> Option<Prompt> {
     if page == Page::Maintenance {
         return None;
     }
-    if kiosk.idle_remaining().is_some() {
-        return Some(Prompt::new(P::IdleCountdown));
+    if let Some(secs) = kiosk.idle_remaining() {
+        let secs = u32::try_from(secs).unwrap_or(u32::MAX);
+        return Some(Prompt::with(P::IdleCountdown, Slot::Count(secs)));
     }
     if kiosk.card_removed_prompt() {
         return Some(Prompt::new(P::CardRemoved));
@@ -502,7 +513,11 @@ mod tests {
             assert_eq!(follow_up(&k).unwrap().slot, Slot::Count(3));
             // the idle countdown comes before the page
             k.tick(Duration::from_secs(61));
-            assert_eq!(id(&k), Some(PromptId::IdleCountdown));
+            let countdown = prompt_for(&k).unwrap();
+            assert_eq!(countdown.id, PromptId::IdleCountdown);
+            assert_eq!(countdown.slot, Slot::Count(19));
+            k.tick(Duration::from_secs(1));
+            assert!(prompt_for(&k).unwrap().same_as(&countdown), "said once");
             // …and the session's end is announced, the code gone
             k.tick(Duration::from_secs(25));
             assert_eq!(id(&k), Some(PromptId::NoticeTimedOut));
