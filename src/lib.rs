@@ -20,3 +20,4 @@ pub mod kiosk;
 pub mod outbox;
 pub mod shared;
 pub mod sync;
+pub mod voice;

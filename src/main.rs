@@ -56,6 +56,9 @@ enum Command {
     /// The document camera: list V4L2 devices, take a snapshot
     #[command(subcommand)]
     Camera(cli::scan::CameraCommand),
+    /// Spoken prompts: check the engine and the sound device, list the pinyin, say one prompt
+    #[command(subcommand)]
+    Voice(cli::voice::VoiceCommand),
     /// Run a rig's hardware-in-the-loop checklist (reader, printer, scanner, camera, UI); exit 0
     /// all passed, 1 a product failure, 3 only infrastructure errors (docs/hil.md)
     Hil {
@@ -90,6 +93,7 @@ fn main() -> ExitCode {
         Command::Camera(c) => ok(cli::scan::camera_command(c)),
         Command::Hil { rig, junit, json } => cli::hil::command(&rig, junit.as_ref(), json.as_ref()),
         Command::Sync(a) => cli::sync::command(config, a),
+        Command::Voice(c) => ok(cli::voice::command(config, c)),
     };
     match result {
         Ok(code) => code,

@@ -81,7 +81,8 @@ fn the_rig_checklist_passes_on_the_simulators() {
          [printer]\naddress = \"{}\"\n\
          [scanner]\naddress = \"{}\"\ntrigger = \"gm\"\nexpect = \"HIL-SCAN-OK\"\nwait_secs = 10\n\
          [camera]\naddress = \"frames:{}\"\nexpect = \"HIL-CAMERA-OK\"\n\
-         [ui]\nfirst_frame_secs = 60\n",
+         [ui]\nfirst_frame_secs = 60\n\
+         [speaker]\ndevice = \"null\"\n",
         reader.address,
         printer.address,
         scanner.address,
@@ -90,10 +91,10 @@ fn the_rig_checklist_passes_on_the_simulators() {
     let (code, junit, json) = hil(&rig, dir.path(), Some(&x.display));
     assert_eq!(code, Some(0), "{json:#}");
     assert!(
-        junit.contains("tests=\"8\" failures=\"0\" errors=\"0\""),
+        junit.contains("tests=\"10\" failures=\"0\" errors=\"0\""),
         "{junit}"
     );
-    assert_eq!(json["summary"]["pass"], 8, "{json:#}");
+    assert_eq!(json["summary"]["pass"], 10, "{json:#}");
     for (device, check) in [
         ("reader", "sam-status"),
         ("reader", "read-test-card"),
@@ -103,6 +104,8 @@ fn the_rig_checklist_passes_on_the_simulators() {
         ("scanner", "scan-test-code"),
         ("camera", "capture-and-decode"),
         ("ui", "first-frame"),
+        ("speaker", "engine"),
+        ("speaker", "test-tone"),
     ] {
         assert_eq!(outcome(&json, device, check), "pass", "{device}/{check}");
     }
@@ -130,7 +133,8 @@ fn product_failures_and_rig_errors_are_kept_apart() {
          [printer]\naddress = \"{}\"\n\
          [scanner]\naddress = \"serial:/dev/hallkiosk-hil-no-such-port\"\nexpect = \"X\"\n\
          [camera]\naddress = \"frames:{}\"\nexpect = \"HIL-CAMERA-OK\"\nwait_secs = 1\n\
-         [ui]\n",
+         [ui]\n\
+         [speaker]\ndevice = \"hw:CARD=HallkioskNoSuchCard\"\n",
         reader.address,
         printer.address,
         frames.display()
@@ -147,7 +151,13 @@ fn product_failures_and_rig_errors_are_kept_apart() {
         "error",
         "no display is the rig's problem"
     );
-    assert!(junit.contains("failures=\"3\" errors=\"2\""), "{junit}");
+    assert_eq!(outcome(&json, "speaker", "engine"), "pass");
+    assert_eq!(
+        outcome(&json, "speaker", "test-tone"),
+        "error",
+        "no sound card is the rig's problem"
+    );
+    assert!(junit.contains("failures=\"3\" errors=\"3\""), "{junit}");
     assert!(
         junit.contains("<failure message=\"cannot print: "),
         "{junit}"

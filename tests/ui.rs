@@ -411,8 +411,15 @@ fn elder_mode_scales_text_and_targets() {
     let ui = new_ui(1920.0, 1080.0);
     let theme = ui.window().global::<Theme>();
     let normal = theme.get_font_body();
+    assert!(
+        find(&ui, "重听").is_empty(),
+        "the standard mode is silent by default"
+    );
     click(&ui, "长辈模式");
     assert!(ui.with_kiosk(Kiosk::elder));
+    mock_elapsed_time(Duration::from_millis(16));
+    // Elder mode speaks (issue 19): a 重听 button on the top bar says the prompt again.
+    click(&ui, "重听");
     assert!(theme.get_elder());
     assert!(theme.get_font_body() >= normal * 1.5, "text ≥ 1.5×");
     for button in find(&ui, "办事指南")

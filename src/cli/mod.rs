@@ -11,3 +11,4 @@ pub mod run;
 pub mod scan;
 pub(crate) mod sim_console;
 pub mod sync;
+pub mod voice;

@@ -153,6 +153,7 @@ pub fn start_with_clock(config: &Config, catalog: Catalog, today: Today) -> Resu
                 Box::new(move || today())
             },
             effects: Some(effects),
+            voice: Some(crate::voice::announcer::Announcer::start(&config.voice)),
         },
     )?;
     Ok(RunningKiosk {

@@ -26,6 +26,7 @@ pub struct Config {
     pub catalog: CatalogSection,
     pub hall: HallSection,
     pub retention: Retention,
+    pub voice: VoiceSection,
 }
 
 /// The hall's queue categories and who may open the maintenance screen.
@@ -672,7 +673,9 @@ pub const EXAMPLE: &str = include_str!("../../docs/config.example.toml");
 mod retention;
 mod secrets;
 pub use retention::Retention;
+mod voice;
 pub use secrets::{CardsSha256, PinHash, PinSha256, Retired, RetiredKey};
+pub use voice::{QuietHours, VoiceSection};
 
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,6 @@
 //! `hallkiosk hil --rig FILE`: the hardware-in-the-loop checklist of one rig — reader (SAM status,
 //! a test card), printer (status, test page with cut, status after the cut), scanner (a test code),
-//! camera (capture, decode a test code), UI (first frame) — written as JUnit XML and JSON.
+//! camera (capture, decode a test code), UI (first frame), speaker (the voice engine, a test tone) — written as JUnit XML and JSON.
 //!
 //! Outcomes keep infrastructure apart from product: **error** when a device is absent or cannot be
 //! opened (wiring, permissions, the rig), **fail** when it answers and the product does the wrong
@@ -9,6 +9,7 @@
 
 use crate::kiosk::devices::open_idcard;
 mod report;
+mod speaker;
 
 use crate::shared::config::{Affix, TriggerName};
 use anyhow::{Context, Result};
@@ -36,6 +37,8 @@ pub struct Rig {
     pub scanner: Option<ScannerRig>,
     pub camera: Option<CameraRig>,
     pub ui: Option<UiRig>,
+    /// The voice prompts' engine and sound device (docs/voice.md).
+    pub speaker: Option<speaker::SpeakerRig>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +132,7 @@ pub enum Outcome {
 pub enum Subject {
     Device(DeviceKind),
     Ui,
+    Speaker,
 }
 
 impl Subject {
@@ -140,6 +144,7 @@ impl Subject {
             Subject::Device(DeviceKind::Scanner) => "scanner",
             Subject::Device(DeviceKind::Camera) => "camera",
             Subject::Ui => "ui",
+            Subject::Speaker => "speaker",
         }
     }
 }
@@ -152,7 +157,7 @@ pub struct Check {
     pub seconds: f64,
 }
 
-/// Runs the rig's checklist in order: reader, printer, scanner, camera, UI.
+/// Runs the rig's checklist in order: reader, printer, scanner, camera, UI, speaker.
 pub fn run(rig: &Rig) -> Vec<Check> {
     let mut checks = Vec::new();
     let mut record = |device, name, started: Instant, outcome| {
@@ -234,6 +239,17 @@ pub fn run(rig: &Rig) -> Vec<Check> {
         let started = Instant::now();
         let outcome = ui_check(u);
         record(Subject::Ui, "first-frame", started, outcome);
+    }
+    if let Some(s) = &rig.speaker {
+        let started = Instant::now();
+        record(Subject::Speaker, "engine", started, speaker::engine_check());
+        let started = Instant::now();
+        record(
+            Subject::Speaker,
+            "test-tone",
+            started,
+            speaker::tone_check(s),
+        );
     }
     checks
 }

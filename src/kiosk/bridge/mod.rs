@@ -18,6 +18,7 @@ use crate::flows::ticket::TicketIntent;
 use crate::kiosk::effects::EffectRunner;
 use crate::shared::catalog::{Category, ServiceItem};
 use crate::shared::config::Locale;
+use crate::voice::announcer::Announcer;
 use hallkiosk_drivers::event::DeviceKind as Device;
 use hallkiosk_drivers::sim::fixtures::CardFixture;
 use hallkiosk_drivers::sim::DockCommand;
@@ -60,6 +61,8 @@ struct BridgeState {
     _done_pump: Option<slint::Timer>,
     /// Device events received so far (tests wait on it after a dock button).
     device_events: u64,
+    /// Spoken prompts (src/voice/): told after every refresh; None in tests without sound.
+    voice: Option<Announcer>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -83,6 +86,8 @@ pub(crate) struct UiOptions {
     /// Runs photos, saving and printing for the flows; without it those requests are dropped
     /// (windows in tests that do not apply).
     pub effects: Option<(EffectRunner, std::sync::mpsc::Receiver<(Visit, Done)>)>,
+    /// Spoken prompts; without it the kiosk is silent and shows no 重听 button.
+    pub voice: Option<Announcer>,
 }
 
 impl KioskUi {
@@ -109,6 +114,7 @@ impl KioskUi {
             previewing: None,
             _done_pump: None,
             device_events: 0,
+            voice: options.voice,
         }));
         let ui = KioskUi { app, state };
         ui.wire();
@@ -298,6 +304,17 @@ impl KioskUi {
         let w = weak.clone();
         shell.on_set_elder(move |on| w.send(Intent::SetElder(on)));
         let w = weak.clone();
+        shell.on_repeat_prompt(move || {
+            w.send(Intent::Activity);
+            if let Some(ui) = w.upgrade() {
+                let mut s = ui.state.borrow_mut();
+                let s = &mut *s;
+                if let Some(voice) = s.voice.as_mut() {
+                    voice.repeat(&s.kiosk);
+                }
+            }
+        });
+        let w = weak.clone();
         shell.on_dock(move |action| {
             if let Some(ui) = w.upgrade() {
                 let kiosk = ui.app.global::<Shell>().get_kiosk_id().to_string();
@@ -443,6 +460,11 @@ impl KioskUi {
             let (zh, en) = &s.hall_names;
             shell.set_hall_name(if locale == Locale::En { en } else { zh }.as_str().into());
             s.applied_locale = Some(locale);
+        }
+        let s = &mut *s;
+        if let Some(voice) = s.voice.as_mut() {
+            voice.update(&s.kiosk);
+            shell.set_voice_on(voice.active(&s.kiosk));
         }
     }
 }

@@ -19,6 +19,10 @@ fn the_example_file_parses_and_uses_real_devices() {
     assert!(!c.all_devices_simulated());
     assert!(!c.show_dev_dock(), "the dock is only for simulated devices");
     assert!(c.platform.url.is_some());
+    assert_eq!(
+        c.voice.quiet_hours.map(|q| q.to_string()).as_deref(),
+        Some("22:00-07:00")
+    );
 }
 
 #[test]
