@@ -192,15 +192,28 @@ pub fn nation_name_en(code: &str) -> Option<&'static str> {
         "Lhoba",
         "Jino",
     ];
+    nation_lookup(
+        code,
+        &NATIONS,
+        ["Other", "Chinese citizen of foreign origin"],
+    )
+}
+
+/// A two-digit nation code's entry: 01–56 from `nations`, 97 and 98 from `others`.
+fn nation_lookup(
+    code: &str,
+    nations: &[&'static str; 56],
+    others: [&'static str; 2],
+) -> Option<&'static str> {
     if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     match code {
-        "97" => Some("Other"),
-        "98" => Some("Chinese citizen of foreign origin"),
+        "97" => Some(others[0]),
+        "98" => Some(others[1]),
         _ => {
             let n: usize = code.parse().ok()?;
-            NATIONS.get(n.checked_sub(1)?).copied()
+            nations.get(n.checked_sub(1)?).copied()
         }
     }
 }
@@ -265,17 +278,7 @@ pub fn nation_name(code: &str) -> Option<&'static str> {
         "珞巴",
         "基诺",
     ];
-    if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    match code {
-        "97" => Some("其他"),
-        "98" => Some("外国血统中国籍人士"),
-        _ => {
-            let n: usize = code.parse().ok()?;
-            NATIONS.get(n.checked_sub(1)?).copied()
-        }
-    }
+    nation_lookup(code, &NATIONS, ["其他", "外国血统中国籍人士"])
 }
 
 /// The last day a card is valid.
