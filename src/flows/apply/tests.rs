@@ -17,6 +17,18 @@ fn started_with(item: &str, card: CardFixture) -> Application {
     a
 }
 
+/// Focuses the mailing address and empties it; returns its index.
+fn empty_address(a: &mut Application) -> usize {
+    let i = a
+        .fields
+        .iter()
+        .position(|f| f.key == FieldKey::MailingAddress)
+        .unwrap();
+    a.focus(i);
+    a.clear_field();
+    i
+}
+
 fn photo() -> Photo {
     Photo {
         jpeg: vec![0xFF, 0xD8, 1, 2, 3],
@@ -135,13 +147,7 @@ fn validation_names_the_problem_next_to_the_field_and_blocks_next() {
 #[test]
 fn pinyin_typing_picks_characters_into_the_address() {
     let mut a = started("P-MARRIA-003");
-    let i = a
-        .fields
-        .iter()
-        .position(|f| f.key == FieldKey::MailingAddress)
-        .unwrap();
-    a.focus(i);
-    a.clear_field();
+    let i = empty_address(&mut a);
     for c in "lu".chars() {
         a.key(c);
     }
@@ -354,13 +360,7 @@ fn debug_shows_nothing_personal() {
 #[test]
 fn whole_words_and_names_are_typed_in_one_go_and_the_candidates_page() {
     let mut a = started("P-MARRIA-003");
-    let i = a
-        .fields
-        .iter()
-        .position(|f| f.key == FieldKey::MailingAddress)
-        .unwrap();
-    a.focus(i);
-    a.clear_field();
+    let i = empty_address(&mut a);
     for c in "beijing".chars() {
         a.key(c);
     }
