@@ -113,8 +113,81 @@ fn fixed_buttons(ui: &KioskUi) -> Vec<Rect> {
         .collect()
 }
 
-/// Every fixed button inside the window, large enough, and overlapping no other.
+/// One text on screen as the renderer laid it out (ui/widgets/label.slint reports it).
+#[derive(Debug)]
+struct Fit {
+    text: String,
+    w: f32,
+    h: f32,
+    natural_w: f32,
+    natural_h: f32,
+    longest_word: f32,
+    phrase: bool,
+    wraps: bool,
+}
+
+fn fits(ui: &KioskUi) -> Vec<Fit> {
+    ElementQuery::from_root(ui.window())
+        .match_predicate(|e| {
+            e.accessible_description()
+                .is_some_and(|d| d.starts_with("fit "))
+        })
+        .find_all()
+        .iter()
+        .filter_map(|e| {
+            let d = e.accessible_description()?;
+            let n: Vec<f32> = d
+                .split(' ')
+                .skip(1)
+                .map(|v| v.parse().unwrap_or(f32::NAN))
+                .collect();
+            Some(Fit {
+                text: e.accessible_label().unwrap_or_default().to_string(),
+                w: n[0],
+                h: n[1],
+                natural_w: n[2],
+                natural_h: n[3],
+                longest_word: n[4],
+                phrase: n[5] == 1.0,
+                wraps: n[6] == 1.0,
+            })
+        })
+        .filter(|f| f.w > 0.0 && f.h > 0.0 && !f.text.trim().is_empty())
+        .collect()
+}
+
+fn has_han(text: &str) -> bool {
+    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// Every text inside its box: not wider when it cannot wrap, not taller than its box, no word
+/// wider than the box (so broken inside), and a phrase in Chinese on its own lines.
+fn check_text(ui: &KioskUi, screen: &str, problems: &mut Vec<String>) {
+    let eps = 1.0;
+    for f in fits(ui) {
+        let what = if !f.wraps && f.natural_w > f.w + eps {
+            Some("runs out of its box")
+        } else if f.natural_h > f.h + eps {
+            Some("is cut at the bottom")
+        } else if f.wraps && f.longest_word > f.w + eps {
+            Some("has a word broken")
+        } else if f.phrase && has_han(&f.text) && f.natural_w > f.w + eps {
+            Some("wraps inside a Chinese word")
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            problems.push(format!(
+                "{screen}: {:?} {what} (box {:.0}×{:.0}, text {:.0}×{:.0}, longest word {:.0})",
+                f.text, f.w, f.h, f.natural_w, f.natural_h, f.longest_word
+            ));
+        }
+    }
+}
+
+/// Every fixed button inside the window, large enough, and overlapping no other; every text fits.
 fn check(ui: &KioskUi, screen: &str, w: f32, h: f32, problems: &mut Vec<String>) {
+    check_text(ui, screen, problems);
     let buttons = fixed_buttons(ui);
     if buttons.is_empty() {
         problems.push(format!("{screen}: no buttons at all"));
@@ -162,6 +235,9 @@ fn press(ui: &KioskUi, label: &str) -> bool {
 fn walk(w: f32, h: f32, locale: Locale, elder: bool, problems: &mut Vec<String>) {
     let running = kiosk(w, h);
     let ui = &running.ui;
+    ui.window()
+        .global::<hallkiosk::kiosk::bridge::LayoutProbe>()
+        .set_enabled(true);
     let mode = format!(
         "{w}×{h} {} {}",
         if locale == Locale::En { "en" } else { "zh" },
