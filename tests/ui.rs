@@ -353,28 +353,43 @@ fn guide_browses_to_an_item() {
     click(&ui, "法人办事");
     click(&ui, "企业开办");
     click(&ui, "企业设立登记");
-    for label in ["办理部门", "所需材料", "收费标准", "法定办结时限"] {
-        assert!(shows(&ui, label), "item detail shows {label}");
+    // It leads with what a citizen asks: where, what to bring, how long (issue 18).
+    for label in ["去哪办", "带什么", "多久办好", "更多信息"] {
+        assert!(shows(&ui, label), "item detail leads with {label}");
     }
-    // The rest is below the fold: scroll as a finger would.
+    assert!(
+        shows(&ui, "公司章程") && !shows(&ui, "公司章程（本机读卡获取）"),
+        "a paper material is to be brought"
+    );
+    for label in ["办理部门", "收费标准", "法定办结时限", "网上办理深度"] {
+        assert!(!shows(&ui, label), "{label} waits under 更多信息");
+    }
+    click(&ui, "更多信息");
     let detail = ElementHandle::find_by_element_type_name(ui.window(), "DetailView")
         .next()
         .expect("detail view");
     detail.scroll(0.0, -2000.0);
     mock_elapsed_time(Duration::from_millis(500));
     for label in [
-        "办理地点",
-        "能否在本机办理",
+        "办理部门",
+        "收费标准",
+        "法定办结时限",
         "网上办理深度",
         "四级（全程网办）",
     ] {
-        assert!(
-            shows(&ui, label),
-            "after scrolling, item detail shows {label}"
-        );
+        assert!(shows(&ui, label), "更多信息 shows {label}");
     }
     click(&ui, "返回");
     assert!(shows(&ui, "企业名称自主申报"), "back to the theme's list");
+    // An item that asks for the identity card: ticked, nothing to bring for it.
+    click(&ui, "个人办事");
+    click(&ui, "婚育收养");
+    click(&ui, "生育登记");
+    assert!(
+        shows(&ui, "居民身份证原件（本机读卡获取）"),
+        "the card's material is ticked as read here"
+    );
+    assert!(shows(&ui, "结婚证"));
 }
 
 fn guide_searches_by_pinyin_initials_on_the_letter_pad() {

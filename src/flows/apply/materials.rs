@@ -29,7 +29,7 @@ impl MaterialStep {
 }
 
 /// Whether a catalog material is the identity card itself (already read from the chip).
-pub(super) fn is_identity_card(m: &Text) -> bool {
+pub fn is_identity_card(m: &Text) -> bool {
     m.zh.starts_with("居民身份证") || m.zh == "法定代表人身份证"
 }
 

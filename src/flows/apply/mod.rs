@@ -23,7 +23,8 @@ use crate::shared::catalog::{ServiceItem, Text};
 use crate::shared::config::Locale;
 use form::{Field, FieldKey, Keyboard};
 use hallkiosk_drivers::idcard::{nation_name, CardType, IdCard};
-use materials::{is_identity_card, MaterialStep};
+pub use materials::is_identity_card;
+use materials::MaterialStep;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// The version of the consent text the citizen agrees to; recorded with every submission.

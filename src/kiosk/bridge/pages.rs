@@ -346,6 +346,12 @@ pub(super) fn detail_of(item: &ServiceItem, locale: Locale) -> ServiceDetail {
         name: item.name.get(locale).into(),
         department: item.department.get(locale).into(),
         materials: model(materials),
+        from_card: model(
+            item.materials
+                .iter()
+                .map(crate::flows::apply::is_identity_card)
+                .collect::<Vec<bool>>(),
+        ),
         fee: item.fee.get(locale).into(),
         legal_days: item.legal_days as i32,
         promised_days: item.promised_days as i32,
