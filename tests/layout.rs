@@ -39,6 +39,12 @@ const PANELS: [(f32, f32); 4] = [
     (2560.0, 1440.0),
 ];
 
+/// The smallest type on a citizen's screen: MIIT's 适老化 rules for apps ask main text of at least
+/// 18 dp, and in their large-text mode 30 dp. A kiosk's pixel (about 0.25 mm on a 21.5" 1080p
+/// panel) is larger than a phone's dp (0.16 mm), so taking dp as px errs on the safe side.
+const MIN_TEXT: f32 = 18.0;
+const ELDER_MIN_TEXT: f32 = 30.0;
+
 /// The smallest a key may be (the pinyin keyboard's keys shrink to fit, never below this).
 const MIN_KEY: f32 = 60.0;
 
@@ -135,6 +141,7 @@ struct Fit {
     longest_word: f32,
     phrase: bool,
     wraps: bool,
+    font_size: f32,
 }
 
 fn fits(ui: &KioskUi) -> Vec<Fit> {
@@ -161,6 +168,7 @@ fn fits(ui: &KioskUi) -> Vec<Fit> {
                 longest_word: n[4],
                 phrase: n[5] == 1.0,
                 wraps: n[6] == 1.0,
+                font_size: n[7],
             })
         })
         .filter(|f| f.w > 0.0 && f.h > 0.0 && !f.text.trim().is_empty())
@@ -173,9 +181,16 @@ fn has_han(text: &str) -> bool {
 
 /// Every text inside its box: not wider when it cannot wrap, not taller than its box, no word
 /// wider than the box (so broken inside), and a phrase in Chinese on its own lines.
-fn check_text(ui: &KioskUi, screen: &str, problems: &mut Vec<String>) {
+fn check_text(ui: &KioskUi, screen: &str, elder: bool, problems: &mut Vec<String>) {
     let eps = 1.0;
+    let smallest = if elder { ELDER_MIN_TEXT } else { MIN_TEXT };
     for f in fits(ui) {
+        if f.font_size < smallest - 0.01 {
+            problems.push(format!(
+                "{screen}: {:?} is set in {:.1} px type, under the {smallest} px minimum",
+                f.text, f.font_size
+            ));
+        }
         let what = if !f.wraps && f.natural_w > f.w + eps {
             Some("runs out of its box")
         } else if f.natural_h > f.h + eps {
@@ -198,7 +213,7 @@ fn check_text(ui: &KioskUi, screen: &str, problems: &mut Vec<String>) {
 
 /// Every fixed button inside the window, large enough, and overlapping no other; every text fits.
 fn check(ui: &KioskUi, screen: &str, w: f32, h: f32, problems: &mut Vec<String>) {
-    check_text(ui, screen, problems);
+    check_text(ui, screen, screen.contains(" elder "), problems);
     let buttons = fixed_buttons(ui);
     if buttons.is_empty() {
         problems.push(format!("{screen}: no buttons at all"));
@@ -255,6 +270,14 @@ fn press(ui: &KioskUi, label: &str) -> bool {
     }
 }
 
+/// Home ends the session and with it the citizen's language and elder mode: set them again, as the
+/// next citizen would.
+fn home(ui: &KioskUi, locale: Locale, elder: bool) {
+    act(ui, Intent::Home);
+    act(ui, Intent::SetLocale(locale));
+    act(ui, Intent::SetElder(elder));
+}
+
 /// Walks the screens of one mode and checks each.
 fn walk(w: f32, h: f32, locale: Locale, elder: bool, problems: &mut Vec<String>) {
     let data = tempfile::tempdir().unwrap();
@@ -273,10 +296,10 @@ fn walk(w: f32, h: f32, locale: Locale, elder: bool, problems: &mut Vec<String>)
     check(ui, &format!("{mode} home"), w, h, problems);
     act(ui, Intent::Open(Entry::Apply));
     check(ui, &format!("{mode} identify prompt"), w, h, problems);
-    act(ui, Intent::Home);
+    home(ui, locale, elder);
     act(ui, Intent::Open(Entry::Progress));
     check(ui, &format!("{mode} progress prompt"), w, h, problems);
-    act(ui, Intent::Home);
+    home(ui, locale, elder);
 
     ui.device_event(DeviceEvent::CardPresented(Box::new(
         CardFixture::Resident.card(),
@@ -334,7 +357,7 @@ fn walk(w: f32, h: f32, locale: Locale, elder: bool, problems: &mut Vec<String>)
         ));
     }
     check(ui, &format!("{mode} submitted"), w, h, problems);
-    act(ui, Intent::Home);
+    home(ui, locale, elder);
     act(ui, Intent::Open(Entry::Ticket));
     check(ui, &format!("{mode} ticket"), w, h, problems);
     act(ui, Intent::Back);
@@ -342,10 +365,8 @@ fn walk(w: f32, h: f32, locale: Locale, elder: bool, problems: &mut Vec<String>)
     check(ui, &format!("{mode} rating"), w, h, problems);
     act(ui, Intent::Rate(RateIntent::Level(3)));
     check(ui, &format!("{mode} rating reasons"), w, h, problems);
-    act(ui, Intent::Home);
+    home(ui, locale, elder);
     act(ui, Intent::Open(Entry::Guide));
-    act(ui, Intent::SetLocale(locale));
-    act(ui, Intent::SetElder(elder));
     let pad = if locale == Locale::En {
         "Letter keys"
     } else {
@@ -361,7 +382,7 @@ fn walk(w: f32, h: f32, locale: Locale, elder: bool, problems: &mut Vec<String>)
         Intent::Guide(GuideIntent::ChooseItem("P-MARRIA-003".into())),
     );
     check(ui, &format!("{mode} guide item"), w, h, problems);
-    act(ui, Intent::Home);
+    home(ui, locale, elder);
     act(ui, Intent::OpenMaintenance);
     check(ui, &format!("{mode} maintenance PIN"), w, h, problems);
 }
