@@ -294,6 +294,15 @@ fn walk(w: f32, h: f32, locale: Locale, elder: bool, problems: &mut Vec<String>)
     act(ui, Intent::SetLocale(locale));
     act(ui, Intent::SetElder(elder));
     check(ui, &format!("{mode} home"), w, h, problems);
+    act(ui, Intent::Open(Entry::Ticket));
+    check(
+        ui,
+        &format!("{mode} identify prompt for a ticket"),
+        w,
+        h,
+        problems,
+    );
+    home(ui, locale, elder);
     act(ui, Intent::Open(Entry::Apply));
     check(ui, &format!("{mode} identify prompt"), w, h, problems);
     home(ui, locale, elder);

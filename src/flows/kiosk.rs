@@ -120,6 +120,9 @@ pub enum Intent {
     SetElder(bool),
     /// After the greeting, go on to what the citizen came for.
     IdentifyContinue,
+    /// 不用证件取号 on the identify page: a queue ticket for the windows without identifying (an
+    /// expired or unreadable card, or none). The ticket names nobody; the window checks papers.
+    TicketWithoutCard,
     /// "还需要更多时间" on the idle countdown.
     StillHere,
     /// The card was removed mid-flow and the citizen wants to go on.
@@ -321,6 +324,12 @@ impl Kiosk {
                         Entry::Ticket => self.ticket = Some(TicketDesk::new()),
                         _ => {}
                     }
+                }
+            }
+            Intent::TicketWithoutCard => {
+                if self.page == Page::Identify && self.offers_ticket_without_card() {
+                    self.go(Page::Ticket);
+                    self.ticket = Some(TicketDesk::new());
                 }
             }
             Intent::StillHere | Intent::Activity => {}

@@ -9,6 +9,9 @@ use crate::shared::config::{Locale, QueueCategory};
 pub enum TicketIntent {
     /// A queue category, by its letter.
     ChooseQueue(String),
+    /// 重新打印 after the ticket's printing failed (paper out, printer unavailable): the same
+    /// number again, never a new one.
+    Reprint,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +44,18 @@ impl TicketDesk {
                 let category = categories.iter().find(|c| c.code.0 == code)?.clone();
                 self.choose(category, locale)
             }
+            TicketIntent::Reprint => self.reprint(),
+        }
+    }
+
+    /// The issued ticket printed again, only when its printing failed.
+    pub fn reprint(&mut self) -> Option<Effect> {
+        match &mut self.step {
+            TicketStep::Issued { ticket, print } if matches!(print, Some(Err(_))) => {
+                *print = None;
+                Some(Effect::PrintTicket(ticket.clone()))
+            }
+            _ => None,
         }
     }
 
@@ -109,6 +124,34 @@ mod tests {
 
     fn category() -> QueueCategory {
         crate::shared::config::HallSection::default().queue_categories[0].clone()
+    }
+
+    #[test]
+    fn a_ticket_printed_with_paper_out_is_printed_again_with_the_same_number() {
+        let mut d = TicketDesk::new();
+        d.choose(category(), Locale::ZhCn);
+        let ticket = Ticket {
+            number: "DEV-0001-A001".into(),
+            category: category(),
+            ahead: Some(2),
+            issued_at_ms: 0,
+            local: false,
+            locale: Locale::ZhCn,
+        };
+        d.issued(Ok(ticket.clone()));
+        assert!(d.reprint().is_none(), "nothing to reprint while it prints");
+        d.printed(Err(PrintProblem::PaperOut));
+        assert!(
+            matches!(d.reprint(), Some(Effect::PrintTicket(t)) if t == ticket),
+            "the same ticket again"
+        );
+        assert!(
+            matches!(d.step, TicketStep::Issued { print: None, .. }),
+            "printing again"
+        );
+        assert!(d.reprint().is_none(), "one reprint per failure");
+        d.printed(Ok(()));
+        assert!(d.reprint().is_none(), "printed: nothing more");
     }
 
     #[test]

@@ -116,6 +116,7 @@ fn intent() -> impl Strategy<Value = Intent> {
         1 => Just(Intent::SetLocale(Locale::En)),
         1 => any::<bool>().prop_map(Intent::SetElder),
         3 => Just(Intent::IdentifyContinue),
+        1 => Just(Intent::TicketWithoutCard),
         1 => Just(Intent::StillHere),
         1 => Just(Intent::ContinueAfterRemoval),
         2 => proptest::sample::select(items).prop_map(Intent::ApplyFor),
@@ -125,6 +126,7 @@ fn intent() -> impl Strategy<Value = Intent> {
         2 => guide.prop_map(Intent::Guide),
         2 => prop_oneof![Just("A"), Just("B"), Just("C")]
             .prop_map(|c| Intent::Ticket(TicketIntent::ChooseQueue(c.into()))),
+        1 => Just(Intent::Ticket(TicketIntent::Reprint)),
         2 => (0usize..5, 0usize..6).prop_flat_map(|(l, r)| prop_oneof![
             Just(Intent::Rate(RateIntent::Level(l))),
             Just(Intent::Rate(RateIntent::Reason(r))),

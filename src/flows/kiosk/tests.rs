@@ -59,6 +59,40 @@ fn an_expired_card_is_refused_in_plain_words() {
 }
 
 #[test]
+fn an_expired_card_is_no_dead_end_a_ticket_for_the_windows_is_offered() {
+    let mut k = kiosk();
+    k.intent(Intent::Open(Entry::Apply));
+    assert!(
+        !k.offers_ticket_without_card(),
+        "waiting for a card to apply: nothing else to offer yet"
+    );
+    k.intent(Intent::TicketWithoutCard);
+    assert_eq!(k.page(), Page::Identify, "not offered, not taken");
+    place(&mut k, CardFixture::ResidentExpired);
+    assert_eq!(k.identify_status(), IdentifyStatus::Expired);
+    assert!(k.offers_ticket_without_card());
+    k.intent(Intent::TicketWithoutCard);
+    assert_eq!(k.page(), Page::Ticket);
+    assert!(k.session().is_none(), "the ticket names nobody");
+    k.intent(Intent::Ticket(TicketIntent::ChooseQueue("B".into())));
+    assert!(
+        matches!(&k.take_effects()[..], [Effect::IssueTicket { .. }]),
+        "one tap to the ticket"
+    );
+}
+
+#[test]
+fn a_ticket_can_be_taken_without_a_card() {
+    let mut k = kiosk();
+    k.intent(Intent::Open(Entry::Ticket));
+    assert_eq!(k.page(), Page::Identify);
+    assert!(k.offers_ticket_without_card(), "offered beside the card");
+    k.intent(Intent::TicketWithoutCard);
+    assert_eq!(k.page(), Page::Ticket);
+    assert!(k.session().is_none());
+}
+
+#[test]
 fn reader_faults_and_bad_reads_are_shown() {
     let mut k = kiosk();
     k.device_event(

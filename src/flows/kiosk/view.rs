@@ -21,6 +21,18 @@ impl Kiosk {
     pub fn identify_status(&self) -> IdentifyStatus {
         self.identify_status
     }
+    /// Whether the identify page offers 不用证件取号: when the citizen came for a ticket, or the
+    /// card cannot identify them (expired, unreadable) — never a dead end.
+    pub fn offers_ticket_without_card(&self) -> bool {
+        self.session.is_none()
+            && (self.identify_target == Entry::Ticket
+                || matches!(
+                    self.identify_status,
+                    IdentifyStatus::Expired
+                        | IdentifyStatus::Rejected
+                        | IdentifyStatus::ReaderFault
+                ))
+    }
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
     }

@@ -330,6 +330,9 @@ impl KioskUi {
         self.app
             .global::<IdentifyState>()
             .on_continue_on(send(Intent::IdentifyContinue));
+        self.app
+            .global::<IdentifyState>()
+            .on_ticket_without_card_tapped(send(Intent::TicketWithoutCard));
 
         let guide = self.app.global::<GuideState>();
         let w = weak.clone();
@@ -380,6 +383,9 @@ impl KioskUi {
         self.app
             .global::<TicketState>()
             .on_choose(move |c| w.send(Intent::Ticket(TicketIntent::ChooseQueue(c.into()))));
+        self.app
+            .global::<TicketState>()
+            .on_reprint(send(Intent::Ticket(TicketIntent::Reprint)));
 
         let rate = self.app.global::<RateState>();
         let w = weak.clone();
@@ -435,6 +441,7 @@ impl KioskUi {
             FlowIdentify::EidUnsupported => IdentifyStatus::EidUnsupported,
         });
         identify.set_greeting_name(k.greeting_name().into());
+        identify.set_ticket_without_card(k.offers_ticket_without_card());
 
         let key = GuideKey {
             locale,
