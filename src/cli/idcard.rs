@@ -231,6 +231,10 @@ pub struct SimArgs {
     pub sticky: bool,
     pub read_delay: Duration,
     pub baud: u32,
+    /// Serve on the device side of this tty (a USB gadget's /dev/ttyGS0) instead of a pty.
+    pub on: Option<String>,
+    /// Serve as USB 0400:c35a on this FunctionFS mount instead.
+    pub functionfs: Option<std::path::PathBuf>,
 }
 
 /// Parses an SW3 given as hex (`41`, `0x41`).
@@ -259,25 +263,37 @@ pub fn sim(args: SimArgs) -> Result<()> {
         state.place_fixture(card);
     }
     state.faults.sw3 = args.fault;
-    let sim = PtySam::start(state).context("cannot open a pty")?;
-    println!("{}", sim.path());
-    eprintln!(
-        "simulated SAM reader on {}; commands: place FIXTURE | remove | fault XX|none | sticky on|off | \
+    let help = format!(
+        "commands: place FIXTURE | remove | fault XX|none | sticky on|off | \
          truncate N|off | silent on|off | corrupt on|off | quit (fixtures: {})",
-        sim.path(),
         fixture_names()
     );
-    crate::cli::sim_console::serve(|words| sim_command(&sim, words))
+    if let Some(dir) = &args.functionfs {
+        let sim = hallkiosk_drivers::sim::gadget::FfsSam::start(dir, state)
+            .with_context(|| format!("cannot serve on FunctionFS at {}", dir.display()))?;
+        println!("usb:0400:c35a");
+        eprintln!(
+            "simulated SAM reader on FunctionFS {}; {help}",
+            dir.display()
+        );
+        return crate::cli::sim_console::serve(|words| sim_command(&mut sim.control(), words));
+    }
+    let sim = match &args.on {
+        Some(path) => PtySam::on_port(state, path).with_context(|| format!("cannot open {path}"))?,
+        None => PtySam::start(state).context("cannot open a pty")?,
+    };
+    println!("{}", sim.path());
+    eprintln!("simulated SAM reader on {}; {help}", sim.path());
+    crate::cli::sim_console::serve(|words| sim_command(&mut sim.control(), words))
 }
 
 /// Applies one stdin command; `Ok(true)` for quit.
-fn sim_command(sim: &PtySam, words: &[&str]) -> Result<bool> {
+fn sim_command(c: &mut SamState, words: &[&str]) -> Result<bool> {
     let on = |w: Option<&&str>| match w.copied() {
         Some("on") => Ok(true),
         Some("off") => Ok(false),
         _ => Err(anyhow!("say on or off")),
     };
-    let mut c = sim.control();
     match words {
         [] => {}
         ["quit"] => return Ok(true),
@@ -350,6 +366,12 @@ pub enum IdcardCommand {
         /// UART rate the replies are paced at (0: unpaced)
         #[arg(long, default_value_t = 115_200)]
         baud: u32,
+        /// Serve on the device side of this tty instead of a pty (a USB gadget's /dev/ttyGS0)
+        #[arg(long = "on", value_name = "PATH", conflicts_with = "functionfs")]
+        on: Option<String>,
+        /// Serve as the USB reader 0400:c35a on this FunctionFS mount (the virtual rig)
+        #[arg(long, value_name = "DIR")]
+        functionfs: Option<std::path::PathBuf>,
     },
 }
 
@@ -381,6 +403,8 @@ pub fn command(c: IdcardCommand) -> Result<()> {
             sticky,
             read_delay_ms,
             baud,
+            on,
+            functionfs,
         } => {
             let card = match card {
                 Some(name) => Some(CardFixture::from_name(&name).ok_or_else(|| {
@@ -394,6 +418,8 @@ pub fn command(c: IdcardCommand) -> Result<()> {
                 sticky,
                 read_delay: Duration::from_millis(read_delay_ms),
                 baud,
+                on,
+                functionfs,
             })
         }
     }

@@ -310,6 +310,27 @@ impl PtySam {
         Ok(PtySam { path, served })
     }
 
+    /// Serves on the device side of an existing tty (a USB gadget's `/dev/ttyGS0`): the driver
+    /// opens the host side (`/dev/ttyACM0`).
+    /// When the host goes away the tty is hung up; it is opened again for the next host.
+    pub fn on_port(state: SamState, path: &str) -> std::io::Result<PtySam> {
+        let port = super::open_device_tty(path)?;
+        let reopen = path.to_string();
+        let served = super::Served::start("sam-sim", state, move |state, stop| {
+            let mut port = Some(port);
+            while !stop.load(Ordering::SeqCst) {
+                match port.take().map_or_else(|| super::open_device_tty(&reopen), Ok) {
+                    Ok(p) => serve(p, state, stop),
+                    Err(_) => std::thread::sleep(Duration::from_millis(50)),
+                }
+            }
+        })?;
+        Ok(PtySam {
+            path: path.to_string(),
+            served,
+        })
+    }
+
     /// The pty path the driver opens.
     pub fn path(&self) -> &str {
         &self.path
@@ -336,6 +357,8 @@ fn serve(mut master: TTYPort, state: &Mutex<SamState>, stop: &AtomicBool) {
     let mut buf = [0u8; 512];
     while !stop.load(Ordering::SeqCst) {
         let n = match master.read(&mut buf) {
+            // End of file: a gadget tty hung up (its host went away).
+            Ok(0) => return,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => continue,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,

@@ -62,6 +62,8 @@ pub fn serve(port: &mut (impl Read + Write), state: &Mutex<SimScanner>, stop: &A
     let mut buf = [0u8; 64];
     while !stop.load(Ordering::SeqCst) {
         match port.read(&mut buf) {
+            // End of file: a gadget tty hung up (its host went away).
+            Ok(0) => return,
             Ok(n) => inbox.extend_from_slice(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
@@ -127,6 +129,22 @@ pub fn on_pty(sim: SimScanner) -> std::io::Result<(super::Served<SimScanner>, St
     Ok((served, path))
 }
 
+/// Serves `sim` on the device side of an existing tty (a USB gadget's `/dev/ttyGS1`).
+/// When the host goes away the tty is hung up; it is opened again for the next host.
+pub fn on_port(sim: SimScanner, path: &str) -> std::io::Result<super::Served<SimScanner>> {
+    let port = super::open_device_tty(path)?;
+    let reopen = path.to_string();
+    super::Served::start("scanner-sim", sim, move |state, stop| {
+        let mut port = Some(port);
+        while !stop.load(Ordering::SeqCst) {
+            match port.take().map_or_else(|| super::open_device_tty(&reopen), Ok) {
+                Ok(mut p) => serve(&mut p, state, stop),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,3 +187,4 @@ mod tests {
         assert_eq!(served.control().triggers, 1);
     }
 }
+
