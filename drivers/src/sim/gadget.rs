@@ -307,9 +307,11 @@ fn serve_ffs(dir: &Path, state: &Mutex<SamState>, stop: &AtomicBool) {
     let header_len = PREAMBLE.len() + 2;
     while !stop.load(Ordering::SeqCst) {
         // Blocks until the host sends; fails while the host is away (UDC unbound): wait for it.
+        // A USB device starts afresh when it is plugged in again: so does the simulated one.
         let n = match out_header.read(&mut buf) {
             Ok(n) => n,
             Err(_) => {
+                device = SamDevice::new();
                 std::thread::sleep(Duration::from_millis(50));
                 continue;
             }
@@ -320,12 +322,17 @@ fn serve_ffs(dir: &Path, state: &Mutex<SamState>, stop: &AtomicBool) {
             let mut got = 0;
             while got < want {
                 match out_body.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(m) => {
+                    Ok(m) if m > 0 => {
                         request.extend(&buf[..m]);
                         got += m;
                     }
+                    // Unplugged between header and body: the half request is dropped.
+                    _ => break,
                 }
+            }
+            if got < want {
+                device = SamDevice::new();
+                continue;
             }
         }
         let replies = {

@@ -58,15 +58,32 @@ impl SimScanner {
 
 /// Serves the simulator on the master side of a pty until `stop` is set.
 pub fn serve(port: &mut (impl Read + Write), state: &Mutex<SimScanner>, stop: &AtomicBool) {
+    serve_port(port, state, stop, false)
+}
+
+/// Serves until `stop`; with `end_on_hangup` (a gadget's tty) also returns when the tty hangs up
+/// (its host went away), so that the caller opens it again.
+fn serve_port(
+    port: &mut (impl Read + Write),
+    state: &Mutex<SimScanner>,
+    stop: &AtomicBool,
+    end_on_hangup: bool,
+) {
     let mut inbox: Vec<u8> = Vec::new();
     let mut buf = [0u8; 64];
     while !stop.load(Ordering::SeqCst) {
         match port.read(&mut buf) {
-            // End of file: a gadget tty hung up (its host went away).
-            Ok(0) => return,
+            Ok(0) if end_on_hangup => return,
             Ok(n) => inbox.extend_from_slice(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e)
+                if end_on_hangup
+                    && (e.kind() == std::io::ErrorKind::BrokenPipe
+                        || e.raw_os_error() == Some(5)) =>
+            {
+                return
+            }
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }
         let mut out = Vec::new();
@@ -137,10 +154,10 @@ pub fn on_port(sim: SimScanner, path: &str) -> std::io::Result<super::Served<Sim
     super::Served::start("scanner-sim", sim, move |state, stop| {
         let mut port = Some(port);
         while !stop.load(Ordering::SeqCst) {
-            match port.take().map_or_else(|| super::open_device_tty(&reopen), Ok) {
-                Ok(mut p) => serve(&mut p, state, stop),
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            if let Ok(mut p) = port.take().map_or_else(|| super::open_device_tty(&reopen), Ok) {
+                serve_port(&mut p, state, stop, true);
             }
+            std::thread::sleep(Duration::from_millis(50));
         }
     })
 }
