@@ -37,7 +37,8 @@ const FIXTURES: &[&str] = &[
 ];
 
 fn serial_log(out: &Path) -> String {
-    std::fs::read_to_string(out.join("serial.log")).unwrap_or_else(|e| format!("(no serial log: {e})"))
+    std::fs::read_to_string(out.join("serial.log"))
+        .unwrap_or_else(|e| format!("(no serial log: {e})"))
 }
 
 #[test]
@@ -78,13 +79,17 @@ fn every_device_passes_through_real_kernel_drivers() {
         required.push(format!("card-{f}-usb:0400:c35a"));
     }
     for name in &required {
-        assert!(passed.contains(&name.as_str()), "{name} did not pass\n{report}");
+        assert!(
+            passed.contains(&name.as_str()),
+            "{name} did not pass\n{report}"
+        );
     }
     // hil's own reports, copied out of the guest.
     for (rig, count) in [("virtual-rig", 7), ("virtual-rig-usb", 6)] {
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join(format!("{rig}.json"))).unwrap())
-                .unwrap();
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join(format!("{rig}.json"))).unwrap(),
+        )
+        .unwrap();
         assert_eq!(json["summary"]["pass"], count, "{rig}: {json:#}\n{report}");
         let junit = std::fs::read_to_string(out.join(format!("{rig}.xml"))).unwrap();
         assert!(

@@ -279,7 +279,9 @@ pub fn sim(args: SimArgs) -> Result<()> {
         return crate::cli::sim_console::serve(|words| sim_command(&mut sim.control(), words));
     }
     let sim = match &args.on {
-        Some(path) => PtySam::on_port(state, path).with_context(|| format!("cannot open {path}"))?,
+        Some(path) => {
+            PtySam::on_port(state, path).with_context(|| format!("cannot open {path}"))?
+        }
         None => PtySam::start(state).context("cannot open a pty")?,
     };
     println!("{}", sim.path());

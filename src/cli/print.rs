@@ -149,12 +149,7 @@ pub fn preview(
 }
 
 /// `hallkiosk print sim`: serves until `quit` on stdin or the process is stopped.
-pub fn sim(
-    tcp_port: Option<u16>,
-    pty: bool,
-    gadget: Option<&str>,
-    profile: Profile,
-) -> Result<()> {
+pub fn sim(tcp_port: Option<u16>, pty: bool, gadget: Option<&str>, profile: Profile) -> Result<()> {
     let state = PrinterState::new(profile);
     let sim = if let Some(path) = gadget {
         SimPrinter::gadget(state, path).with_context(|| format!("cannot open {path}"))?

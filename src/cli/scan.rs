@@ -210,10 +210,11 @@ pub enum SimDevice {
 fn wedge_sim(path: &str) -> Result<()> {
     use hallkiosk_drivers::sim::gadget::{serve_keyboard_wedge, KeyboardWedge};
     let dev = std::path::PathBuf::from(path);
-    let served =
-        hallkiosk_drivers::sim::Served::start("wedge-sim", KeyboardWedge::default(), move |s, stop| {
-            serve_keyboard_wedge(dev, s, stop)
-        })?;
+    let served = hallkiosk_drivers::sim::Served::start(
+        "wedge-sim",
+        KeyboardWedge::default(),
+        move |s, stop| serve_keyboard_wedge(dev, s, stop),
+    )?;
     println!("hidg:{path}");
     eprintln!("simulated keyboard-wedge scanner on {path}; commands: present TEXT | quit");
     crate::cli::sim_console::serve(|words| match words {

@@ -125,7 +125,9 @@ impl<P: BulkPipes> SamLink for UsbLink<P> {
         if self.pending.is_empty() {
             let deadline = Instant::now() + timeout;
             let mut header = [0u8; 64];
-            let n = self.pipes.read_bulk(self.endpoints.in_header, &mut header, timeout)?;
+            let n = self
+                .pipes
+                .read_bulk(self.endpoints.in_header, &mut header, timeout)?;
             if n == 0 {
                 return Ok(0);
             }
@@ -137,7 +139,9 @@ impl<P: BulkPipes> SamLink for UsbLink<P> {
                 let mut got = 0;
                 while got < want {
                     let left = deadline.saturating_duration_since(Instant::now());
-                    let n = self.pipes.read_bulk(self.endpoints.in_body, &mut body[got..], left)?;
+                    let n = self
+                        .pipes
+                        .read_bulk(self.endpoints.in_body, &mut body[got..], left)?;
                     if n == 0 {
                         break; // Timed out: hand over what came; the decoder waits or fails.
                     }

@@ -66,7 +66,13 @@ pub fn serve_printer_gadget(file: File, state: &Mutex<PrinterState>, stop: &Atom
         };
         if published != Some(status) {
             // SAFETY: the printer function's ioctl takes the status byte as its argument.
-            let r = unsafe { libc::ioctl(fd, GADGET_SET_PRINTER_STATUS as _, libc::c_ulong::from(status)) };
+            let r = unsafe {
+                libc::ioctl(
+                    fd,
+                    GADGET_SET_PRINTER_STATUS as _,
+                    libc::c_ulong::from(status),
+                )
+            };
             if r == 0 {
                 published = Some(status);
             }
@@ -294,7 +300,14 @@ fn serve_ffs(dir: &Path, state: &Mutex<SamState>, stop: &AtomicBool) {
             .write(write)
             .open(dir.join(format!("ep{n}")))
     };
-    let pipes = (|| Ok::<_, io::Error>((open(1, false)?, open(2, false)?, open(3, true)?, open(4, true)?)))();
+    let pipes = (|| {
+        Ok::<_, io::Error>((
+            open(1, false)?,
+            open(2, false)?,
+            open(3, true)?,
+            open(4, true)?,
+        ))
+    })();
     let (mut out_header, mut out_body, mut in_header, mut in_body) = match pipes {
         Ok(p) => p,
         Err(e) => {
@@ -410,6 +423,9 @@ mod tests {
         assert_eq!(d.len(), 20 + 2 * (9 + 4 * 7));
         assert_eq!(&d[20 + 9..20 + 9 + 7], &[7, 5, 0x01, 2, 64, 0, 0]);
         let s = ffs_strings("x");
-        assert_eq!(u32::from_le_bytes(s[4..8].try_into().unwrap()) as usize, s.len());
+        assert_eq!(
+            u32::from_le_bytes(s[4..8].try_into().unwrap()) as usize,
+            s.len()
+        );
     }
 }

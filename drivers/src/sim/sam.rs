@@ -319,7 +319,10 @@ impl PtySam {
         let served = super::Served::start("sam-sim", state, move |state, stop| {
             let mut port = Some(port);
             while !stop.load(Ordering::SeqCst) {
-                if let Ok(p) = port.take().map_or_else(|| super::open_device_tty(&reopen), Ok) {
+                if let Ok(p) = port
+                    .take()
+                    .map_or_else(|| super::open_device_tty(&reopen), Ok)
+                {
                     serve_tty(p, state, stop, true);
                 }
                 std::thread::sleep(Duration::from_millis(50));

@@ -154,7 +154,10 @@ pub fn on_port(sim: SimScanner, path: &str) -> std::io::Result<super::Served<Sim
     super::Served::start("scanner-sim", sim, move |state, stop| {
         let mut port = Some(port);
         while !stop.load(Ordering::SeqCst) {
-            if let Ok(mut p) = port.take().map_or_else(|| super::open_device_tty(&reopen), Ok) {
+            if let Ok(mut p) = port
+                .take()
+                .map_or_else(|| super::open_device_tty(&reopen), Ok)
+            {
                 serve_port(&mut p, state, stop, true);
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -204,4 +207,3 @@ mod tests {
         assert_eq!(served.control().triggers, 1);
     }
 }
-
