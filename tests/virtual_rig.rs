@@ -23,6 +23,11 @@ const REQUIRED: &[&str] = &[
     "hil-virtual-rig-usb",
     "print-reference",
     "print-paper-out-mid-job",
+    "unplug-mid-read-serial",
+    "unplug-mid-read-usb",
+    "unplug-service-reader-serial",
+    "unplug-service-reader-usb",
+    "unplug-mid-print",
 ];
 
 const FIXTURES: &[&str] = &[

@@ -317,6 +317,40 @@ fn sim_command(c: &mut SamState, words: &[&str]) -> Result<bool> {
     Ok(false)
 }
 
+/// `hallkiosk idcard watch`: runs the kiosk's reader service (polling, one read per placement,
+/// fault reports, reconnecting by itself) and prints each event on a line, flushed, without the
+/// card's personal data: `card TYPE`, `removed`, `rejected WHY`, `fault REASON`, `recovered`.
+pub fn watch(address: DeviceAddress, seconds: u64) -> Result<()> {
+    use hallkiosk_drivers::DeviceEvent;
+    use std::io::Write;
+    let today: std::sync::Arc<dyn Fn() -> String + Send + Sync> =
+        std::sync::Arc::new(crate::shared::clock::local_today);
+    let mut events = crate::kiosk::devices::spawn_idcard_service(address, today)
+        .context("cannot start the reader service")?;
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let mut out = std::io::stdout().lock();
+    while Instant::now() < until {
+        let line = match events.try_recv() {
+            Ok(DeviceEvent::CardPresented(card)) => format!("card {}", card.card_type.as_str()),
+            Ok(DeviceEvent::CardRemoved) => "removed".into(),
+            Ok(DeviceEvent::CardRejected(why)) => format!("rejected {why:?}"),
+            Ok(DeviceEvent::DeviceFault { reason, .. }) => format!("fault {reason}"),
+            Ok(DeviceEvent::DeviceRecovered { .. }) => "recovered".into(),
+            Ok(_) => continue,
+            Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+            Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
+                bail!("the reader service stopped")
+            }
+        };
+        writeln!(out, "{line}")?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
 #[derive(Subcommand)]
 pub enum IdcardCommand {
     /// Read one card and print it (name, number and address masked unless --reveal)
@@ -342,6 +376,16 @@ pub enum IdcardCommand {
         /// Wait up to SECS for a card to be placed
         #[arg(long, value_name = "SECS", default_value_t = 0)]
         wait: u64,
+    },
+    /// Run the kiosk's reader service and print its events (card TYPE, removed, fault, recovered)
+    Watch {
+        #[arg(long, value_name = "PATH")]
+        port: String,
+        #[arg(long)]
+        baud: Option<u32>,
+        /// Stop after SECS
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        seconds: u64,
     },
     /// Print the SAM's status and module number
     Status {
@@ -399,6 +443,11 @@ pub fn command(c: IdcardCommand) -> Result<()> {
             &crate::shared::clock::local_today(),
         ),
         IdcardCommand::Status { port, baud } => status(&address(&port, baud)?),
+        IdcardCommand::Watch {
+            port,
+            baud,
+            seconds,
+        } => watch(address(&port, baud)?, seconds),
         IdcardCommand::Sim {
             card,
             fault,
