@@ -231,6 +231,10 @@ pub struct SimArgs {
     pub sticky: bool,
     pub read_delay: Duration,
     pub baud: u32,
+    /// Serve on the device side of this tty (a USB gadget's /dev/ttyGS0) instead of a pty.
+    pub on: Option<String>,
+    /// Serve as USB 0400:c35a on this FunctionFS mount instead.
+    pub functionfs: Option<std::path::PathBuf>,
 }
 
 /// Parses an SW3 given as hex (`41`, `0x41`).
@@ -259,25 +263,39 @@ pub fn sim(args: SimArgs) -> Result<()> {
         state.place_fixture(card);
     }
     state.faults.sw3 = args.fault;
-    let sim = PtySam::start(state).context("cannot open a pty")?;
-    println!("{}", sim.path());
-    eprintln!(
-        "simulated SAM reader on {}; commands: place FIXTURE | remove | fault XX|none | sticky on|off | \
+    let help = format!(
+        "commands: place FIXTURE | remove | fault XX|none | sticky on|off | \
          truncate N|off | silent on|off | corrupt on|off | quit (fixtures: {})",
-        sim.path(),
         fixture_names()
     );
-    crate::cli::sim_console::serve(|words| sim_command(&sim, words))
+    if let Some(dir) = &args.functionfs {
+        let sim = hallkiosk_drivers::sim::gadget::FfsSam::start(dir, state)
+            .with_context(|| format!("cannot serve on FunctionFS at {}", dir.display()))?;
+        println!("usb:0400:c35a");
+        eprintln!(
+            "simulated SAM reader on FunctionFS {}; {help}",
+            dir.display()
+        );
+        return crate::cli::sim_console::serve(|words| sim_command(&mut sim.control(), words));
+    }
+    let sim = match &args.on {
+        Some(path) => {
+            PtySam::on_port(state, path).with_context(|| format!("cannot open {path}"))?
+        }
+        None => PtySam::start(state).context("cannot open a pty")?,
+    };
+    println!("{}", sim.path());
+    eprintln!("simulated SAM reader on {}; {help}", sim.path());
+    crate::cli::sim_console::serve(|words| sim_command(&mut sim.control(), words))
 }
 
 /// Applies one stdin command; `Ok(true)` for quit.
-fn sim_command(sim: &PtySam, words: &[&str]) -> Result<bool> {
+fn sim_command(c: &mut SamState, words: &[&str]) -> Result<bool> {
     let on = |w: Option<&&str>| match w.copied() {
         Some("on") => Ok(true),
         Some("off") => Ok(false),
         _ => Err(anyhow!("say on or off")),
     };
-    let mut c = sim.control();
     match words {
         [] => {}
         ["quit"] => return Ok(true),
@@ -297,6 +315,40 @@ fn sim_command(sim: &PtySam, words: &[&str]) -> Result<bool> {
         other => bail!("unknown command `{}`", other.join(" ")),
     }
     Ok(false)
+}
+
+/// `hallkiosk idcard watch`: runs the kiosk's reader service (polling, one read per placement,
+/// fault reports, reconnecting by itself) and prints each event on a line, flushed, without the
+/// card's personal data: `card TYPE`, `removed`, `rejected WHY`, `fault REASON`, `recovered`.
+pub fn watch(address: DeviceAddress, seconds: u64) -> Result<()> {
+    use hallkiosk_drivers::DeviceEvent;
+    use std::io::Write;
+    let today: std::sync::Arc<dyn Fn() -> String + Send + Sync> =
+        std::sync::Arc::new(crate::shared::clock::local_today);
+    let mut events = crate::kiosk::devices::spawn_idcard_service(address, today)
+        .context("cannot start the reader service")?;
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let mut out = std::io::stdout().lock();
+    while Instant::now() < until {
+        let line = match events.try_recv() {
+            Ok(DeviceEvent::CardPresented(card)) => format!("card {}", card.card_type.as_str()),
+            Ok(DeviceEvent::CardRemoved) => "removed".into(),
+            Ok(DeviceEvent::CardRejected(why)) => format!("rejected {why:?}"),
+            Ok(DeviceEvent::DeviceFault { reason, .. }) => format!("fault {reason}"),
+            Ok(DeviceEvent::DeviceRecovered { .. }) => "recovered".into(),
+            Ok(_) => continue,
+            Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+            Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
+                bail!("the reader service stopped")
+            }
+        };
+        writeln!(out, "{line}")?;
+        out.flush()?;
+    }
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -325,6 +377,16 @@ pub enum IdcardCommand {
         #[arg(long, value_name = "SECS", default_value_t = 0)]
         wait: u64,
     },
+    /// Run the kiosk's reader service and print its events (card TYPE, removed, fault, recovered)
+    Watch {
+        #[arg(long, value_name = "PATH")]
+        port: String,
+        #[arg(long)]
+        baud: Option<u32>,
+        /// Stop after SECS
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        seconds: u64,
+    },
     /// Print the SAM's status and module number
     Status {
         #[arg(long, value_name = "PATH")]
@@ -350,6 +412,12 @@ pub enum IdcardCommand {
         /// UART rate the replies are paced at (0: unpaced)
         #[arg(long, default_value_t = 115_200)]
         baud: u32,
+        /// Serve on the device side of this tty instead of a pty (a USB gadget's /dev/ttyGS0)
+        #[arg(long = "on", value_name = "PATH", conflicts_with = "functionfs")]
+        on: Option<String>,
+        /// Serve as the USB reader 0400:c35a on this FunctionFS mount (the virtual rig)
+        #[arg(long, value_name = "DIR")]
+        functionfs: Option<std::path::PathBuf>,
     },
 }
 
@@ -375,12 +443,19 @@ pub fn command(c: IdcardCommand) -> Result<()> {
             &crate::shared::clock::local_today(),
         ),
         IdcardCommand::Status { port, baud } => status(&address(&port, baud)?),
+        IdcardCommand::Watch {
+            port,
+            baud,
+            seconds,
+        } => watch(address(&port, baud)?, seconds),
         IdcardCommand::Sim {
             card,
             fault,
             sticky,
             read_delay_ms,
             baud,
+            on,
+            functionfs,
         } => {
             let card = match card {
                 Some(name) => Some(CardFixture::from_name(&name).ok_or_else(|| {
@@ -394,6 +469,8 @@ pub fn command(c: IdcardCommand) -> Result<()> {
                 sticky,
                 read_delay: Duration::from_millis(read_delay_ms),
                 baud,
+                on,
+                functionfs,
             })
         }
     }

@@ -149,9 +149,11 @@ pub fn preview(
 }
 
 /// `hallkiosk print sim`: serves until `quit` on stdin or the process is stopped.
-pub fn sim(tcp_port: Option<u16>, pty: bool, profile: Profile) -> Result<()> {
+pub fn sim(tcp_port: Option<u16>, pty: bool, gadget: Option<&str>, profile: Profile) -> Result<()> {
     let state = PrinterState::new(profile);
-    let sim = if pty {
+    let sim = if let Some(path) = gadget {
+        SimPrinter::gadget(state, path).with_context(|| format!("cannot open {path}"))?
+    } else if pty {
         SimPrinter::pty(state)?
     } else {
         SimPrinter::tcp(state, tcp_port.unwrap_or(0))?
@@ -159,8 +161,8 @@ pub fn sim(tcp_port: Option<u16>, pty: bool, profile: Profile) -> Result<()> {
     println!("{}", sim.address());
     eprintln!(
         "simulated printer on {}; commands: paper ok|near|out | cover open|closed | \
-         cutter on|off | error on|off | clone on|off | runout N | power-cycle | png FILE | \
-         transcript FILE | quit",
+         cutter on|off | error on|off | clone on|off | hold on|off | runout N | power-cycle | png FILE | \
+         transcript FILE | count | quit",
         sim.address()
     );
     crate::cli::sim_console::serve(|words| sim_command(&sim, words))
@@ -193,11 +195,21 @@ fn sim_command(sim: &SimPrinter, words: &[&str]) -> Result<bool> {
         ["cutter", w] => c.cutter_error = on(w)?,
         ["error", w] => c.unrecoverable = on(w)?,
         ["clone", w] => c.clone_status = on(w)?,
+        ["hold", w] => c.hold_input = on(w)?,
         ["runout", n] => c.paper_runs_out_after = Some(n.parse().context("runout N")?),
         ["power-cycle"] => c.power_cycle(),
         ["png", file] => {
             let font = TextRaster::system().ok();
             c.page.render(font.as_ref()).save(file)?;
+        }
+        ["count"] => {
+            // On stderr before the "ok": what is on the paper so far.
+            eprintln!(
+                "paper: {} cuts, {} text lines",
+                c.page.cuts(),
+                c.page.text_lines().len()
+            );
+            return Ok(false);
         }
         ["transcript", file] => {
             std::fs::write(file, serde_json::to_vec_pretty(&c.page.transcript)?)?
@@ -243,8 +255,11 @@ pub enum PrintCommand {
         #[arg(long, value_name = "PORT", conflicts_with = "pty")]
         tcp: Option<u16>,
         /// Serve on a pty instead (address serial:/dev/pts/N)
-        #[arg(long)]
+        #[arg(long, conflicts_with = "gadget")]
         pty: bool,
+        /// Serve on a USB printer gadget's device file (/dev/g_printer0; the virtual rig)
+        #[arg(long, value_name = "PATH", conflicts_with = "tcp")]
+        gadget: Option<String>,
         #[arg(long, default_value = "generic-80mm")]
         profile: String,
     },
@@ -273,6 +288,11 @@ pub fn command(config_path: Option<&Path>, c: PrintCommand) -> Result<()> {
             &self::profile(&profile)?,
             transcript.as_deref(),
         ),
-        PrintCommand::Sim { tcp, pty, profile } => sim(tcp, pty, self::profile(&profile)?),
+        PrintCommand::Sim {
+            tcp,
+            pty,
+            gadget,
+            profile,
+        } => sim(tcp, pty, gadget.as_deref(), self::profile(&profile)?),
     }
 }

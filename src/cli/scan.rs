@@ -162,9 +162,17 @@ fn kind_name(kind: &ScanKind) -> &'static str {
 
 /// `scan sim --pty`: a simulated serial scanner; prints its port, then presents each stdin line
 /// (`present TEXT`, or `gbk on|off`, `quit`).
-pub fn sim(prefix: &str, suffix: &str, trigger: &str) -> Result<()> {
+pub fn sim(prefix: &str, suffix: &str, trigger: &str, device: SimDevice) -> Result<()> {
     let sim = SimScanner::new(framing(prefix, suffix)?, parse_trigger(trigger)?);
-    let (served, path) = on_pty(sim).context("cannot open a pty")?;
+    let (served, path) = match device {
+        SimDevice::Pty => on_pty(sim).context("cannot open a pty")?,
+        SimDevice::Port(path) => (
+            hallkiosk_drivers::sim::scanner::on_port(sim, &path)
+                .with_context(|| format!("cannot open {path}"))?,
+            path,
+        ),
+        SimDevice::Hidg(path) => return wedge_sim(&path),
+    };
     println!("serial:{path}");
     eprintln!("simulated scanner on {path}; commands: present TEXT | gbk on|off | quit");
     crate::cli::sim_console::serve(|words| {
@@ -186,6 +194,40 @@ pub fn sim(prefix: &str, suffix: &str, trigger: &str) -> Result<()> {
             }
             other => bail!("unknown command `{}`", other.join(" ")),
         }
+    })
+}
+
+/// Where `scan sim` serves.
+pub enum SimDevice {
+    Pty,
+    /// The device side of a tty (a USB gadget's /dev/ttyGS1).
+    Port(String),
+    /// A HID keyboard gadget (/dev/hidg0): a keyboard-wedge scanner.
+    Hidg(String),
+}
+
+/// `scan sim --hidg PATH`: a keyboard-wedge scanner typing each presented code and ENTER.
+fn wedge_sim(path: &str) -> Result<()> {
+    use hallkiosk_drivers::sim::gadget::{serve_keyboard_wedge, KeyboardWedge};
+    let dev = std::path::PathBuf::from(path);
+    let served = hallkiosk_drivers::sim::Served::start(
+        "wedge-sim",
+        KeyboardWedge::default(),
+        move |s, stop| serve_keyboard_wedge(dev, s, stop),
+    )?;
+    println!("hidg:{path}");
+    eprintln!("simulated keyboard-wedge scanner on {path}; commands: present TEXT | quit");
+    crate::cli::sim_console::serve(|words| match words {
+        [] => Ok(false),
+        ["quit"] => Ok(true),
+        ["present", rest @ ..] if !rest.is_empty() => {
+            let text = rest.join(" ");
+            hallkiosk_drivers::sim::gadget::key_reports(&text)
+                .map_err(|c| anyhow::anyhow!("{c:?} cannot be typed on a US keyboard"))?;
+            served.control().present(text);
+            Ok(false)
+        }
+        other => bail!("unknown command `{}`", other.join(" ")),
     })
 }
 
@@ -280,6 +322,12 @@ pub enum ScanSimCommand {
     Sim {
         #[command(flatten)]
         framing: FramingArgs,
+        /// Serve on the device side of this tty instead of a pty (a USB gadget's /dev/ttyGS1)
+        #[arg(long = "on", value_name = "PATH", conflicts_with = "hidg")]
+        on: Option<String>,
+        /// Be a keyboard-wedge scanner on this HID keyboard gadget (/dev/hidg0)
+        #[arg(long, value_name = "PATH")]
+        hidg: Option<String>,
     },
 }
 
@@ -318,8 +366,18 @@ pub enum CameraCommand {
 }
 
 pub fn command(a: ScanArgs) -> Result<()> {
-    if let Some(ScanSimCommand::Sim { framing: f }) = a.sim {
-        return sim(&f.prefix, &f.suffix, &f.trigger);
+    if let Some(ScanSimCommand::Sim {
+        framing: f,
+        on,
+        hidg,
+    }) = a.sim
+    {
+        let device = match (on, hidg) {
+            (Some(path), _) => SimDevice::Port(path),
+            (None, Some(path)) => SimDevice::Hidg(path),
+            (None, None) => SimDevice::Pty,
+        };
+        return sim(&f.prefix, &f.suffix, &f.trigger, device);
     }
     let serial = a.port.as_deref().map(|port| SerialArgs {
         port,

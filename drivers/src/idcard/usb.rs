@@ -2,6 +2,11 @@
 //! across two bulk pipes per direction. Host to reader: the 7-byte header (preamble + length) on
 //! EP 0x02, the body on EP 0x06. Reader to host: header on EP 0x81, body on EP 0x85.
 //!
+//! Those are the documented numbers; a reader whose interface numbers its four bulk endpoints
+//! otherwise (the virtual rig's FunctionFS gadget on dummy_hcd gets 0x02/0x07 and 0x81/0x86) is
+//! driven by what its descriptors say: the first OUT and IN carry headers, the second bodies
+//! ([`SamEndpoints::from_bulk`]).
+//!
 //! The split lives in [`UsbLink`] over any [`BulkPipes`]; [`RusbPipes`] is the libusb one. Without
 //! hardware the split is tested against the simulator through in-memory pipes (see the tests).
 
@@ -20,22 +25,72 @@ pub const EP_IN_HEADER: u8 = 0x81;
 pub const EP_IN_BODY: u8 = 0x85;
 const HEADER: usize = PREAMBLE.len() + 2;
 
+/// The four bulk endpoints of a reader: headers and bodies, each way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SamEndpoints {
+    pub out_header: u8,
+    pub out_body: u8,
+    pub in_header: u8,
+    pub in_body: u8,
+}
+
+/// The numbers devices.md §6.1 documents.
+pub const DOCUMENTED_ENDPOINTS: SamEndpoints = SamEndpoints {
+    out_header: EP_OUT_HEADER,
+    out_body: EP_OUT_BODY,
+    in_header: EP_IN_HEADER,
+    in_body: EP_IN_BODY,
+};
+
+impl SamEndpoints {
+    /// The endpoints from an interface's bulk endpoint addresses in descriptor order: the
+    /// documented numbers when all four are there, else the first OUT and IN for headers and the
+    /// second for bodies; `None` with fewer than two each way.
+    pub fn from_bulk(bulk: &[u8]) -> Option<SamEndpoints> {
+        let d = DOCUMENTED_ENDPOINTS;
+        if [d.out_header, d.out_body, d.in_header, d.in_body]
+            .iter()
+            .all(|e| bulk.contains(e))
+        {
+            return Some(d);
+        }
+        let outs: Vec<u8> = bulk.iter().copied().filter(|e| e & 0x80 == 0).collect();
+        let ins: Vec<u8> = bulk.iter().copied().filter(|e| e & 0x80 != 0).collect();
+        match (outs.as_slice(), ins.as_slice()) {
+            ([oh, ob, ..], [ih, ib, ..]) => Some(SamEndpoints {
+                out_header: *oh,
+                out_body: *ob,
+                in_header: *ih,
+                in_body: *ib,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// A USB link to a SAM module.
 pub struct UsbLink<P: BulkPipes> {
     pipes: P,
     name: String,
     pending: VecDeque<u8>,
+    endpoints: SamEndpoints,
 }
 
 /// How long one bulk write may take (openiDR200 uses 200 ms).
 const WRITE_TIMEOUT: Duration = Duration::from_millis(200);
 
 impl<P: BulkPipes> UsbLink<P> {
+    /// A link on the documented endpoints.
     pub fn new(pipes: P, name: String) -> Self {
+        Self::with_endpoints(pipes, name, DOCUMENTED_ENDPOINTS)
+    }
+
+    pub fn with_endpoints(pipes: P, name: String, endpoints: SamEndpoints) -> Self {
         UsbLink {
             pipes,
             name,
             pending: VecDeque::new(),
+            endpoints,
         }
     }
 
@@ -62,15 +117,17 @@ impl<P: BulkPipes> UsbLink<P> {
 impl<P: BulkPipes> SamLink for UsbLink<P> {
     fn send(&mut self, frame: &[u8]) -> io::Result<()> {
         let split = frame.len().min(HEADER);
-        self.write_all(EP_OUT_HEADER, &frame[..split])?;
-        self.write_all(EP_OUT_BODY, &frame[split..])
+        self.write_all(self.endpoints.out_header, &frame[..split])?;
+        self.write_all(self.endpoints.out_body, &frame[split..])
     }
 
     fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
         if self.pending.is_empty() {
             let deadline = Instant::now() + timeout;
             let mut header = [0u8; 64];
-            let n = self.pipes.read_bulk(EP_IN_HEADER, &mut header, timeout)?;
+            let n = self
+                .pipes
+                .read_bulk(self.endpoints.in_header, &mut header, timeout)?;
             if n == 0 {
                 return Ok(0);
             }
@@ -82,7 +139,9 @@ impl<P: BulkPipes> SamLink for UsbLink<P> {
                 let mut got = 0;
                 while got < want {
                     let left = deadline.saturating_duration_since(Instant::now());
-                    let n = self.pipes.read_bulk(EP_IN_BODY, &mut body[got..], left)?;
+                    let n = self
+                        .pipes
+                        .read_bulk(self.endpoints.in_body, &mut body[got..], left)?;
                     if n == 0 {
                         break; // Timed out: hand over what came; the decoder waits or fails.
                     }
@@ -105,8 +164,36 @@ impl<P: BulkPipes> SamLink for UsbLink<P> {
 
 /// Opens the USB reader at `vid:pid`.
 pub fn open(vid: u16, pid: u16) -> io::Result<UsbLink<RusbPipes>> {
-    Ok(UsbLink::new(
-        RusbPipes::open(vid, pid, |_| true)?,
+    let pipes = RusbPipes::open(vid, pid, |i| SamEndpoints::from_bulk(&i.bulk).is_some())?;
+    let endpoints = SamEndpoints::from_bulk(&pipes.interface.bulk).unwrap_or(DOCUMENTED_ENDPOINTS);
+    Ok(UsbLink::with_endpoints(
+        pipes,
         format!("usb {vid:04x}:{pid:04x}"),
+        endpoints,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_come_from_the_descriptors() {
+        // The documented reader, in any descriptor order.
+        assert_eq!(
+            SamEndpoints::from_bulk(&[0x81, 0x02, 0x85, 0x06]),
+            Some(DOCUMENTED_ENDPOINTS)
+        );
+        // The virtual rig's FunctionFS reader on dummy_hcd: the UDC numbers the endpoints.
+        assert_eq!(
+            SamEndpoints::from_bulk(&[0x02, 0x07, 0x81, 0x86]),
+            Some(SamEndpoints {
+                out_header: 0x02,
+                out_body: 0x07,
+                in_header: 0x81,
+                in_body: 0x86
+            })
+        );
+        assert_eq!(SamEndpoints::from_bulk(&[0x02, 0x81]), None);
+    }
 }

@@ -219,6 +219,26 @@ pub fn open_grabbed(path: &str) -> io::Result<evdev::Device> {
     Ok(device)
 }
 
+/// Waits up to `limit` until another opener holds the evdev node `path` grabbed (grabbing it
+/// here fails with EBUSY): the moment a keyboard-wedge scanner's codes start to arrive. A grab
+/// that succeeds here is released at once.
+pub fn wait_grabbed(path: &str, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Ok(mut device) = evdev::Device::open(path) {
+            match device.grab() {
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => return true,
+                Ok(()) => {
+                    let _ = device.ungrab();
+                }
+                Err(_) => {}
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
 /// Runs a keyboard-wedge scanner until `events` has no receiver.
 pub fn run_evdev(config: EvdevScanner, events: UnboundedSender<DeviceEvent>) {
     let mut health = reporter(&events, &config.common);

@@ -9,6 +9,7 @@
 //! (`hallkiosk idcard sim`, `hallkiosk print sim`, `hallkiosk scan sim`).
 
 pub mod fixtures;
+pub mod gadget;
 pub mod printer;
 pub mod rig;
 pub mod sam;
@@ -74,6 +75,15 @@ impl<S> Drop for Served<S> {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// Opens a tty the simulator serves on as the device side (a USB gadget's `/dev/ttyGS0`): raw,
+/// with the same 20 ms read timeout as a pty's master.
+pub fn open_device_tty(path: &str) -> std::io::Result<serialport::TTYPort> {
+    serialport::new(path, 115_200)
+        .timeout(std::time::Duration::from_millis(20))
+        .open_native()
+        .map_err(std::io::Error::from)
 }
 
 /// Opens a pty pair and returns its master (20 ms read timeout) and the slave's path. The slave

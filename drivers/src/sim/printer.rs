@@ -34,6 +34,9 @@ pub struct PrinterState {
     pub fail_next_cut: bool,
     /// Answer status without the fixed bits 0x12, like some clone printers.
     pub clone_status: bool,
+    /// Take no data from the host (busy, its buffer full): the host's writes stall. Served on a
+    /// USB printer gadget only.
+    pub hold_input: bool,
     /// What is on the paper.
     pub page: Page,
     /// Where each cut-off piece of paper is filed as a PNG (the dev kiosk's receipts), if anywhere.
@@ -64,6 +67,7 @@ impl PrinterState {
             paper_runs_out_after: None,
             fail_next_cut: false,
             clone_status: false,
+            hold_input: false,
             page,
             tray: None,
             unfiled: Vec::new(),
@@ -107,6 +111,11 @@ impl PrinterState {
         self.stopped_by_paper_end = false;
         self.asb = 0;
         self.changed();
+    }
+
+    /// Cut pieces not yet filed in the tray (the server files them outside the lock).
+    pub(super) fn take_unfiled(&mut self) -> Vec<(PathBuf, Page)> {
+        std::mem::take(&mut self.unfiled)
     }
 
     /// Print data waiting in the buffer.
@@ -387,6 +396,22 @@ impl SimPrinter {
         })
     }
 
+    /// Serves on the printer function of a USB gadget (`/dev/g_printer0`): the host sees a
+    /// printer-class device (`usblp`, or raw USB) whose port status follows this printer's state.
+    pub fn gadget(state: PrinterState, path: &str) -> std::io::Result<SimPrinter> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)?;
+        let served = super::Served::start("printer-sim", state, move |state, stop| {
+            super::gadget::serve_printer_gadget(file, state, stop)
+        })?;
+        Ok(SimPrinter {
+            served,
+            address: format!("gadget:{path}"),
+        })
+    }
+
     /// The address the driver uses (`tcp:127.0.0.1:PORT` or `serial:/dev/pts/N`).
     pub fn address(&self) -> &str {
         &self.address
@@ -416,7 +441,7 @@ fn serve_tcp(mut stream: TcpStream, state: &Mutex<PrinterState>, stop: &AtomicBo
 
 /// Reads host bytes and answers until the peer closes or the simulator stops.
 /// Renders cut pieces and writes them to the tray, outside the printer's lock.
-fn file_pieces(pieces: Vec<(PathBuf, Page)>) {
+pub(super) fn file_pieces(pieces: Vec<(PathBuf, Page)>) {
     if pieces.is_empty() {
         return;
     }

@@ -310,6 +310,30 @@ impl PtySam {
         Ok(PtySam { path, served })
     }
 
+    /// Serves on the device side of an existing tty (a USB gadget's `/dev/ttyGS0`): the driver
+    /// opens the host side (`/dev/ttyACM0`).
+    /// When the host goes away the tty is hung up; it is opened again for the next host.
+    pub fn on_port(state: SamState, path: &str) -> std::io::Result<PtySam> {
+        let port = super::open_device_tty(path)?;
+        let reopen = path.to_string();
+        let served = super::Served::start("sam-sim", state, move |state, stop| {
+            let mut port = Some(port);
+            while !stop.load(Ordering::SeqCst) {
+                if let Ok(p) = port
+                    .take()
+                    .map_or_else(|| super::open_device_tty(&reopen), Ok)
+                {
+                    serve_tty(p, state, stop, true);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })?;
+        Ok(PtySam {
+            path: path.to_string(),
+            served,
+        })
+    }
+
     /// The pty path the driver opens.
     pub fn path(&self) -> &str {
         &self.path
@@ -331,19 +355,31 @@ impl PtySam {
     }
 }
 
-fn serve(mut master: TTYPort, state: &Mutex<SamState>, stop: &AtomicBool) {
+fn serve(master: TTYPort, state: &Mutex<SamState>, stop: &AtomicBool) {
+    serve_tty(master, state, stop, false)
+}
+
+/// Serves until `stop`; with `end_on_hangup` (a gadget's tty) also returns when the tty hangs up,
+/// so that the caller opens it again: a hung-up tty never carries data again, and a pty master's
+/// hang-up (no driver has the slave open) only means "wait".
+fn serve_tty(mut master: TTYPort, state: &Mutex<SamState>, stop: &AtomicBool, end_on_hangup: bool) {
     let mut device = SamDevice::new();
     let mut buf = [0u8; 512];
     while !stop.load(Ordering::SeqCst) {
         let n = match master.read(&mut buf) {
+            Ok(0) if end_on_hangup => return,
+            Ok(0) => continue,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => continue,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            // No driver has the slave open (hang-up): wait for one.
             Err(e)
                 if matches!(e.kind(), std::io::ErrorKind::BrokenPipe)
                     || e.raw_os_error() == Some(5) =>
             {
+                if end_on_hangup {
+                    return;
+                }
+                // No driver has the slave open: wait for one.
                 std::thread::sleep(Duration::from_millis(10));
                 continue;
             }

@@ -58,13 +58,32 @@ impl SimScanner {
 
 /// Serves the simulator on the master side of a pty until `stop` is set.
 pub fn serve(port: &mut (impl Read + Write), state: &Mutex<SimScanner>, stop: &AtomicBool) {
+    serve_port(port, state, stop, false)
+}
+
+/// Serves until `stop`; with `end_on_hangup` (a gadget's tty) also returns when the tty hangs up
+/// (its host went away), so that the caller opens it again.
+fn serve_port(
+    port: &mut (impl Read + Write),
+    state: &Mutex<SimScanner>,
+    stop: &AtomicBool,
+    end_on_hangup: bool,
+) {
     let mut inbox: Vec<u8> = Vec::new();
     let mut buf = [0u8; 64];
     while !stop.load(Ordering::SeqCst) {
         match port.read(&mut buf) {
+            Ok(0) if end_on_hangup => return,
             Ok(n) => inbox.extend_from_slice(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e)
+                if end_on_hangup
+                    && (e.kind() == std::io::ErrorKind::BrokenPipe
+                        || e.raw_os_error() == Some(5)) =>
+            {
+                return
+            }
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }
         let mut out = Vec::new();
@@ -125,6 +144,25 @@ pub fn on_pty(sim: SimScanner) -> std::io::Result<(super::Served<SimScanner>, St
         serve(&mut master, state, stop)
     })?;
     Ok((served, path))
+}
+
+/// Serves `sim` on the device side of an existing tty (a USB gadget's `/dev/ttyGS1`).
+/// When the host goes away the tty is hung up; it is opened again for the next host.
+pub fn on_port(sim: SimScanner, path: &str) -> std::io::Result<super::Served<SimScanner>> {
+    let port = super::open_device_tty(path)?;
+    let reopen = path.to_string();
+    super::Served::start("scanner-sim", sim, move |state, stop| {
+        let mut port = Some(port);
+        while !stop.load(Ordering::SeqCst) {
+            if let Ok(mut p) = port
+                .take()
+                .map_or_else(|| super::open_device_tty(&reopen), Ok)
+            {
+                serve_port(&mut p, state, stop, true);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    })
 }
 
 #[cfg(test)]

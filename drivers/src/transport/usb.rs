@@ -18,6 +18,8 @@ pub struct InterfaceInfo {
     pub protocol: u8,
     pub bulk_out: Option<u8>,
     pub bulk_in: Option<u8>,
+    /// Every bulk endpoint's address, in descriptor order.
+    pub bulk: Vec<u8>,
 }
 
 /// libusb bulk pipes on one claimed interface.
@@ -78,6 +80,11 @@ impl RusbPipes {
                     protocol: d.protocol_code(),
                     bulk_out: bulk(rusb::Direction::Out),
                     bulk_in: bulk(rusb::Direction::In),
+                    bulk: d
+                        .endpoint_descriptors()
+                        .filter(|e| e.transfer_type() == rusb::TransferType::Bulk)
+                        .map(|e| e.address())
+                        .collect(),
                 }
             })
             .find(|i| pick(i))

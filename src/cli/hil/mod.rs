@@ -358,7 +358,12 @@ fn scanner_check(s: &ScannerRig) -> Outcome {
                 return Outcome::Error(format!("cannot open {path}: {e}"));
             }
             let config = EvdevScanner::new(path.clone());
+            let node = path.clone();
             std::thread::spawn(move || service::run_evdev(config, tx));
+            // Keys typed before the service holds the node are lost: ask for the code only then.
+            if !service::wait_grabbed(&node, Duration::from_secs(10)) {
+                return Outcome::Fail(format!("{node} was not grabbed within 10 s"));
+            }
         }
         other => return Outcome::Error(format!("a scanner is on serial: or evdev:, not {other}")),
     }
