@@ -1,34 +1,39 @@
 //! `scripts/build-image` on a prepared root file system (`--rootfs`: a tiny root with a stand-in
 //! kernel and initrd, so the test needs neither a Debian mirror nor minutes): the disk has the A/B
-//! GPT layout, the ESP boots slot A through systemd-boot, root-a holds the kiosk binaries, units,
-//! lockdown and fstab, the data partition belongs to the kiosk user; two builds are byte-identical;
-//! and `scripts/flash` writes it with its block map and verifies it. `scripts/update-slot` puts a
-//! newer image into the other slot of a kiosk (ESP as a directory, slot as a file).
-//! The debootstrap path and booting the image (A/B fallback included) are exercised by
-//! `scripts/check-image-boot` (root, qemu, ~10 minutes; see docs/operations.md), not here.
+//! GPT layout plus data and conf, the ESP boots slot A's signed UKI through a locked systemd-boot,
+//! root-a is under dm-verity with the root hash inside the signed UKI, it holds the kiosk binaries,
+//! units, lockdown, RAUC's configuration, keyring and handlers; two builds are byte-identical; a
+//! debug binary is refused; `scripts/flash` writes the disk with its block map and verifies it.
+//! The signed RAUC bundle beside the image is installed by RAUC itself in a throw-away VM
+//! (`scripts/rauc-vm`: the host has no device-mapper), with every refusal case.
+//! Booting the image (Secure Boot, A/B fallback) is `scripts/check-image-boot` (opt-in).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn bin_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_hallkiosk"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+const V1: &str = "1795400000";
+const V2: &str = "1795500000";
+
+/// Release-like stand-ins for the kiosk binaries (ELF, strippable, no test control socket): the
+/// image tests never run them, and the debug build `cargo test` makes is refused by design.
+fn stand_in_bins(dir: &Path) -> PathBuf {
+    let bins = dir.join("bins");
+    std::fs::create_dir_all(&bins).unwrap();
+    for b in ["hallkiosk", "hallkiosk-sync"] {
+        std::fs::copy("/usr/bin/true", bins.join(b)).unwrap();
+    }
+    bins
 }
 
-fn build(rootfs: &Path, out: &Path) -> String {
-    build_at(rootfs, out, "1795400000")
-}
-
-fn build_at(rootfs: &Path, out: &Path, epoch: &str) -> String {
+fn build_at(rootfs: &Path, bins: &Path, out: &Path, epoch: &str) -> String {
     let o = Command::new("scripts/build-image")
         .arg("--rootfs")
         .arg(rootfs)
         .arg("--bin-dir")
-        .arg(bin_dir())
+        .arg(bins)
         .arg("--out")
         .arg(out)
+        .args(["--data-mib", "64"])
         .env("SOURCE_DATE_EPOCH", epoch)
         .output()
         .unwrap();
@@ -47,8 +52,13 @@ fn run(cmd: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+fn partition_table(img: &Path) -> serde_json::Value {
+    serde_json::from_str(&run("sfdisk", &["--json", img.to_str().unwrap()])).unwrap()
+}
+
 /// Copies partition `n` (1-based) out of the disk image.
-fn partition(img: &Path, table: &serde_json::Value, n: usize, out: &Path) {
+fn partition(img: &Path, n: usize, out: &Path) {
+    let table = partition_table(img);
     let p = &table["partitiontable"]["partitions"][n - 1];
     let (start, size) = (p["start"].as_u64().unwrap(), p["size"].as_u64().unwrap());
     run(
@@ -64,6 +74,15 @@ fn partition(img: &Path, table: &serde_json::Value, n: usize, out: &Path) {
     );
 }
 
+/// `mtools` address of the ESP inside the disk image.
+fn esp_of(img: &Path) -> String {
+    let table = partition_table(img);
+    let start = table["partitiontable"]["partitions"][0]["start"]
+        .as_u64()
+        .unwrap();
+    format!("{}@@{}", img.display(), start * 512)
+}
+
 /// A tiny root file system whose stand-in kernel says `kernel`.
 fn tiny_rootfs(at: &Path, kernel: &str) {
     for d in ["boot", "usr/bin", "etc", "var/lib"] {
@@ -73,19 +92,39 @@ fn tiny_rootfs(at: &Path, kernel: &str) {
     std::fs::write(at.join("boot/initrd.img-6.1.0-test"), b"stand-in initrd").unwrap();
 }
 
+fn sha256(path: &Path) -> String {
+    run("sha256sum", &[path.to_str().unwrap()])[..64].to_string()
+}
+
+/// A host RAUC configuration that checks bundles as a kiosk does (update CA, codeSigning).
+fn host_rauc_conf(dir: &Path) -> PathBuf {
+    let conf = dir.join("rauc-host.conf");
+    let ca = std::fs::canonicalize("image/keys/dev/update-ca.pem").unwrap();
+    std::fs::write(
+        &conf,
+        format!(
+            "[system]\ncompatible=hallkiosk-x86_64\nbootloader=noop\n\n[keyring]\npath={}\ncheck-purpose=codesign\n",
+            ca.display()
+        ),
+    )
+    .unwrap();
+    conf
+}
+
 #[test]
-fn builds_a_reproducible_ab_image_that_flashes_and_verifies() {
+fn builds_a_reproducible_verified_ab_image_that_flashes_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let rootfs = dir.path().join("rootfs");
     tiny_rootfs(&rootfs, "stand-in kernel");
+    let bins = stand_in_bins(dir.path());
 
     let (one, two) = (dir.path().join("one"), dir.path().join("two"));
-    let progress = build(&rootfs, &one);
+    let progress = build_at(&rootfs, &bins, &one, V1);
     assert!(
-        progress.contains("[9/9]"),
-        "progress is printed: {progress}"
+        progress.contains("[12/12]") && progress.contains("DEVELOPMENT keys"),
+        "progress is printed, and the lab keys are named: {progress}"
     );
-    build(&rootfs, &two);
+    build_at(&rootfs, &bins, &two, V1);
     let img = one.join("hallkiosk.img");
     assert_eq!(
         std::fs::read(&img).unwrap(),
@@ -94,12 +133,11 @@ fn builds_a_reproducible_ab_image_that_flashes_and_verifies() {
     );
 
     // The partition table.
-    let table: serde_json::Value =
-        serde_json::from_str(&run("sfdisk", &["--json", img.to_str().unwrap()])).unwrap();
+    let table = partition_table(&img);
     assert_eq!(table["partitiontable"]["label"], "gpt");
     let parts = table["partitiontable"]["partitions"].as_array().unwrap();
     let names: Vec<&str> = parts.iter().map(|p| p["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["esp", "root-a", "root-b", "data"]);
+    assert_eq!(names, ["esp", "root-a", "root-b", "data", "conf"]);
     assert_eq!(parts[0]["type"], "C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
     assert_eq!(parts[1]["type"], "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709");
     assert_eq!(
@@ -107,15 +145,13 @@ fn builds_a_reproducible_ab_image_that_flashes_and_verifies() {
         "A and B slots are the same size"
     );
 
-    // The ESP: systemd-boot, both slots, slot A by default.
-    let esp = dir.path().join("esp.img");
-    partition(&img, &table, 1, &esp);
-    let e = esp.to_str().unwrap();
-    let listing = run("mdir", &["-i", e, "-b", "-/", "::/"]);
+    // The ESP: signed systemd-boot, slot A's signed UKI, a locked menu, slot A by default.
+    let e = esp_of(&img);
+    let listing = run("mdir", &["-i", &e, "-b", "-/", "::/"]);
     for f in [
         "::/EFI/BOOT/BOOTX64.EFI",
-        "::/a/vmlinuz",
-        "::/a/initrd.img",
+        "::/a/hallkiosk.efi",
+        "::/b/hallkiosk.efi",
         "::/loader/entries/hallkiosk-a.conf",
     ] {
         assert!(listing.contains(f), "{f} not in {listing}");
@@ -124,20 +160,32 @@ fn builds_a_reproducible_ab_image_that_flashes_and_verifies() {
         !listing.contains("::/loader/entries/hallkiosk-b"),
         "slot b is empty: no boot entry may point at it: {listing}"
     );
-    let loader = run("mtype", &["-i", e, "::/loader/loader.conf"]);
-    assert!(loader.contains("default hallkiosk-*"), "{loader}");
-    let entry = run("mtype", &["-i", e, "::/loader/entries/hallkiosk-a.conf"]);
+    let loader = run("mtype", &["-i", &e, "::/loader/loader.conf"]);
     for line in [
-        "root=PARTLABEL=root-a",
+        "default hallkiosk-*",
+        "timeout 0",
+        "editor no",
+        "auto-entries no",
+        "auto-firmware no",
+    ] {
+        assert!(loader.lines().any(|l| l == line), "{line} not in {loader}");
+    }
+    let entry = run("mtype", &["-i", &e, "::/loader/entries/hallkiosk-a.conf"]);
+    for line in [
+        "efi        /a/hallkiosk.efi",
         "sort-key   hallkiosk",
         "version    1795400000",
     ] {
         assert!(entry.contains(line), "{line} not in {entry}");
     }
+    assert!(
+        !entry.contains("options") && !entry.contains("linux"),
+        "the entry only names the signed UKI: {entry}"
+    );
 
-    // Root A: binaries, units, lockdown, fstab.
+    // Root A: binaries, units, lockdown, fstab, RAUC.
     let root_a = dir.path().join("root-a.img");
-    partition(&img, &table, 2, &root_a);
+    partition(&img, 2, &root_a);
     let ra = root_a.to_str().unwrap();
     for path in [
         "/usr/bin/hallkiosk",
@@ -151,6 +199,11 @@ fn builds_a_reproducible_ab_image_that_flashes_and_verifies() {
         "/etc/systemd/system/systemd-random-seed.service",
         "/etc/systemd/journald.conf.d/hallkiosk.conf",
         "/usr/sbin/hallkiosk-update-slot",
+        "/usr/lib/hallkiosk/rauc-systemd-boot",
+        "/usr/lib/hallkiosk/rauc-pre-install",
+        "/etc/systemd/system/rauc.service.d/hallkiosk.conf",
+        "/etc/systemd/system/multi-user.target.wants/hallkiosk-update.path",
+        "/etc/systemd/system/sysinit.target.wants/hallkiosk-boot-defaults.service",
     ] {
         let stat = Command::new("debugfs")
             .args(["-R", &format!("stat {path}"), ra])
@@ -163,9 +216,28 @@ fn builds_a_reproducible_ab_image_that_flashes_and_verifies() {
             String::from_utf8_lossy(&stat.stderr)
         );
     }
+    assert_eq!(
+        run("debugfs", &["-R", "cat /etc/rauc/keyring.pem", ra]),
+        std::fs::read_to_string("image/keys/dev/update-ca.pem").unwrap(),
+        "RAUC trusts the update CA, on the read-only root"
+    );
+    let system_conf = run("debugfs", &["-R", "cat /etc/rauc/system.conf", ra]);
+    for line in [
+        "bundle-formats=-plain",
+        "bootloader=custom",
+        "check-purpose=codesign",
+    ] {
+        assert!(system_conf.contains(line), "{line} not in {system_conf}");
+    }
+    let os_release = run("debugfs", &["-R", "cat /usr/lib/os-release", ra]);
+    assert!(
+        os_release.contains("IMAGE_VERSION=1795400000"),
+        "{os_release}"
+    );
     let fstab = run("debugfs", &["-R", "cat /etc/fstab", ra]);
     assert!(
         fstab.contains("PARTLABEL=data  /var/lib/hallkiosk")
+            && fstab.contains("PARTLABEL=conf  /etc/hallkiosk       ext4  ro,nodev,nosuid,noexec")
             && fstab.contains("tmpfs           /tmp"),
         "{fstab}"
     );
@@ -179,11 +251,28 @@ fn builds_a_reproducible_ab_image_that_flashes_and_verifies() {
 
     // Data: its root belongs to the kiosk user.
     let data = dir.path().join("data.img");
-    partition(&img, &table, 4, &data);
+    partition(&img, 4, &data);
     let root_stat = run("debugfs", &["-R", "stat /", data.to_str().unwrap()]);
     assert!(
         root_stat.contains(&format!("User: {uid:>5}")),
         "{root_stat}"
+    );
+
+    // The signed bundle beside the image verifies against the update CA.
+    let bundle = one.join(format!("hallkiosk-{V1}.raucb"));
+    let conf = host_rauc_conf(dir.path());
+    let info = run(
+        "rauc",
+        &[
+            "--conf",
+            conf.to_str().unwrap(),
+            "info",
+            bundle.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        info.contains("Version:    \t'1795400000'") && info.contains("Bundle Format: \tverity"),
+        "{info}"
     );
 
     // Flash it with its block map into a disk file and verify.
@@ -199,191 +288,406 @@ fn builds_a_reproducible_ab_image_that_flashes_and_verifies() {
         said.contains("mapped blocks of"),
         "the block map was used: {said}"
     );
+
+    verified_boot_pieces(dir.path(), &img, &root_a);
 }
 
-fn partition_table(img: &Path) -> serde_json::Value {
-    serde_json::from_str(&run("sfdisk", &["--json", img.to_str().unwrap()])).unwrap()
-}
-
-fn update_slot(args: &[&Path], extra: &[&str]) -> (i32, String) {
-    let names = ["--image", "--esp", "--slot-device", "--carry-from"];
-    let mut cmd = Command::new("scripts/update-slot");
-    for (name, value) in names.iter().zip(args) {
-        cmd.arg(name).arg(value);
+/// The UKI is signed with the project's db key (and not by another), its command line carries
+/// the root hash of root-a, and root-a verifies against it — until one byte changes.
+fn verified_boot_pieces(dir: &Path, img: &Path, root_a: &Path) {
+    let uki = dir.join("uki.efi");
+    let boot = dir.join("bootx64.efi");
+    let e = esp_of(img);
+    run(
+        "mcopy",
+        &["-n", "-i", &e, "::/a/hallkiosk.efi", uki.to_str().unwrap()],
+    );
+    run(
+        "mcopy",
+        &[
+            "-n",
+            "-i",
+            &e,
+            "::/EFI/BOOT/BOOTX64.EFI",
+            boot.to_str().unwrap(),
+        ],
+    );
+    for f in [&uki, &boot] {
+        run(
+            "sbverify",
+            &["--cert", "image/keys/dev/db.crt", f.to_str().unwrap()],
+        );
     }
-    let o = cmd.args(["--current", "a"]).args(extra).output().unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stderr).into_owned() + &String::from_utf8_lossy(&o.stdout),
-    )
+    // Another key set's db does not accept it.
+    let other = dir.join("other-keys");
+    run("scripts/make-keys", &["--out", other.to_str().unwrap()]);
+    let o = Command::new("sbverify")
+        .arg("--cert")
+        .arg(other.join("db.crt"))
+        .arg(&uki)
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "a foreign db key verified the UKI");
+
+    let section = |name: &str| {
+        let out = dir.join(name.trim_start_matches('.'));
+        run(
+            "objcopy",
+            &[
+                "-O",
+                "binary",
+                &format!("--only-section={name}"),
+                uki.to_str().unwrap(),
+                out.to_str().unwrap(),
+            ],
+        );
+        std::fs::read_to_string(out).unwrap()
+    };
+    let cmdline = section(".cmdline");
+    assert!(
+        section(".osrel").contains("IMAGE_VERSION=1795400000"),
+        "the UKI carries the version"
+    );
+    let arg = |key: &str| {
+        cmdline
+            .split_whitespace()
+            .find_map(|a| a.strip_prefix(key))
+            .unwrap_or_else(|| panic!("{key} not in {cmdline}"))
+            .to_string()
+    };
+    let (hash, offset, root) = (
+        arg("hallkiosk.roothash="),
+        arg("hallkiosk.hashoffset="),
+        arg("hallkiosk.root=UUID="),
+    );
+    assert!(
+        cmdline.contains("root=/dev/mapper/hallkiosk-root"),
+        "{cmdline}"
+    );
+    let fs_uuid = run(
+        "blkid",
+        &["-o", "value", "-s", "UUID", root_a.to_str().unwrap()],
+    );
+    assert_eq!(fs_uuid.trim(), root, "the UKI names root-a's file system");
+    let verity = std::fs::read_to_string(img.with_file_name("verity.txt")).unwrap();
+    assert!(verity.contains(&format!("root-hash {hash}")), "{verity}");
+    let verify = |image: &Path| {
+        Command::new("veritysetup")
+            .arg("verify")
+            .arg(image)
+            .arg(image)
+            .arg(&hash)
+            .arg(format!("--hash-offset={offset}"))
+            .output()
+            .unwrap()
+    };
+    let o = verify(root_a);
+    assert!(
+        o.status.success(),
+        "root-a does not match the UKI's root hash: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // One byte of the file system changed: verity no longer matches.
+    let mut bytes = std::fs::read(root_a).unwrap();
+    bytes[(1 << 20) + 4097] ^= 1;
+    let tampered = dir.join("root-a.tampered");
+    std::fs::write(&tampered, bytes).unwrap();
+    let o = verify(&tampered);
+    assert!(!o.status.success(), "a changed block still verified");
 }
 
-fn entries(esp: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(esp.join("loader/entries"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
-/// `scripts/update-slot` as a kiosk running slot A runs it: the ESP is a directory (mounted on
-/// the kiosk), slot B a device (a file here). A newer image goes into B with its kernel and a
-/// counted entry, the kiosk's provisioning comes along, slot A and its entry stay untouched;
-/// older images, a running slot still on trial, a damaged image and a small target are refused.
 #[test]
-fn update_slot_writes_the_other_slot_and_leaves_the_running_one() {
+fn refuses_a_debug_build_with_its_control_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let rootfs = dir.path().join("rootfs");
+    tiny_rootfs(&rootfs, "stand-in kernel");
+    let debug = PathBuf::from(env!("CARGO_BIN_EXE_hallkiosk"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let binary = std::fs::read(debug.join("hallkiosk")).unwrap();
+    assert!(
+        binary
+            .windows(b"test control socket open".len())
+            .any(|w| w == b"test control socket open"),
+        "the debug build `cargo test` makes carries the control socket"
+    );
+    let o = Command::new("scripts/build-image")
+        .arg("--rootfs")
+        .arg(&rootfs)
+        .arg("--bin-dir")
+        .arg(&debug)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is a debug build (it carries the test control socket)"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out/hallkiosk.img").exists());
+}
+
+/// One case's verdict from image/test/update-cases.sh: exit code, slots and ESP untouched, words.
+fn case<'a>(out: &'a str, name: &str) -> (i32, bool, &'a str) {
+    let start = out
+        .find(&format!("CASE {name} "))
+        .unwrap_or_else(|| panic!("case {name} did not run:\n{out}"));
+    let rest = &out[start..];
+    let end = rest[1..].find("\nCASE ").map_or(rest.len(), |e| e + 1);
+    let text = &rest[..end];
+    let head = text.lines().next().unwrap();
+    let rc = head
+        .split("rc=")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|r| r.parse().ok())
+        .unwrap();
+    (rc, head.ends_with("untouched=yes"), text)
+}
+
+fn line_value<'a>(out: &'a str, key: &str) -> &'a str {
+    out.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key} ")))
+        .unwrap_or_else(|| panic!("no {key} line in:\n{out}"))
+}
+
+/// RAUC on a kiosk running slot A of image v1, in a throw-away VM: a bundle signed by another CA,
+/// truncated, with one byte changed, older or as old as the running system, changed in place after
+/// the signature check, or installed while the running slot is on trial — each refused with the
+/// slots and the ESP untouched and a clear reason. The v2 bundle from a USB stick, one renamed over
+/// after the check (the opened one is written) and one from the drop directory owned by another
+/// user go into slot B byte for byte, with its UKI and a counted entry.
+#[test]
+fn rauc_installs_only_signed_newer_bundles_into_the_other_slot() {
     let dir = tempfile::tempdir().unwrap();
     let path = |p: &str| dir.path().join(p);
-    tiny_rootfs(&path("rootfs-old"), "kernel of the running image");
-    tiny_rootfs(&path("rootfs-new"), "kernel of the update");
-    build_at(&path("rootfs-old"), &path("old"), "1795400000");
-    build_at(&path("rootfs-new"), &path("new"), "1795500000");
-    let (old, new) = (path("old/hallkiosk.img"), path("new/hallkiosk.img"));
+    let bins = stand_in_bins(dir.path());
+    tiny_rootfs(&path("rootfs-1"), "kernel of the running image");
+    tiny_rootfs(&path("rootfs-2"), "kernel of the update");
+    build_at(&path("rootfs-1"), &bins, &path("v1"), V1);
+    build_at(&path("rootfs-2"), &bins, &path("v2"), V2);
+    let (v1, v2) = (path("v1/hallkiosk.img"), path("v2/hallkiosk.img"));
+    let good = path(&format!("v2/hallkiosk-{V2}.raucb"));
 
-    // The kiosk as flashed from the old image: its ESP as files, an empty slot B, provisioning.
-    let table = partition_table(&old);
-    let esp = path("esp");
-    std::fs::create_dir_all(&esp).unwrap();
-    let esp_offset = table["partitiontable"]["partitions"][0]["start"]
-        .as_u64()
-        .unwrap()
-        * 512;
+    // What the VM gets: v1's RAUC setup as shipped (from its root), its ESP, the bundles.
+    let files = path("vm");
+    let sysroot = files.join("sysroot");
+    for d in ["etc", "usr/lib", "usr/sbin"] {
+        std::fs::create_dir_all(sysroot.join(d)).unwrap();
+    }
+    let root_1 = path("root-1.img");
+    partition(&v1, 2, &root_1);
+    let r1 = root_1.to_str().unwrap();
+    let s = sysroot.to_str().unwrap();
+    run("debugfs", &["-R", &format!("rdump /etc/rauc {s}/etc"), r1]);
+    run(
+        "debugfs",
+        &["-R", &format!("rdump /usr/lib/hallkiosk {s}/usr/lib"), r1],
+    );
+    for f in ["/usr/lib/os-release", "/usr/sbin/hallkiosk-update-slot"] {
+        run("debugfs", &["-R", &format!("dump -p {f} {s}{f}"), r1]);
+    }
+    std::fs::create_dir_all(files.join("esp")).unwrap();
     run(
         "mcopy",
         &[
             "-s",
             "-n",
             "-i",
-            &format!("{}@@{esp_offset}", old.display()),
+            &esp_of(&v1),
             "::/*",
-            esp.to_str().unwrap(),
+            files.join("esp").to_str().unwrap(),
         ],
     );
-    let slot_b = path("root-b");
-    partition(&old, &table, 3, &slot_b);
-    let carry = path("running-root");
-    std::fs::create_dir_all(carry.join("etc/hallkiosk/credentials")).unwrap();
-    std::fs::write(
-        carry.join("etc/hallkiosk/config.toml"),
-        "[kiosk]\nid = \"K-0417\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        carry.join("etc/hallkiosk/credentials/outbox-key"),
-        [7u8; 32],
-    )
-    .unwrap();
-    let entry_a = std::fs::read_to_string(esp.join("loader/entries/hallkiosk-a.conf")).unwrap();
+    let table = partition_table(&v1);
+    let slot_bytes = table["partitiontable"]["partitions"][1]["size"]
+        .as_u64()
+        .unwrap()
+        * 512;
+    std::fs::write(files.join("slot-size"), slot_bytes.to_string()).unwrap();
 
-    let (code, said) = update_slot(&[&new, &esp, &slot_b, &carry], &[]);
-    assert_eq!(code, 0, "{said}");
-    assert!(said.contains("reboot to try it"), "{said}");
-    assert_eq!(entries(&esp), ["hallkiosk-a.conf", "hallkiosk-b+3.conf"]);
-    let entry_b = std::fs::read_to_string(esp.join("loader/entries/hallkiosk-b+3.conf")).unwrap();
-    for line in [
-        "version    1795500000",
-        "sort-key   hallkiosk",
-        "linux      /b/vmlinuz",
-        "root=PARTLABEL=root-b ro",
-    ] {
-        assert!(entry_b.contains(line), "{line} not in {entry_b}");
+    std::fs::copy(&good, files.join("good.raucb")).unwrap();
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(files.join("truncated.raucb"), &bytes[..bytes.len() / 2]).unwrap();
+    let mut modified = bytes.clone();
+    modified[bytes.len() / 3] ^= 0xff;
+    std::fs::write(files.join("modified.raucb"), modified).unwrap();
+    // Re-signed bundles of the same content: by another CA's signer, and by ours with an older
+    // and the running version (a legitimately signed rollback).
+    let conf = host_rauc_conf(dir.path());
+    let c = conf.to_str().unwrap();
+    let content = path("content");
+    run(
+        "rauc",
+        &[
+            "--conf",
+            c,
+            "extract",
+            good.to_str().unwrap(),
+            content.to_str().unwrap(),
+        ],
+    );
+    let other = path("other-keys");
+    run("scripts/make-keys", &["--out", other.to_str().unwrap()]);
+    let no_keyring = path("rauc-nokeyring.conf");
+    std::fs::write(
+        &no_keyring,
+        "[system]\ncompatible=hallkiosk-x86_64\nbootloader=noop\n",
+    )
+    .unwrap();
+    let bundle_with = |conf: &Path, keys: &Path, input: &Path, out: &str| {
+        run(
+            "rauc",
+            &[
+                "--conf",
+                conf.to_str().unwrap(),
+                "bundle",
+                "--cert",
+                keys.join("update-signer.pem").to_str().unwrap(),
+                "--key",
+                keys.join("update-signer.key").to_str().unwrap(),
+                input.to_str().unwrap(),
+                files.join(out).to_str().unwrap(),
+            ],
+        );
+    };
+    bundle_with(&no_keyring, &other, &content, "other-key.raucb");
+    for (name, version) in [("older", "1795300000"), ("same", V1)] {
+        let d = path(&format!("content-{name}"));
+        run(
+            "cp",
+            &["-a", content.to_str().unwrap(), d.to_str().unwrap()],
+        );
+        let manifest = d.join("manifest.raucm");
+        let text = std::fs::read_to_string(&manifest)
+            .unwrap()
+            .replace(&format!("version={V2}"), &format!("version={version}"));
+        std::fs::write(&manifest, text).unwrap();
+        bundle_with(
+            &conf,
+            Path::new("image/keys/dev"),
+            &d,
+            &format!("{name}.raucb"),
+        );
     }
+
+    let o = Command::new("scripts/rauc-vm")
+        .arg("--files")
+        .arg(&files)
+        .args(["--script", "image/test/update-cases.sh", "--timeout", "900"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "rauc-vm failed: {err}\n{out}");
+
+    for (name, why) in [
+        ("other-key", "signature verification failed"),
+        ("truncated", "Invalid bundle format"),
+        (
+            "modified-byte",
+            "REFUSED: the bundle's payload does not match its signed hash",
+        ),
+        (
+            "older",
+            "REFUSED: bundle version 1795300000 is not newer than the running system's 1795400000 (rollback)",
+        ),
+        (
+            "same-version",
+            "REFUSED: bundle version 1795400000 is not newer than the running system's 1795400000",
+        ),
+        (
+            "swapped-in-place",
+            "REFUSED: the bundle's payload does not match its signed hash",
+        ),
+        ("running-on-trial", "REFUSED: the running slot a is itself on trial"),
+    ] {
+        let (rc, untouched, text) = case(&out, name);
+        assert_ne!(rc, 0, "{name} was installed:\n{text}");
+        assert!(untouched, "{name} touched a slot or the ESP:\n{text}");
+        assert!(text.contains(why), "{name}: no '{why}' in\n{text}");
+    }
+
+    // Accepted: slot B holds v2's root byte for byte, its UKI and a counted entry; A untouched.
+    let root_2 = path("root-2.img");
+    partition(&v2, 2, &root_2);
+    let uki_2 = path("uki-2.efi");
+    run(
+        "mcopy",
+        &[
+            "-n",
+            "-i",
+            &esp_of(&v2),
+            "::/a/hallkiosk.efi",
+            uki_2.to_str().unwrap(),
+        ],
+    );
+    let (rc, _, text) = case(&out, "usb-stick");
+    assert_eq!(rc, 0, "{text}");
+    assert!(text.contains("reboot to try it"), "{text}");
+    assert_eq!(line_value(&out, "slot-b"), sha256(&root_2));
+    assert_eq!(line_value(&out, "uki-b"), sha256(&uki_2));
     assert_eq!(
-        std::fs::read_to_string(esp.join("b/vmlinuz")).unwrap(),
-        "kernel of the update"
+        line_value(&out, "entries").trim(),
+        "hallkiosk-a.conf hallkiosk-b+3.conf"
     );
     assert_eq!(
-        std::fs::read_to_string(esp.join("a/vmlinuz")).unwrap(),
-        "kernel of the running image",
-        "the running slot's kernel is untouched"
+        line_value(&out, "entry-b"),
+        "title      hallkiosk;sort-key   hallkiosk;version    1795500000;efi        /b/hallkiosk.efi;"
     );
-    assert_eq!(
-        std::fs::read_to_string(esp.join("loader/entries/hallkiosk-a.conf")).unwrap(),
-        entry_a
-    );
-    let loader = std::fs::read_to_string(esp.join("loader/loader.conf")).unwrap();
-    assert!(loader.contains("default hallkiosk-*"), "{loader}");
-    // Slot B: the new root, checked clean, with the kiosk's provisioning carried over.
-    let b = slot_b.to_str().unwrap();
-    let fsck = Command::new("e2fsck").args(["-fn", b]).output().unwrap();
+    assert_eq!(line_value(&out, "primary"), "b");
+
+    let (rc, _, text) = case(&out, "swapped-by-rename");
+    assert_eq!(rc, 0, "{text}");
     assert!(
-        fsck.status.success(),
-        "{}",
-        String::from_utf8_lossy(&fsck.stdout)
+        text.contains("shim: renamed other-key over swap.raucb"),
+        "{text}"
     );
     assert_eq!(
-        run("debugfs", &["-R", "cat /etc/hallkiosk/config.toml", b]),
-        "[kiosk]\nid = \"K-0417\"\n"
+        line_value(&out, "slot-b-after-swap"),
+        sha256(&root_2),
+        "the bundle RAUC opened and checked is the one written"
     );
-    let key = run(
-        "debugfs",
-        &["-R", "stat /etc/hallkiosk/credentials/outbox-key", b],
-    );
-    assert!(key.contains("Size: 32"), "{key}");
-    let label = run("e2label", &[b]);
+
+    let (rc, _, text) = case(&out, "drop-dir");
+    assert_eq!(rc, 0, "{text}");
     assert_eq!(
-        label.trim(),
-        "root-b",
-        "the file system is named after its slot"
+        line_value(&out, "drop-left"),
+        "0",
+        "the dropped file is removed"
     );
-    let new_root = path("new-root-a");
-    partition(&new, &partition_table(&new), 2, &new_root);
-    let listing_new = run(
-        "debugfs",
-        &["-R", "ls -l /usr/bin", new_root.to_str().unwrap()],
-    );
-    let listing_b = run("debugfs", &["-R", "ls -l /usr/bin", b]);
-    assert_eq!(
-        listing_b, listing_new,
-        "slot b holds the image's root file system"
-    );
+}
 
-    // Again: the same result (idempotent), not a second entry.
-    let (code, said) = update_slot(&[&new, &esp, &slot_b, &carry], &[]);
-    assert_eq!(code, 0, "{said}");
-    assert_eq!(entries(&esp), ["hallkiosk-a.conf", "hallkiosk-b+3.conf"]);
-
-    // Refused, each leaving the ESP as it was.
-    let before = entries(&esp);
-    let (code, said) = update_slot(&[&old, &esp, &slot_b, &carry], &[]);
-    assert_eq!(code, 2, "{said}");
-    assert!(
-        said.contains("is not newer than the running slot"),
-        "{said}"
-    );
-
-    let small = path("small");
-    std::fs::write(&small, vec![0u8; 1 << 20]).unwrap();
-    let (code, said) = update_slot(&[&new, &esp, &small, &carry], &[]);
-    assert_eq!(code, 2, "{said}");
-    assert!(said.contains("is smaller than the image's root"), "{said}");
-
-    let damaged_dir = path("damaged");
-    std::fs::create_dir_all(&damaged_dir).unwrap();
-    let mut bytes = std::fs::read(&new).unwrap();
-    bytes[3 << 20] ^= 1;
-    std::fs::write(damaged_dir.join("hallkiosk.img"), bytes).unwrap();
-    std::fs::copy(path("new/SHA256SUMS"), damaged_dir.join("SHA256SUMS")).unwrap();
-    let (code, said) = update_slot(
-        &[&damaged_dir.join("hallkiosk.img"), &esp, &slot_b, &carry],
-        &[],
-    );
-    assert_eq!(code, 2, "{said}");
-    assert!(said.contains("does not match"), "{said}");
-    assert_eq!(entries(&esp), before);
-
-    // Slot A on trial (booted from a counted entry, not yet good): B is its fallback, keep it.
-    std::fs::rename(
-        esp.join("loader/entries/hallkiosk-a.conf"),
-        esp.join("loader/entries/hallkiosk-a+2-1.conf"),
-    )
-    .unwrap();
-    let (code, said) = update_slot(&[&new, &esp, &slot_b, &carry], &[]);
-    assert_eq!(code, 2, "{said}");
-    assert!(said.contains("on trial"), "{said}");
-    assert_eq!(
-        entries(&esp),
-        ["hallkiosk-a+2-1.conf", "hallkiosk-b+3.conf"]
-    );
+/// The drop-directory and boot-menu units pass `systemd-analyze verify`.
+#[test]
+fn update_units_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = std::fs::canonicalize("scripts/update-slot").unwrap();
+    let units = [
+        "hallkiosk-update.path",
+        "hallkiosk-update.service",
+        "hallkiosk-boot-defaults.service",
+    ];
+    // All copies first: verify looks for the path unit's service beside it.
+    for unit in units {
+        let text = std::fs::read_to_string(Path::new("image/systemd").join(unit))
+            .unwrap()
+            .replace("/usr/sbin/hallkiosk-update-slot", wrapper.to_str().unwrap());
+        std::fs::write(dir.path().join(unit), text).unwrap();
+    }
+    for unit in units {
+        let o = Command::new("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .arg(dir.path().join(unit))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            o.status.success() && stderr.trim().is_empty(),
+            "{unit}: {stderr}"
+        );
+    }
 }
