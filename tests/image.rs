@@ -165,7 +165,7 @@ fn builds_a_reproducible_ab_image_that_flashes_and_verifies() {
     }
     let fstab = run("debugfs", &["-R", "cat /etc/fstab", ra]);
     assert!(
-        fstab.contains("PARTLABEL=data  /var/lib/hallkiosk")
+        fstab.contains("PARTLABEL=data  /var/lib/hallkiosk   ext4  nodev,nosuid,noexec,nofail")
             && fstab.contains("tmpfs           /tmp"),
         "{fstab}"
     );
