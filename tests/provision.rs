@@ -1,6 +1,8 @@
 //! `scripts/provision` into a temporary root: the composed config passes the kiosk's own check and
-//! loads with every value; credentials are private; the outbox key survives a second run; a bad
-//! value installs nothing.
+//! loads with every value; credentials are sealed by the real `systemd-creds` to the root's host key
+//! (not readable from the credential files alone, opened by the programs from
+//! `$CREDENTIALS_DIRECTORY`); the outbox key survives a second run; the sync daemon's address
+//! allow-list follows the platform URL; a bad value installs nothing.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -18,6 +20,33 @@ fn provision(root: &Path, args: &[&str]) -> Output {
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// `systemd-creds decrypt` of a sealed credential with the host key in `secret`.
+fn decrypt(secret: &Path, cred: &Path, name: &str) -> Output {
+    Command::new("systemd-creds")
+        .env("SYSTEMD_CREDENTIAL_SECRET", secret)
+        .arg("decrypt")
+        .arg(format!("--name={name}"))
+        .arg(cred)
+        .arg("-")
+        .output()
+        .expect("systemd-creds (Debian package systemd, installed by scripts/setup)")
+}
+
+/// The plain bytes of a credential the provisioning of `root` sealed.
+fn unseal(root: &Path, name: &str) -> Vec<u8> {
+    let out = decrypt(
+        &root.join("var/lib/systemd/credential.secret"),
+        &root.join(format!("etc/hallkiosk/credentials/{name}.cred")),
+        name,
+    );
+    assert!(out.status.success(), "{out:?}");
+    out.stdout
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[test]
@@ -46,6 +75,8 @@ fn provisions_a_kiosk_and_is_idempotent() {
         "portrait",
         "--platform-url",
         "https://platform.example",
+        "--platform-allow",
+        "192.0.2.10 2001:db8::/64",
         "--token-file",
         token.to_str().unwrap(),
         "--devices",
@@ -79,19 +110,209 @@ fn provisions_a_kiosk_and_is_idempotent() {
     }
     let creds = root.join("etc/hallkiosk/credentials");
     assert_eq!(mode(&creds), 0o700);
-    assert_eq!(mode(&creds.join("platform-token")), 0o600);
-    assert_eq!(mode(&creds.join("outbox-key")), 0o600);
-    let key = std::fs::read(creds.join("outbox-key")).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(&creds)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "admin-card-key.cred",
+            "outbox-key.cred",
+            "platform-token.cred"
+        ],
+        "only sealed credentials, nothing in the clear"
+    );
+    for name in &names {
+        assert_eq!(mode(&creds.join(name)), 0o600, "{name}");
+    }
+    assert_eq!(mode(&root.join("var/lib/systemd/credential.secret")), 0o400);
+    let key = unseal(&root, "outbox-key");
     assert_eq!(key.len(), 32);
+    assert_eq!(unseal(&root, "platform-token"), b"kiosk-token-abc\n");
+    // The sealed files alone give nothing away: neither the key nor the token is in them, and
+    // another machine's host key does not open them.
+    let sealed_key = std::fs::read(creds.join("outbox-key.cred")).unwrap();
+    assert!(!contains(&sealed_key, &key));
+    assert!(!contains(
+        &std::fs::read(creds.join("platform-token.cred")).unwrap(),
+        b"kiosk-token-abc"
+    ));
+    let other = dir.path().join("other-machine.secret");
+    let plain = dir.path().join("plain");
+    std::fs::write(&plain, "x").unwrap();
+    assert!(Command::new("systemd-creds")
+        .env("SYSTEMD_CREDENTIAL_SECRET", &other)
+        .args(["encrypt", "--with-key=host"])
+        .arg(&plain)
+        .arg(dir.path().join("x.cred"))
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let refused = decrypt(&other, &creds.join("outbox-key.cred"), "outbox-key");
+    assert!(!refused.status.success() && refused.stdout.is_empty());
+    // The sync daemon may reach the platform and nothing else.
+    let dropin = std::fs::read_to_string(
+        root.join("etc/systemd/system/hallkiosk-sync.service.d/50-platform.conf"),
+    )
+    .unwrap();
+    assert!(
+        dropin.contains("[Service]\nIPAddressAllow=192.0.2.10 2001:db8::/64\n"),
+        "{dropin}"
+    );
     let touch =
         std::fs::read_to_string(root.join("etc/udev/rules.d/61-hallkiosk-touch.rules")).unwrap();
     assert!(touch.contains("LIBINPUT_CALIBRATION_MATRIX}=\"0 1 0 -1 0 1\""));
 
-    // Again: same files, same key.
+    // Again: same files, same sealed key and token (not sealed anew).
     let before = std::fs::read(&config).unwrap();
+    let sealed_token = std::fs::read(creds.join("platform-token.cred")).unwrap();
     assert!(provision(&root, &args).status.success());
     assert_eq!(std::fs::read(&config).unwrap(), before);
-    assert_eq!(std::fs::read(creds.join("outbox-key")).unwrap(), key);
+    assert_eq!(
+        std::fs::read(creds.join("outbox-key.cred")).unwrap(),
+        sealed_key
+    );
+    assert_eq!(
+        std::fs::read(creds.join("platform-token.cred")).unwrap(),
+        sealed_token
+    );
+    // A new token is sealed; the key stays.
+    std::fs::write(&token, "kiosk-token-new\n").unwrap();
+    assert!(provision(&root, &args).status.success());
+    assert_eq!(unseal(&root, "platform-token"), b"kiosk-token-new\n");
+    assert_eq!(unseal(&root, "outbox-key"), key);
+}
+
+/// What a unit's `LoadCredentialEncrypted=` gives the programs: the kiosk's commands and the sync
+/// daemon read the key and the token from `$CREDENTIALS_DIRECTORY`, and refuse to run (naming
+/// the credential) when the unit has credentials but not theirs, instead of making a key in the
+/// clear.
+#[test]
+fn the_programs_read_the_sealed_credentials_and_name_a_missing_one() {
+    use hallkiosk::outbox::crypto::{id_hex, PayloadKey};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "kiosk-token-abc\n").unwrap();
+    let out = provision(
+        &root,
+        &[
+            "--kiosk-id",
+            "K-1",
+            "--hall",
+            "x",
+            "--platform-url",
+            "http://127.0.0.1:9",
+            "--token-file",
+            token.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    // As PID 1 does for a unit: decrypt into a private directory.
+    let run_creds = dir.path().join("credentials");
+    std::fs::create_dir(&run_creds).unwrap();
+    let key = unseal(&root, "outbox-key");
+    std::fs::write(run_creds.join("outbox-key"), &key).unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[storage]\ndata_dir = \"{}\"\n[platform]\nurl = \"http://127.0.0.1:9\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let kiosk = |creds: &Path, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hallkiosk"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env("CREDENTIALS_DIRECTORY", creds)
+            .output()
+            .unwrap()
+    };
+    let keys = kiosk(&run_creds, &["outbox", "keys"]);
+    let text = String::from_utf8_lossy(&keys.stdout);
+    let id = id_hex(&PayloadKey::from_bytes(key.as_slice().try_into().unwrap()).id());
+    assert!(keys.status.success(), "{keys:?}");
+    assert!(
+        text.contains(&format!("current  {id}"))
+            && text.contains(&run_creds.join("outbox-key").display().to_string()),
+        "{text}"
+    );
+    assert!(!data.join("outbox.key").exists(), "a key file in the clear");
+    // A unit with credentials but without the outbox key: a clear error, no key made.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let keys = kiosk(&empty, &["outbox", "keys"]);
+    assert!(!keys.status.success());
+    assert!(
+        String::from_utf8_lossy(&keys.stderr).contains("no outbox key credential"),
+        "{keys:?}"
+    );
+    assert!(!data.join("outbox.key").exists(), "a key file in the clear");
+    // The sync daemon without its token credential says which one.
+    let sync = Command::new(env!("CARGO_BIN_EXE_hallkiosk-sync"))
+        .arg("--config")
+        .arg(&config)
+        .env("CREDENTIALS_DIRECTORY", &run_creds)
+        .output()
+        .unwrap();
+    assert!(!sync.status.success());
+    assert!(
+        String::from_utf8_lossy(&sync.stderr).contains("no platform token credential"),
+        "{sync:?}"
+    );
+    // The sync daemon may reach 127.0.0.1 (and loopback) only.
+    let dropin = std::fs::read_to_string(
+        root.join("etc/systemd/system/hallkiosk-sync.service.d/50-platform.conf"),
+    )
+    .unwrap();
+    assert!(dropin.contains("IPAddressAllow=127.0.0.1\n"), "{dropin}");
+}
+
+/// A kiosk provisioned before credentials were sealed: its plain outbox key, token and card key
+/// are sealed as they are (queued data stays readable) and their plain files removed; the URL's
+/// host name is resolved for the allow-list, and a run without a platform removes it.
+#[test]
+fn plain_credentials_of_an_older_provisioning_are_sealed_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let creds = root.join("etc/hallkiosk/credentials");
+    std::fs::create_dir_all(&creds).unwrap();
+    let key = [7u8; 32];
+    std::fs::write(creds.join("outbox-key"), key).unwrap();
+    std::fs::write(creds.join("platform-token"), "old-token\n").unwrap();
+    std::fs::write(creds.join("admin-card-key"), [9u8; 32]).unwrap();
+    let base = ["--kiosk-id", "K-1", "--hall", "x"];
+    let with_url: Vec<&str> = base
+        .iter()
+        .copied()
+        .chain(["--platform-url", "http://localhost:8700/api"])
+        .collect();
+    let out = provision(&root, &with_url);
+    assert!(out.status.success(), "{out:?}");
+    for name in ["outbox-key", "platform-token", "admin-card-key"] {
+        assert!(!creds.join(name).exists(), "{name} left in the clear");
+    }
+    assert_eq!(unseal(&root, "outbox-key"), key);
+    assert_eq!(unseal(&root, "platform-token"), b"old-token\n");
+    assert_eq!(unseal(&root, "admin-card-key"), [9u8; 32]);
+    let dropin_file = root.join("etc/systemd/system/hallkiosk-sync.service.d/50-platform.conf");
+    let dropin = std::fs::read_to_string(&dropin_file).unwrap();
+    assert!(
+        dropin.contains("IPAddressAllow=") && dropin.contains("127.0.0.1"),
+        "{dropin}"
+    );
+    assert!(provision(&root, &base).status.success());
+    assert!(!dropin_file.exists(), "allow-list kept without a platform");
+    assert_eq!(unseal(&root, "outbox-key"), key);
 }
 
 #[test]
@@ -160,9 +381,11 @@ fn the_admin_pin_and_cards_are_provisioned_as_hashes_only() {
         .0;
     let phc = &config.hall.admin_pin_argon2.as_ref().unwrap().0;
     assert!(verify_pin(phc, "135790") && !verify_pin(phc, "135791"));
-    let key_file = root.join("etc/hallkiosk/credentials/admin-card-key");
+    let key_file = root.join("etc/hallkiosk/credentials/admin-card-key.cred");
     assert_eq!(mode(&key_file), 0o600);
-    let key = CardKey::read(&key_file).unwrap();
+    let plain = dir.path().join("admin-card-key");
+    std::fs::write(&plain, unseal(&root, "admin-card-key")).unwrap();
+    let key = CardKey::read(&plain).unwrap();
     let hashes: Vec<&str> = config
         .hall
         .admin_cards_hmac
@@ -176,4 +399,8 @@ fn the_admin_pin_and_cards_are_provisioned_as_hashes_only() {
     let before = std::fs::read(&key_file).unwrap();
     assert!(provision(&root, &args).status.success());
     assert_eq!(std::fs::read(&key_file).unwrap(), before);
+    let config = hallkiosk::shared::config::Config::load(Some(&config_file))
+        .unwrap()
+        .0;
+    assert!(key.matches(&config.hall.admin_cards_hmac[0].0, "11010119900307901X"));
 }
