@@ -22,21 +22,40 @@ fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
-/// `systemd-creds decrypt` of a sealed credential with the host key in `secret`.
-fn decrypt(secret: &Path, cred: &Path, name: &str) -> Output {
-    Command::new("systemd-creds")
+/// `systemd-creds` as on the machine whose id is in the file `machine_id` (bound over
+/// /etc/machine-id in a private mount namespace: systemd binds the host key file to the machine id)
+/// with the host key in `secret`.
+fn creds_on(machine_id: &Path, secret: &Path, args: &[&std::ffi::OsStr]) -> Output {
+    Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg("mount --bind \"$0\" /etc/machine-id && exec systemd-creds \"$@\"")
+        .arg(machine_id)
+        .args(args)
         .env("SYSTEMD_CREDENTIAL_SECRET", secret)
-        .arg("decrypt")
-        .arg(format!("--name={name}"))
-        .arg(cred)
-        .arg("-")
         .output()
-        .expect("systemd-creds (Debian package systemd, installed by scripts/setup)")
+        .expect("unshare and systemd-creds (Debian packages util-linux, systemd)")
 }
 
-/// The plain bytes of a credential the provisioning of `root` sealed.
+/// `systemd-creds decrypt` of a sealed credential to standard output.
+fn decrypt(machine_id: &Path, secret: &Path, cred: &Path, name: &str) -> Output {
+    let name = format!("--name={name}");
+    creds_on(
+        machine_id,
+        secret,
+        &[
+            "decrypt".as_ref(),
+            name.as_ref(),
+            cred.as_os_str(),
+            "-".as_ref(),
+        ],
+    )
+}
+
+/// The plain bytes of a credential the provisioning of `root` sealed, opened as the kiosk of that
+/// root would: its machine id, its host key.
 fn unseal(root: &Path, name: &str) -> Vec<u8> {
     let out = decrypt(
+        &root.join("etc/machine-id"),
         &root.join("var/lib/systemd/credential.secret"),
         &root.join(format!("etc/hallkiosk/credentials/{name}.cred")),
         name,
@@ -139,20 +158,53 @@ fn provisions_a_kiosk_and_is_idempotent() {
         &std::fs::read(creds.join("platform-token.cred")).unwrap(),
         b"kiosk-token-abc"
     ));
+    // Another machine's host key, under this root's machine id: refused.
+    let machine_id = root.join("etc/machine-id");
     let other = dir.path().join("other-machine.secret");
     let plain = dir.path().join("plain");
     std::fs::write(&plain, "x").unwrap();
-    assert!(Command::new("systemd-creds")
-        .env("SYSTEMD_CREDENTIAL_SECRET", &other)
-        .args(["encrypt", "--with-key=host"])
-        .arg(&plain)
-        .arg(dir.path().join("x.cred"))
-        .output()
-        .unwrap()
-        .status
-        .success());
-    let refused = decrypt(&other, &creds.join("outbox-key.cred"), "outbox-key");
+    let made = creds_on(
+        &machine_id,
+        &other,
+        &[
+            "encrypt".as_ref(),
+            "--with-key=host".as_ref(),
+            plain.as_os_str(),
+            dir.path().join("x.cred").as_os_str(),
+        ],
+    );
+    assert!(made.status.success(), "{made:?}");
+    let refused = decrypt(
+        &machine_id,
+        &other,
+        &creds.join("outbox-key.cred"),
+        "outbox-key",
+    );
     assert!(!refused.status.success() && refused.stdout.is_empty());
+    // This root's host key (a copy: systemd discards a key of another machine) on a machine with
+    // another id: refused.
+    let copy = dir.path().join("copied.secret");
+    std::fs::copy(root.join("var/lib/systemd/credential.secret"), &copy).unwrap();
+    let other_id = dir.path().join("other-machine-id");
+    std::fs::write(&other_id, "0123456789abcdef0123456789abcdef\n").unwrap();
+    let refused = decrypt(
+        &other_id,
+        &copy,
+        &creds.join("outbox-key.cred"),
+        "outbox-key",
+    );
+    assert!(!refused.status.success() && refused.stdout.is_empty());
+    // The root has its own machine id, which the host key is bound to.
+    let id = std::fs::read_to_string(&machine_id).unwrap();
+    assert!(
+        id.trim().len() == 32 && id.trim().bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id:?}"
+    );
+    assert_ne!(
+        id.trim(),
+        std::fs::read_to_string("/etc/machine-id").unwrap().trim(),
+        "the provisioning machine's id"
+    );
     // The sync daemon may reach the platform and nothing else.
     let dropin = std::fs::read_to_string(
         root.join("etc/systemd/system/hallkiosk-sync.service.d/50-platform.conf"),
@@ -171,6 +223,7 @@ fn provisions_a_kiosk_and_is_idempotent() {
     let sealed_token = std::fs::read(creds.join("platform-token.cred")).unwrap();
     assert!(provision(&root, &args).status.success());
     assert_eq!(std::fs::read(&config).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(&machine_id).unwrap(), id);
     assert_eq!(
         std::fs::read(creds.join("outbox-key.cred")).unwrap(),
         sealed_key

@@ -15,7 +15,7 @@
 #
 # Each returns 0 when the check holds, 1 naming what failed. QMP is the path of qemu's QMP socket
 # (-qmp unix:PATH,server=on,wait=off). Needs socat (scripts/setup --image-boot), ImageMagick's
-# compare, sfdisk, debugfs and systemd-creds.
+# compare, sfdisk, debugfs, unshare and systemd-creds.
 
 lockdown_say() { echo "lockdown: $*" >&2; }
 
@@ -120,6 +120,7 @@ lockdown_checks() {
 
 # lockdown_sealed_on_disk IMAGE: every root slot of IMAGE holds its credentials only as
 # systemd-creds files, and the outbox key does not open with what the disk holds.
+# shellcheck disable=SC2016  # the inner shell expands its own arguments
 lockdown_sealed_on_disk() {
   local image=$1 dir failed=0 found=0 start size name
   dir=$(mktemp -d)
@@ -137,17 +138,24 @@ lockdown_sealed_on_disk() {
     fi
     debugfs -R "dump /etc/hallkiosk/credentials/outbox-key.cred $dir/outbox-key.cred" "$dir/part" 2>/dev/null
     debugfs -R "dump /var/lib/systemd/credential.secret $dir/secret" "$dir/part" 2>/dev/null
+    debugfs -R "dump /etc/machine-id $dir/machine-id" "$dir/part" 2>/dev/null
+    # Whoever has the disk has its host key and its machine id (which systemd binds the host key
+    # to): try both, as the kiosk itself would without its TPM2.
     if [ ! -s "$dir/outbox-key.cred" ]; then
       lockdown_say "$name: no sealed outbox key (outbox-key.cred)"
       failed=1
-    elif [ -s "$dir/secret" ] && SYSTEMD_CREDENTIAL_SECRET="$dir/secret" \
-        systemd-creds decrypt --name=outbox-key "$dir/outbox-key.cred" "$dir/key" 2>/dev/null; then
+    elif ! grep -qxE '[0-9a-f]{32}' "$dir/machine-id" 2>/dev/null; then
+      lockdown_say "$name: no machine id on the disk: the kiosk's host key changes at every boot and its credentials never open"
+      failed=1
+    elif [ -s "$dir/secret" ] && SYSTEMD_CREDENTIAL_SECRET="$dir/secret" unshare --mount --propagation private \
+        sh -c 'mount --bind "$0" /etc/machine-id && exec systemd-creds decrypt --name=outbox-key "$1" "$2"' \
+        "$dir/machine-id" "$dir/outbox-key.cred" "$dir/key" 2>/dev/null; then
       lockdown_say "$name: the outbox key opens with the host key on the same disk: sealed to the host key only, not to the kiosk's TPM2"
       failed=1
     else
       lockdown_say "$name: the outbox key does not open from the disk alone"
     fi
-    rm -f "$dir/part" "$dir/outbox-key.cred" "$dir/secret" "$dir/key"
+    rm -f "$dir/part" "$dir/outbox-key.cred" "$dir/secret" "$dir/key" "$dir/machine-id"
   done < <(sfdisk -d "$image" | sed -nE 's/.*start= *([0-9]+), *size= *([0-9]+),.*name="([^"]*)".*/\1 \2 \3/p')
   rm -rf "$dir"
   if [ "$found" = 0 ]; then
