@@ -438,6 +438,7 @@ fn the_admin_pin_and_cards_are_provisioned_as_hashes_only() {
     assert_eq!(mode(&key_file), 0o600);
     let plain = dir.path().join("admin-card-key");
     std::fs::write(&plain, unseal(&root, "admin-card-key")).unwrap();
+    std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o600)).unwrap();
     let key = CardKey::read(&plain).unwrap();
     let hashes: Vec<&str> = config
         .hall
