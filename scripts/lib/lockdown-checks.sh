@@ -137,7 +137,7 @@ lockdown_sealed_on_disk() {
       failed=1
     fi
     debugfs -R "dump /etc/hallkiosk/credentials/outbox-key.cred $dir/outbox-key.cred" "$dir/part" 2>/dev/null
-    debugfs -R "dump /var/lib/systemd/credential.secret $dir/secret" "$dir/part" 2>/dev/null
+    debugfs -R "dump -p /var/lib/systemd/credential.secret $dir/secret" "$dir/part" 2>/dev/null
     debugfs -R "dump /etc/machine-id $dir/machine-id" "$dir/part" 2>/dev/null
     # Whoever has the disk has its host key and its machine id (which systemd binds the host key
     # to): try both, as the kiosk itself would without its TPM2.
