@@ -366,6 +366,18 @@ fn plain_credentials_of_an_older_provisioning_are_sealed_and_removed() {
     assert!(provision(&root, &base).status.success());
     assert!(!dropin_file.exists(), "allow-list kept without a platform");
     assert_eq!(unseal(&root, "outbox-key"), key);
+    // Sealed credentials but the machine id they are bound to gone: refused before anything is
+    // touched (a new id would make systemd discard the host key).
+    let id = std::fs::read(root.join("etc/machine-id")).unwrap();
+    std::fs::write(root.join("etc/machine-id"), "").unwrap();
+    let out = provision(&root, &base);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is no machine id"),
+        "{out:?}"
+    );
+    std::fs::write(root.join("etc/machine-id"), id).unwrap();
+    assert_eq!(unseal(&root, "outbox-key"), key);
 }
 
 #[test]
