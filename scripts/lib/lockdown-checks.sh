@@ -98,7 +98,8 @@ lockdown_checks() {
   sleep 15
   lockdown_screen "$qmp" "$dir/after.png" || { lockdown_say "no screendump after the keys"; failed=1; }
   if [ "$failed" = 0 ]; then
-    total=$(identify -format '%[fx:w*h]' "$dir/before.png")
+    total=$(identify -format '%w %h' "$dir/before.png")
+    total=$(( ${total% *} * ${total#* } ))
     differ=$(compare -metric AE -fuzz 10% "$dir/before.png" "$dir/after.png" /dev/null 2>&1 || true)
     differ=${differ%%.*}
     if [ -z "$differ" ] || [ "$differ" -gt $(( total / 20 )) ]; then
