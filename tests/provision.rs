@@ -300,6 +300,19 @@ fn the_programs_read_the_sealed_credentials_and_name_a_missing_one() {
         "{text}"
     );
     assert!(!data.join("outbox.key").exists(), "a key file in the clear");
+    // Under the units' UMask=0007 the database is the data group's to write (the kiosk UI and the
+    // sync daemon are two users).
+    std::fs::remove_file(data.join("outbox.db")).unwrap();
+    let stats = Command::new("sh")
+        .arg("-c")
+        .arg("umask 0007 && exec \"$0\" --config \"$1\" outbox stats")
+        .arg(env!("CARGO_BIN_EXE_hallkiosk"))
+        .arg(&config)
+        .env("CREDENTIALS_DIRECTORY", &run_creds)
+        .output()
+        .unwrap();
+    assert!(stats.status.success(), "{stats:?}");
+    assert_eq!(mode(&data.join("outbox.db")), 0o660);
     // A unit with credentials but without the outbox key: a clear error, no key made.
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
