@@ -236,7 +236,7 @@ fn builds_a_reproducible_verified_ab_image_that_flashes_and_verifies() {
     );
     let fstab = run("debugfs", &["-R", "cat /etc/fstab", ra]);
     assert!(
-        fstab.contains("PARTLABEL=data  /var/lib/hallkiosk")
+        fstab.contains("PARTLABEL=data  /var/lib/hallkiosk   ext4  nodev,nosuid,noexec,nofail")
             && fstab.contains("PARTLABEL=conf  /etc/hallkiosk       ext4  ro,nodev,nosuid,noexec")
             && fstab.contains("tmpfs           /tmp"),
         "{fstab}"

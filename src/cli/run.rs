@@ -75,6 +75,7 @@ pub fn command(config_path: Option<&Path>, args: RunArgs, started: Instant) -> R
         simulated = config.all_devices_simulated(),
         "starting kiosk"
     );
+    crate::kiosk::keyboard::install()?;
     let running = Rc::new(RefCell::new(crate::kiosk::app::start(&config, catalog)?));
     let failed: Rc<RefCell<Option<anyhow::Error>>> = Rc::default();
     let guard = running.borrow();
@@ -84,6 +85,7 @@ pub fn command(config_path: Option<&Path>, args: RunArgs, started: Instant) -> R
     window.set_size(slint::LogicalSize::new(w as f32, h as f32));
     if fullscreen {
         window.set_fullscreen(true);
+        crate::kiosk::keyboard::keep_open(window);
     }
     watch_first_frame(
         window,

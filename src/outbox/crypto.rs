@@ -37,11 +37,17 @@ pub const RETIRED_DIR: &str = "outbox-keys";
 pub enum KeyError {
     #[error("cannot read the outbox key {0}: {1}")]
     Read(PathBuf, std::io::Error),
+    #[error(
+        "no outbox key credential {0}: the unit has credentials but not `outbox-key` (its \
+         LoadCredentialEncrypted=outbox-key:/etc/hallkiosk/credentials/outbox-key.cred, sealed by \
+         scripts/provision)"
+    )]
+    MissingCredential(PathBuf),
     #[error("cannot create the outbox key {0}: {1}")]
     Create(PathBuf, std::io::Error),
     #[error("the outbox key {0} must be 32 bytes")]
     Length(PathBuf),
-    #[error("the outbox key {0} is readable by others (mode {1:o}); it must be 0600")]
+    #[error("the outbox key {0} is readable by others (mode {1:o}); it must be 0600 (or 0640)")]
     Permissions(PathBuf, u32),
     #[error("a payload failed authentication (wrong key or damaged data)")]
     Open,
@@ -154,13 +160,17 @@ pub fn create_key_file(file: &Path) -> Result<(), KeyError> {
 }
 
 impl PayloadKey {
-    /// The systemd credential if the process has one, else `file` (created if missing).
+    /// The systemd credential when the process runs with credentials (`$CREDENTIALS_DIRECTORY`,
+    /// a unit with `LoadCredentialEncrypted=`): then it must be there — a kiosk unit that lost its
+    /// credential stops with [`KeyError::MissingCredential`] instead of sealing under a new key in
+    /// the clear. Without credentials (development), `file`, created if missing.
     pub fn load_or_create(file: &Path) -> Result<PayloadKey, KeyError> {
         if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") {
             let cred = Path::new(&dir).join(CREDENTIAL);
-            if cred.exists() {
-                return Self::read(&cred, false);
+            if !cred.exists() {
+                return Err(KeyError::MissingCredential(cred));
             }
+            return Self::read(&cred, false);
         }
         if !file.exists() {
             create_key_file(file)?;
@@ -168,14 +178,16 @@ impl PayloadKey {
         Self::read(file, true)
     }
 
-    /// Reads a key file; with `check_mode`, one readable by group or others is refused.
+    /// Reads a key file; with `check_mode`, one readable by others, or writable by its group, is
+    /// refused. Group-readable (0640) is allowed: on a kiosk the UI and the sync daemon are
+    /// different users sharing the data directory's group, and both open retired keys.
     pub fn read(path: &Path, check_mode: bool) -> Result<PayloadKey, KeyError> {
         if check_mode {
             let mode = std::fs::metadata(path)
                 .map_err(|e| KeyError::Read(path.into(), e))?
                 .permissions()
                 .mode();
-            if mode & 0o077 != 0 {
+            if mode & 0o037 != 0 {
                 return Err(KeyError::Permissions(path.into(), mode & 0o777));
             }
         }
@@ -525,11 +537,16 @@ mod tests {
             b"x",
             "same key on reopen"
         );
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(
-            PayloadKey::load_or_create(&path),
-            Err(KeyError::Permissions(_, 0o644))
-        ));
+        // The data group may read it (the kiosk UI and the sync daemon are two users), nobody else.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(PayloadKey::load_or_create(&path).is_ok());
+        for loose in [0o644, 0o660] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(loose)).unwrap();
+            assert!(matches!(
+                PayloadKey::load_or_create(&path),
+                Err(KeyError::Permissions(_, m)) if m == loose
+            ));
+        }
         std::fs::write(dir.path().join("short.key"), b"abc").unwrap();
         std::fs::set_permissions(
             dir.path().join("short.key"),

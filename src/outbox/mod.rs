@@ -639,6 +639,17 @@ pub async fn open_configured(config: &crate::shared::config::Config) -> anyhow::
         .with_context(|| format!("cannot create data directory {}", dir.display()))?;
     let key = Keyring::load(&dir.join(KEY_FILE))?;
     let db = dir.join(DB_FILE);
+    // The kiosk UI and the sync daemon are two users sharing the data directory's group: the
+    // database (and the -wal/-shm files SQLite gives its mode) must be group-writable, which
+    // SQLite's own 0644 is not. An empty file is an empty database: made 0660 (less the umask).
+    if !db.exists() {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o660)
+            .open(&db);
+    }
     Outbox::open(&db, key, &config.kiosk.id.to_string())
         .await
         .with_context(|| format!("cannot open the outbox {}", db.display()))

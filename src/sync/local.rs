@@ -50,7 +50,9 @@ pub async fn serve<A: PlatformAdapter>(
     // daemon is using it).
     let _ = std::fs::remove_file(path);
     let listener = tokio::net::UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    // The kiosk UI connects as another user (hallkiosk) of the data directory's group
+    // (hallkiosk-data, systemd/README.md); nobody else reaches into that directory.
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
     tracing::info!(socket = %path.display(), "serving the kiosk's live requests");
     loop {
         let (stream, _) = listener.accept().await?;

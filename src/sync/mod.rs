@@ -407,16 +407,27 @@ pub const TOKEN_CREDENTIAL: &str = "platform-token";
 /// The token file in the data directory when neither a credential nor `token_file` is given.
 pub const TOKEN_FILE: &str = "platform.token";
 
-/// The kiosk's bearer token: the systemd credential, else `token_file`, else the data directory's
-/// `platform.token`.
+/// The kiosk's bearer token: the systemd credential when the process runs with credentials
+/// (`$CREDENTIALS_DIRECTORY`; then it must be there), else (development) `token_file`, else the
+/// data directory's `platform.token`.
 pub fn load_token(token_file: Option<&Path>, data_dir: &Path) -> anyhow::Result<String> {
     use anyhow::Context;
-    let credential = std::env::var_os("CREDENTIALS_DIRECTORY")
-        .map(|d| PathBuf::from(d).join(TOKEN_CREDENTIAL))
-        .filter(|p| p.exists());
-    let path = credential
-        .or_else(|| token_file.map(Path::to_path_buf))
-        .unwrap_or_else(|| data_dir.join(TOKEN_FILE));
+    let path = match std::env::var_os("CREDENTIALS_DIRECTORY") {
+        Some(dir) => {
+            let credential = PathBuf::from(dir).join(TOKEN_CREDENTIAL);
+            anyhow::ensure!(
+                credential.exists(),
+                "no platform token credential {}: the unit has credentials but not `{TOKEN_CREDENTIAL}` \
+                 (its LoadCredentialEncrypted={TOKEN_CREDENTIAL}:/etc/hallkiosk/credentials/{TOKEN_CREDENTIAL}.cred, \
+                 sealed by scripts/provision --token-file)",
+                credential.display()
+            );
+            credential
+        }
+        None => token_file
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| data_dir.join(TOKEN_FILE)),
+    };
     let token = std::fs::read_to_string(&path)
         .with_context(|| format!("no platform token: cannot read {}", path.display()))?;
     let token = token.trim().to_string();
