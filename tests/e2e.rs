@@ -27,47 +27,27 @@ use hallkiosk_drivers::sim::printer::{PrinterState, SimPrinter};
 use hallkiosk_drivers::sim::sam::{PtySam, SamState};
 use hallkiosk_drivers::sim::scanner::{on_pty, SimScanner};
 use hallkiosk_platform::lab::{admin, PlatformProcess};
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "common/control.rs"]
+mod control;
 #[path = "common/platform.rs"]
 mod platform;
 #[path = "common/xvfb.rs"]
 mod xvfb;
+use control::{Control, Element, Process};
 use platform::platform_bin;
 use xvfb::Xvfb;
 
 const KIOSK: &str = "K-E2E";
 const TOKEN: &str = "e2e-kiosk-token-0123456789abcdef";
 
-/// A child process killed when the test ends, pass or fail.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// An element on the screen, in screen pixels.
-#[derive(serde::Deserialize, Debug)]
-struct Element {
-    x: f32,
-    y: f32,
-    w: f32,
-    h: f32,
-    role: Option<String>,
-}
-
 /// The kiosk's screen: what is on it (the control socket) and taps on it (xdotool).
 struct Screen {
     display: String,
-    replies: BufReader<UnixStream>,
-    requests: UnixStream,
+    control: Control,
     kiosk: Process,
     taps: usize,
 }
@@ -75,29 +55,20 @@ struct Screen {
 impl Screen {
     /// The screen of the kiosk process `kiosk`, asked through its control socket.
     fn connect(display: &str, socket: &Path, kiosk: Process) -> Screen {
-        let requests = UnixStream::connect(socket).unwrap();
-        requests
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
         Screen {
             display: display.to_string(),
-            replies: BufReader::new(requests.try_clone().unwrap()),
-            requests,
+            control: Control::connect(socket),
             kiosk,
             taps: 0,
         }
     }
 
     fn ask(&mut self, request: &str) -> serde_json::Value {
-        writeln!(self.requests, "{request}").unwrap();
-        let mut line = String::new();
-        self.replies.read_line(&mut line).unwrap();
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
+        self.control.ask(request)
     }
 
     fn find(&mut self, label: &str) -> Vec<Element> {
-        let reply = self.ask(&format!("find {label}"));
-        serde_json::from_value(reply.clone()).unwrap_or_else(|e| panic!("{e}: {reply}"))
+        self.control.find(label)
     }
 
     fn labels(&mut self) -> Vec<String> {

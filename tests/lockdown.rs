@@ -13,49 +13,17 @@
 //! proven on the booted image (image/test/lockdown-checks.sh). Needs Xvfb and xdotool
 //! (`scripts/setup`).
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "common/control.rs"]
+mod control;
 #[path = "common/xvfb.rs"]
 mod xvfb;
+use control::{Control, Process};
 use xvfb::Xvfb;
-
-/// The kiosk process, killed when the test ends.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-#[derive(serde::Deserialize, Debug)]
-struct Element {
-    x: f32,
-    y: f32,
-    w: f32,
-    h: f32,
-    role: Option<String>,
-}
-
-/// What is on the kiosk's screen, through its debug-only control socket.
-struct Screen {
-    replies: BufReader<UnixStream>,
-    requests: UnixStream,
-}
-
-impl Screen {
-    fn find(&mut self, label: &str) -> Vec<Element> {
-        writeln!(self.requests, "find {label}").unwrap();
-        let mut line = String::new();
-        self.replies.read_line(&mut line).unwrap();
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
-    }
-}
 
 fn until(limit: Duration, mut what: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
@@ -114,16 +82,9 @@ fn no_key_combination_ends_the_kiosk_or_the_session() {
         "no first frame within 60 s: {}",
         log()
     );
-    let requests = UnixStream::connect(&socket).unwrap();
-    requests
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut screen = Screen {
-        replies: BufReader::new(requests.try_clone().unwrap()),
-        requests,
-    };
+    let mut screen = Control::connect(&socket);
     let display = x.display.clone();
-    let tap = |screen: &mut Screen, label: &str| {
+    let tap = |screen: &mut Control, label: &str| {
         let mut button = None;
         assert!(
             until(Duration::from_secs(10), || {
