@@ -98,7 +98,11 @@ pub fn command(config_path: Option<&Path>, args: RunArgs, started: Instant) -> R
             // The devices start once the home screen is up. A kiosk that cannot start them
             // stops (systemd restarts it and the failure shows) rather than run without devices.
             let (running, failed) = (Rc::clone(&running), Rc::clone(&failed));
+            let app = ui.window().as_weak();
             move || {
+                if fullscreen {
+                    fill_the_monitor(&app);
+                }
                 if let Err(e) = running.borrow_mut().start_devices() {
                     *failed.borrow_mut() = Some(e);
                     let _ = slint::quit_event_loop();
@@ -120,4 +124,31 @@ pub fn command(config_path: Option<&Path>, args: RunArgs, started: Instant) -> R
     }
     tracing::info!("kiosk stopped");
     Ok(())
+}
+
+/// Full screen without a window manager (an X server alone, as on a bare hall PC or under Xvfb)
+/// is a request nobody grants: the window would keep its 1920×1080 on a 1280×800 panel, its right
+/// side and bottom off the screen. After the first frame, when the window exists, it takes its
+/// monitor's size. On DRM/KMS there is no winit window: the display's mode is used already.
+fn fill_the_monitor(app: &slint::Weak<crate::kiosk::bridge::AppWindow>) {
+    use slint::winit_030::WinitWindowAccessor;
+    let Some(app) = app.upgrade() else { return };
+    let window = app.window();
+    let monitor = window
+        .with_winit_window(|w| w.current_monitor().map(|m| m.size()))
+        .flatten();
+    match monitor {
+        Some(size) if size.width > 0 && size.height > 0 => {
+            let size = slint::PhysicalSize::new(size.width, size.height);
+            if window.size() != size {
+                tracing::info!(
+                    width = size.width,
+                    height = size.height,
+                    "full screen: the monitor's size"
+                );
+                window.set_size(size);
+            }
+        }
+        _ => tracing::debug!("full screen: no monitor size to take"),
+    }
 }
