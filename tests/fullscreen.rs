@@ -64,7 +64,7 @@ fn full_screen_fills_a_1280_by_800_screen_without_a_window_manager() {
         match found.iter().find(|e| e.role.as_deref() == Some("button")) {
             Some(b) => {
                 right_edge = b.x + b.w;
-                right_edge <= 1280.0
+                right_edge <= 1280.0 && b.y + b.h <= 800.0
             }
             None => false,
         }
