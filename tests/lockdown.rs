@@ -16,25 +16,14 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[path = "common/control.rs"]
 mod control;
 #[path = "common/xvfb.rs"]
 mod xvfb;
-use control::{Control, Process};
+use control::{until, Control, DevKiosk};
 use xvfb::Xvfb;
-
-fn until(limit: Duration, mut what: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if what() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    what()
-}
 
 fn xdotool_ok(display: &str, args: &[&str]) -> bool {
     Command::new("xdotool")
@@ -52,37 +41,14 @@ fn xdotool(display: &str, args: &[&str]) {
 
 #[test]
 fn no_key_combination_ends_the_kiosk_or_the_session() {
-    assert!(
-        !Path::new("/etc/hallkiosk/config.toml").exists(),
-        "this machine has /etc/hallkiosk/config.toml: the kiosk would not use its embedded defaults"
-    );
     let dir = tempfile::tempdir().unwrap();
     let x = Xvfb::start(1920, 1080);
-    let socket = dir.path().join("control.sock");
-    let first_frame = dir.path().join("first-frame");
-    let log_file = dir.path().join("kiosk.log");
-    let mut kiosk = Process(
-        Command::new(env!("CARGO_BIN_EXE_hallkiosk"))
-            .args(["run", "--fullscreen", "--orientation", "landscape"])
-            .arg("--control-socket")
-            .arg(&socket)
-            .arg("--first-frame-file")
-            .arg(&first_frame)
-            .env("DISPLAY", &x.display)
-            .env("XDG_DATA_HOME", dir.path())
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log_file).unwrap())
-            .spawn()
-            .unwrap(),
+    let mut kiosk = DevKiosk::start(
+        &x.display,
+        dir.path(),
+        &["--fullscreen", "--orientation", "landscape"],
     );
-    let log = || std::fs::read_to_string(&log_file).unwrap_or_default();
-    assert!(
-        until(Duration::from_secs(60), || first_frame.exists()),
-        "no first frame within 60 s: {}",
-        log()
-    );
-    let mut screen = Control::connect(&socket);
+    let mut screen = Control::connect(&kiosk.socket);
     let display = x.display.clone();
     let tap = |screen: &mut Control, label: &str| {
         let mut button = None;
@@ -119,7 +85,7 @@ fn no_key_combination_ends_the_kiosk_or_the_session() {
             .find(greeting)
             .is_empty()),
         "no session: {}",
-        log()
+        kiosk.log()
     );
 
     let combos: &[&[&str]] = &[
@@ -143,8 +109,8 @@ fn no_key_combination_ends_the_kiosk_or_the_session() {
     ];
     let mut alive_after = |what: &str, sent: bool| {
         std::thread::sleep(Duration::from_millis(300));
-        if let Some(status) = kiosk.0.try_wait().unwrap() {
-            panic!("the kiosk exited ({status}) after {what}: {}", log());
+        if let Some(status) = kiosk.process.0.try_wait().unwrap() {
+            panic!("the kiosk exited ({status}) after {what}: {}", kiosk.log());
         }
         assert!(sent, "xdotool could not send {what}");
     };
@@ -161,16 +127,16 @@ fn no_key_combination_ends_the_kiosk_or_the_session() {
     alive_after("Ctrl+Alt+Backspace held for 2 s", sent);
 
     assert!(
-        kiosk.0.try_wait().unwrap().is_none(),
+        kiosk.process.0.try_wait().unwrap().is_none(),
         "the kiosk exited after a key combination: {}",
-        log()
+        kiosk.log()
     );
     assert!(
         !screen.find(greeting).is_empty(),
         "the citizen's session is gone after the key combinations: {}",
-        log()
+        kiosk.log()
     );
-    assert!(!log().contains("kiosk stopped"), "{}", log());
+    assert!(!kiosk.log().contains("kiosk stopped"), "{}", kiosk.log());
 }
 
 /// A close request (a window manager's Alt+F4, the window's close button) keeps a full-screen
