@@ -1,12 +1,10 @@
 //! `hallkiosk run` (the default): the kiosk itself — configuration, catalog, the window with its
 //! flows and devices ([`crate::kiosk::app`]), first-frame timing and systemd's watchdog.
 
-use crate::kiosk::startup::{watch_first_frame, FirstFrame};
+use crate::kiosk::startup::{watch_first_frame, FirstFrame, FrameLog};
 use crate::shared::catalog::Catalog;
 use crate::shared::config::{Config, Locale, Orientation};
-#[cfg(debug_assertions)]
-use anyhow::Context;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::ValueEnum;
 use slint::ComponentHandle;
 use std::cell::RefCell;
@@ -31,6 +29,11 @@ pub struct RunArgs {
     /// Quit right after the first frame (start-up benchmarks and screenshot tests)
     #[arg(long)]
     exit_after_first_frame: bool,
+    /// Append a line per frame presented to FILE: the time (ns since the Unix epoch) and the page
+    /// shown, with language and mode, as `Home/zh/standard` (the responsiveness benchmark,
+    /// scripts/bench-ui)
+    #[arg(long, value_name = "FILE")]
+    frame_log: Option<PathBuf>,
     /// Answer where labelled elements are on screen at this Unix socket, for the end-to-end
     /// test's synthetic taps (debug builds only; see src/kiosk/control.rs)
     #[cfg(debug_assertions)]
@@ -87,6 +90,31 @@ pub fn command(config_path: Option<&Path>, args: RunArgs, started: Instant) -> R
         window.set_fullscreen(true);
         crate::kiosk::keyboard::keep_open(window);
     }
+    let frames = match &args.frame_log {
+        Some(path) => {
+            let app = ui.window().as_weak();
+            let page = move || {
+                app.upgrade()
+                    .map(|app| {
+                        use crate::kiosk::bridge::{Shell, Theme};
+                        let shell = app.global::<Shell>();
+                        let language = if shell.get_english() { "en" } else { "zh" };
+                        let mode = if app.global::<Theme>().get_elder() {
+                            "elder"
+                        } else {
+                            "standard"
+                        };
+                        format!("{:?}/{language}/{mode}", shell.get_page())
+                    })
+                    .unwrap_or_default()
+            };
+            Some(
+                FrameLog::create(path, page)
+                    .with_context(|| format!("cannot create the frame log {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
     watch_first_frame(
         window,
         started,
@@ -94,6 +122,7 @@ pub fn command(config_path: Option<&Path>, args: RunArgs, started: Instant) -> R
             file: args.first_frame_file,
             exit: args.exit_after_first_frame,
         },
+        frames,
         {
             // The devices start once the home screen is up. A kiosk that cannot start them
             // stops (systemd restarts it and the failure shows) rather than run without devices.

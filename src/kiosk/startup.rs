@@ -7,7 +7,8 @@
 
 use slint::winit_030::{winit, EventResult, WinitWindowAccessor};
 use std::cell::RefCell;
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -27,12 +28,52 @@ pub struct FirstFrame {
     pub exit: bool,
 }
 
+/// Every frame presented, for the responsiveness benchmark (scripts/bench-ui): one line per frame,
+/// `NS LABEL` — the time (ns since the Unix epoch, the clock the benchmark's taps are timed by) and
+/// what the frame shows (the kiosk's page; the blank peer's tap count). Found the same way as the
+/// first frame: the redraw has been handled when the event loop next runs. A pointer button's
+/// release (the tap) is logged as it reaches the window, `NS input`, before anything handles it.
+#[derive(Clone)]
+pub struct FrameLog {
+    out: Rc<RefCell<std::fs::File>>,
+    label: Rc<dyn Fn() -> String>,
+}
+
+impl FrameLog {
+    pub fn create(path: &Path, label: impl Fn() -> String + 'static) -> std::io::Result<Self> {
+        Ok(FrameLog {
+            out: Rc::new(RefCell::new(std::fs::File::create(path)?)),
+            label: Rc::new(label),
+        })
+    }
+
+    fn record(&self) {
+        self.write(&(self.label)());
+    }
+
+    fn write(&self, what: &str) {
+        let line = format!("{} {what}\n", unix_ns());
+        if let Err(e) = self.out.borrow_mut().write_all(line.as_bytes()) {
+            tracing::warn!("cannot write the frame log: {e}");
+        }
+    }
+}
+
+fn unix_ns() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
 /// Watches `window` for its first frame; logs the time since `started`, acts on `what`, then runs
-/// `then` (unless the event loop is to quit): work that should not delay the first frame.
+/// `then` (unless the event loop is to quit): work that should not delay the first frame. With a
+/// `frames` log, every frame after it is recorded there too.
 pub fn watch_first_frame(
     window: &slint::Window,
     started: Instant,
     what: FirstFrame,
+    frames: Option<FrameLog>,
     then: impl FnOnce() + 'static,
 ) {
     let then: Then = Rc::new(RefCell::new(Some(Box::new(then))));
@@ -47,7 +88,22 @@ pub fn watch_first_frame(
         });
     }
     window.on_winit_window_event(move |_, event| {
-        if !seen.get() && matches!(event, winit::event::WindowEvent::RedrawRequested) {
+        let redraw = matches!(event, winit::event::WindowEvent::RedrawRequested);
+        if let Some(log) = &frames {
+            if redraw {
+                let log = log.clone();
+                slint::Timer::single_shot(Duration::ZERO, move || log.record());
+            } else if matches!(
+                event,
+                winit::event::WindowEvent::MouseInput {
+                    state: winit::event::ElementState::Released,
+                    ..
+                }
+            ) {
+                log.write("input");
+            }
+        }
+        if !seen.get() && redraw {
             seen.set(true);
             let what = what.clone();
             let then = Rc::clone(&then);
@@ -73,11 +129,7 @@ fn run_once(then: &Then) {
 fn first_frame(started: Instant, what: FirstFrame) -> bool {
     tracing::info!(ms = started.elapsed().as_secs_f64() * 1000.0, "first frame");
     if let Some(path) = &what.file {
-        let ns = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        if let Err(e) = std::fs::write(path, format!("{ns}\n")) {
+        if let Err(e) = std::fs::write(path, format!("{}\n", unix_ns())) {
             tracing::warn!("cannot write {}: {e}", path.display());
         }
     }
