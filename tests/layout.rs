@@ -152,7 +152,14 @@ fn fits(ui: &KioskUi) -> Vec<Fit> {
         })
         .find_all()
         .iter()
-        .filter_map(|e| {
+        .filter_map(fit_of)
+        .filter(|f| f.w > 0.0 && f.h > 0.0 && !f.text.trim().is_empty())
+        .collect()
+}
+
+fn fit_of(e: &ElementHandle) -> Option<Fit> {
+    {
+        {
             let d = e.accessible_description()?;
             let n: Vec<f32> = d
                 .split(' ')
@@ -170,9 +177,8 @@ fn fits(ui: &KioskUi) -> Vec<Fit> {
                 wraps: n[6] == 1.0,
                 font_size: n[7],
             })
-        })
-        .filter(|f| f.w > 0.0 && f.h > 0.0 && !f.text.trim().is_empty())
-        .collect()
+        }
+    }
 }
 
 fn has_han(text: &str) -> bool {
@@ -211,9 +217,61 @@ fn check_text(ui: &KioskUi, screen: &str, elder: bool, problems: &mut Vec<String
     }
 }
 
-/// Every fixed button inside the window, large enough, and overlapping no other; every text fits.
+/// Every text of a button inside the button: a tile whose words need more lines than it has room
+/// for spills them (and its letter) over its edge, though each text has the box its layout gave it.
+/// What is compared is the text as drawn: its natural lines from the top of its box (Slint's
+/// default), centred across it, less the leading above and below the letters (a fifth of the type
+/// size) — a key's line box may stand over the key's edge while its digit does not.
+fn check_text_in_buttons(ui: &KioskUi, screen: &str, problems: &mut Vec<String>) {
+    let eps = 1.0;
+    for b in ElementQuery::from_root(ui.window())
+        .match_accessible_role(AccessibleRole::Button)
+        .find_all()
+    {
+        let outer = rect(&b);
+        if outer.w <= 0.0 || outer.h <= 0.0 {
+            continue;
+        }
+        for t in b
+            .query_descendants()
+            .match_predicate(|e| {
+                e.accessible_description()
+                    .is_some_and(|d| d.starts_with("fit "))
+            })
+            .find_all()
+        {
+            let Some(fit) = fit_of(&t) else { continue };
+            let bx = rect(&t);
+            if bx.w <= 0.0 || bx.h <= 0.0 || fit.text.trim().is_empty() {
+                continue;
+            }
+            let leading = fit.font_size * 0.2;
+            let w = if fit.wraps {
+                fit.natural_w.min(bx.w)
+            } else {
+                fit.natural_w
+            };
+            let (x0, x1) = (bx.x + (bx.w - w) / 2.0, bx.x + (bx.w + w) / 2.0);
+            let (y0, y1) = (bx.y + leading, bx.y + fit.natural_h - leading);
+            if x0 < outer.x - eps
+                || y0 < outer.y - eps
+                || x1 > outer.x + outer.w + eps
+                || y1 > outer.y + outer.h + eps
+            {
+                problems.push(format!(
+                    "{screen}: {:?} spills out of its button {:?} (text drawn at ({x0:.0},{y0:.0})–({x1:.0},{y1:.0}), button at ({:.0},{:.0})–({:.0},{:.0}))",
+                    fit.text, outer.label, outer.x, outer.y, outer.x + outer.w, outer.y + outer.h
+                ));
+            }
+        }
+    }
+}
+
+/// Every fixed button inside the window, large enough, and overlapping no other; every text fits,
+/// inside its button.
 fn check(ui: &KioskUi, screen: &str, w: f32, h: f32, problems: &mut Vec<String>) {
     check_text(ui, screen, screen.contains(" elder "), problems);
+    check_text_in_buttons(ui, screen, problems);
     let buttons = fixed_buttons(ui);
     if buttons.is_empty() {
         problems.push(format!("{screen}: no buttons at all"));

@@ -928,4 +928,35 @@ fn kiosk_ui_scenarios() {
     apply_end_to_end_with_the_outbox_and_a_rendered_receipt();
     paper_out_at_the_receipt_keeps_the_submission();
     ticket_progress_rating_and_maintenance();
+    ticket_categories_show_their_configured_pictograms();
+}
+
+/// 取号's tiles carry the pictogram each category is configured with (the default categories all
+/// have one); a category without one shows its words and letter alone.
+fn ticket_categories_show_their_configured_pictograms() {
+    use hallkiosk::flows::kiosk::{Entry, Intent};
+    use hallkiosk::kiosk::bridge::{QueuePictogram, TicketState};
+    use slint::Model;
+    let mut config = Config::default();
+    config.hall.queue_categories[1].pictogram = None;
+    let ui = new_ui_in(1920.0, 1080.0, &config);
+    ui.intent(Intent::Open(Entry::Ticket));
+    ui.intent(Intent::TicketWithoutCard);
+    mock_elapsed_time(Duration::from_millis(16));
+    let tiles = ui.window().global::<TicketState>().get_categories();
+    let shown: Vec<(String, QueuePictogram)> = tiles
+        .iter()
+        .map(|t| (t.code.to_string(), t.pictogram))
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            ("A".into(), QueuePictogram::General),
+            ("B".into(), QueuePictogram::None),
+            ("C".into(), QueuePictogram::Tax),
+            ("D".into(), QueuePictogram::Property),
+            ("E".into(), QueuePictogram::Identity),
+            ("F".into(), QueuePictogram::Business),
+        ]
+    );
 }

@@ -52,13 +52,35 @@ pub struct HallSection {
     pub admin_cards_sha256: Option<Retired<CardsSha256>>,
 }
 
-/// One queue category: `{ code = "A", zh = "综合受理", en = "General services" }`.
+/// One queue category: `{ code = "A", zh = "综合受理", en = "General services", pictogram = "general" }`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct QueueCategory {
     pub code: QueueCode,
     pub zh: String,
     pub en: String,
+    /// The picture on its 取号 tile, from the kiosk's set; none: the words and the letter alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pictogram: Option<QueuePictogram>,
+}
+
+/// The pictograms a queue category can show (ui/icons, Tabler Icons): the kinds of business a
+/// service hall's windows do. A name outside this set is a configuration error that lists them.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum QueuePictogram {
+    /// 综合受理: a clipboard with a list.
+    General,
+    /// 社保医保: a heart with a handshake.
+    Insurance,
+    /// 税务: a receipt with a percent sign.
+    Tax,
+    /// 不动产登记: a house.
+    Property,
+    /// 公安户籍, 证件: an identity card.
+    Identity,
+    /// 企业开办: a briefcase.
+    Business,
 }
 
 /// A queue category's letter: one ASCII capital.
@@ -97,19 +119,31 @@ impl<'de> Deserialize<'de> for Sha256Hex {
 
 impl Default for HallSection {
     fn default() -> Self {
-        let c = |code: &str, zh: &str, en: &str| QueueCategory {
+        use QueuePictogram as P;
+        let c = |code: &str, zh: &str, en: &str, pictogram| QueueCategory {
             code: QueueCode(code.into()),
             zh: zh.into(),
             en: en.into(),
+            pictogram: Some(pictogram),
         };
         HallSection {
             queue_categories: vec![
-                c("A", "综合受理", "General services"),
-                c("B", "社保医保", "Social and medical insurance"),
-                c("C", "税务", "Taxes"),
-                c("D", "不动产登记", "Real estate registration"),
-                c("E", "公安户籍", "Household registration and IDs"),
-                c("F", "企业开办", "Starting a business"),
+                c("A", "综合受理", "General services", P::General),
+                c(
+                    "B",
+                    "社保医保",
+                    "Social and medical insurance",
+                    P::Insurance,
+                ),
+                c("C", "税务", "Taxes", P::Tax),
+                c("D", "不动产登记", "Real estate registration", P::Property),
+                c(
+                    "E",
+                    "公安户籍",
+                    "Household registration and IDs",
+                    P::Identity,
+                ),
+                c("F", "企业开办", "Starting a business", P::Business),
             ],
             admin_pin_argon2: None,
             admin_cards_hmac: Vec::new(),

@@ -162,6 +162,7 @@ impl KioskUi {
                     .map(|c| QueueTile {
                         code: c.code.0.as_str().into(),
                         name: if en { &c.en } else { &c.zh }.as_str().into(),
+                        pictogram: queue_pictogram(c.pictogram),
                     })
                     .collect();
                 let ticket = app.global::<TicketState>();
@@ -462,4 +463,17 @@ pub(super) fn service_rows<'a>(
             })
             .collect(),
     )
+}
+
+fn queue_pictogram(p: Option<crate::shared::config::QueuePictogram>) -> QueuePictogram {
+    use crate::shared::config::QueuePictogram as P;
+    match p {
+        None => QueuePictogram::None,
+        Some(P::General) => QueuePictogram::General,
+        Some(P::Insurance) => QueuePictogram::Insurance,
+        Some(P::Tax) => QueuePictogram::Tax,
+        Some(P::Property) => QueuePictogram::Property,
+        Some(P::Identity) => QueuePictogram::Identity,
+        Some(P::Business) => QueuePictogram::Business,
+    }
 }

@@ -173,3 +173,39 @@ fn retention_has_defaults_and_bounds() {
     assert_eq!(c.retention.receipt_image_days.0, 2);
     assert!(parse("[retention]\nprint_ledger_days = 0\n").is_err());
 }
+
+#[test]
+fn a_queue_category_names_its_pictogram_from_the_kiosks_set() {
+    let c = parse(
+        "[hall]\nqueue_categories = [\n  { code = \"A\", zh = \"综合受理\", en = \"General\", pictogram = \"general\" },\n  { code = \"G\", zh = \"公积金\", en = \"Housing fund\" },\n]\n",
+    )
+    .unwrap();
+    let pictograms: Vec<_> = c
+        .hall
+        .queue_categories
+        .iter()
+        .map(|q| q.pictogram)
+        .collect();
+    assert_eq!(pictograms, vec![Some(QueuePictogram::General), None]);
+    let e = parse(
+        "[hall]\nqueue_categories = [{ code = \"A\", zh = \"综合受理\", en = \"General\", pictogram = \"rocket\" }]\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("rocket")
+            && e.contains("general")
+            && e.contains("business")
+            && e.contains("line 2"),
+        "{e}"
+    );
+    assert!(
+        parse(EXAMPLE)
+            .unwrap()
+            .hall
+            .queue_categories
+            .iter()
+            .all(|q| q.pictogram.is_some()),
+        "the example shows every way to set one"
+    );
+}
