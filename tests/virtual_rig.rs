@@ -28,6 +28,9 @@ const REQUIRED: &[&str] = &[
     "unplug-service-reader-serial",
     "unplug-service-reader-usb",
     "unplug-mid-print",
+    "unplug-service-printer-usblp",
+    "unplug-service-printer-usb",
+    "scanner-held-code",
 ];
 
 const FIXTURES: &[&str] = &[
