@@ -86,10 +86,7 @@ pub fn serve_printer_gadget(file: File, state: &Mutex<PrinterState>, stop: &Atom
         let ready = unsafe { libc::poll(&mut poll, 1, 20) };
         let mut out = Vec::new();
         let host_gone = || {
-            state
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .host_gone();
+            state.lock().unwrap_or_else(|p| p.into_inner()).host_gone();
             std::thread::sleep(Duration::from_millis(20));
         };
         if ready > 0 && poll.revents & libc::POLLIN != 0 {
