@@ -28,6 +28,9 @@ const REQUIRED: &[&str] = &[
     "unplug-service-reader-serial",
     "unplug-service-reader-usb",
     "unplug-mid-print",
+    "unplug-service-printer-usblp",
+    "unplug-service-printer-usb",
+    "scanner-held-code",
 ];
 
 const FIXTURES: &[&str] = &[
@@ -122,4 +125,84 @@ fn a_missing_kernel_fails_and_does_not_skip() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
+}
+
+/// The kiosk's UI on the guest's own display (`scripts/virtual-rig --ui`): `hallkiosk run` with
+/// Slint's `linuxkms-software` backend on the `bochs` DRM device draws its first frame, a touch
+/// sent to qemu's USB tablet over QMP lands on the 办事 button and changes the page (asked of the
+/// kiosk's test control socket), and the screen is dumped before and after. Opt-in, because the
+/// binary must be built with the `kiosk-kms` feature (a second build of Slint and the kiosk):
+/// `cargo test --features kiosk-kms --test virtual_rig` (docs/hil.md gives its timing).
+#[cfg(feature = "kiosk-kms")]
+#[test]
+fn the_ui_runs_on_the_guests_display_and_takes_a_touch() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let started = Instant::now();
+    let run = Command::new(repo.join("scripts/virtual-rig"))
+        .arg("--ui")
+        .arg("--out")
+        .arg(out)
+        .arg("--bin")
+        .arg(env!("CARGO_BIN_EXE_hallkiosk"))
+        .arg("--timeout")
+        .arg("460")
+        .output()
+        .expect("scripts/virtual-rig runs");
+    let took = started.elapsed();
+    let checks = std::fs::read_to_string(out.join("checks.txt")).unwrap_or_default();
+    let report = format!(
+        "virtual rig --ui: exit {:?} after {:.0} s\n--- stderr\n{}\n--- checks\n{checks}\n--- kiosk log\n{}\n--- guest serial log\n{}",
+        run.status.code(),
+        took.as_secs_f64(),
+        String::from_utf8_lossy(&run.stderr),
+        std::fs::read_to_string(out.join("ui.log")).unwrap_or_default(),
+        serial_log(out)
+    );
+    eprintln!("virtual rig --ui: {:.0} s of wall time", took.as_secs_f64());
+    assert!(run.status.success(), "{report}");
+    for name in ["ui-display", "ui-first-frame", "ui-touch"] {
+        assert!(
+            checks
+                .lines()
+                .any(|l| l.starts_with(&format!("PASS {name} "))),
+            "{name} did not pass\n{report}"
+        );
+    }
+    // The screendumps: the display's size, and the touch changed what is on it.
+    let home = image::open(out.join("ui-home.png"))
+        .expect("ui-home.png")
+        .to_rgb8();
+    let after = image::open(out.join("ui-after-tap.png"))
+        .expect("ui-after-tap.png")
+        .to_rgb8();
+    assert_eq!(home.dimensions(), (1280, 800), "{report}");
+    assert_eq!(after.dimensions(), (1280, 800), "{report}");
+    let changed = home
+        .pixels()
+        .zip(after.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(
+        changed > 1280 * 800 / 20,
+        "only {changed} pixels changed after the touch\n{report}"
+    );
+    // Not a blank screen: the home page has many colours.
+    let mut colours: Vec<[u8; 3]> = home.pixels().map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(
+        colours.len() > 50,
+        "the home screendump has {} colours",
+        colours.len()
+    );
+    // Kept for a person to look at when asked (VIRTUAL_RIG_KEEP=DIR).
+    if let Some(keep) = std::env::var_os("VIRTUAL_RIG_KEEP") {
+        let keep = Path::new(&keep);
+        std::fs::create_dir_all(keep).unwrap();
+        for f in ["ui-home.png", "ui-after-tap.png", "checks.txt", "ui.log"] {
+            let _ = std::fs::copy(out.join(f), keep.join(f));
+        }
+    }
 }

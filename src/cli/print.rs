@@ -3,7 +3,8 @@
 //! - `test` prints the test page (Chinese text, rare characters as a raster, logo, QR, cut);
 //! - `status` prints the printer's status and exits non-zero, naming why, when it cannot print;
 //! - `preview` renders captured raw ESC/POS to PNG (and a JSON transcript);
-//! - `sim` serves a simulated printer on loopback TCP or a pty, with commands on stdin.
+//! - `sim` serves a simulated printer on loopback TCP or a pty, with commands on stdin;
+//! - `watch` runs the kiosk's own printer service, takes jobs on stdin and prints its events.
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
@@ -70,6 +71,114 @@ pub fn test_page(address: &DeviceAddress, profile: &Profile, kiosk: &str) -> Res
         JobOutcome::PartlyPrinted(s) => bail!("partly printed: {}", reason(&s)),
         other => bail!("not printed: {other:?}"),
     }
+}
+
+/// `hallkiosk print watch`: runs the kiosk's printer service (status polling, exactly-once jobs
+/// with the durable ledger at `ledger`, fault reports, reconnecting by itself) and prints each
+/// event on a line, flushed: `status ready` or `status not-ready WHY`, `fault REASON`,
+/// `recovered`, and for each job `job ID OUTCOME` (`printed`, `already-printed`,
+/// `not-printed WHY`, `partly-printed WHY`, `needs-reprint`, `error MESSAGE`). Jobs come on stdin,
+/// one a line: `print ID` prints the test page as job ID, `reprint ID` sends it again when an
+/// earlier attempt did not finish.
+pub fn watch(
+    address: DeviceAddress,
+    ledger: &Path,
+    profile: &Profile,
+    kiosk: &str,
+    seconds: u64,
+) -> Result<()> {
+    use hallkiosk_drivers::printer::service::JobRequest;
+    use hallkiosk_drivers::DeviceEvent;
+    use std::io::{BufRead, Write};
+    use std::time::Instant;
+    use tokio::sync::mpsc::error::TryRecvError;
+    let font = font()?;
+    let (mut events, jobs) = crate::kiosk::devices::spawn_printer_service(address, ledger)
+        .context("cannot start the printer service")?;
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut waiting: Vec<(String, tokio::sync::oneshot::Receiver<_>)> = Vec::new();
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let mut out = std::io::stdout().lock();
+    let mut say = |line: String| -> Result<()> {
+        writeln!(out, "{line}")?;
+        out.flush()?;
+        Ok(())
+    };
+    while Instant::now() < until {
+        let mut idle = true;
+        while let Ok(line) = lines.try_recv() {
+            idle = false;
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let (id, reprint) = match words.as_slice() {
+                [] => continue,
+                ["print", id] => (id.to_string(), false),
+                ["reprint", id] => (id.to_string(), true),
+                _ => {
+                    eprintln!("print watch: say `print ID` or `reprint ID`, not `{line}`");
+                    continue;
+                }
+            };
+            let bytes = encode(&testpage::test_page(kiosk, &id), profile, Some(&font))?;
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            let job = JobRequest {
+                id: id.clone(),
+                bytes,
+                reprint,
+                reply,
+            };
+            if jobs.send(job).is_err() {
+                bail!("the printer service stopped");
+            }
+            waiting.push((id, answer));
+        }
+        let mut still = Vec::new();
+        for (id, mut answer) in waiting.drain(..) {
+            let outcome = match answer.try_recv() {
+                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {
+                    still.push((id, answer));
+                    continue;
+                }
+                Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                    "error the printer service dropped the job".to_string()
+                }
+                Ok(Ok(JobOutcome::Printed)) => "printed".into(),
+                Ok(Ok(JobOutcome::AlreadyPrinted)) => "already-printed".into(),
+                Ok(Ok(JobOutcome::NeedsReprint)) => "needs-reprint".into(),
+                Ok(Ok(JobOutcome::NotPrinted(s))) => format!("not-printed {}", reason(&s)),
+                Ok(Ok(JobOutcome::PartlyPrinted(s))) => format!("partly-printed {}", reason(&s)),
+                Ok(Err(e)) => format!("error {e}"),
+            };
+            idle = false;
+            say(format!("job {id} {outcome}"))?;
+        }
+        waiting = still;
+        let line = match events.try_recv() {
+            Ok(DeviceEvent::PrinterStatus(s)) => match not_ready_reason(&s) {
+                None => "status ready".into(),
+                Some(why) => format!("status not-ready {why}"),
+            },
+            Ok(DeviceEvent::DeviceFault { reason, .. }) => format!("fault {reason}"),
+            Ok(DeviceEvent::DeviceRecovered { .. }) => "recovered".into(),
+            Ok(_) => continue,
+            Err(TryRecvError::Empty) => {
+                if idle {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                continue;
+            }
+            Err(TryRecvError::Disconnected) => bail!("the printer service stopped"),
+        };
+        say(line)?;
+    }
+    Ok(())
 }
 
 fn reason(s: &PrinterStatus) -> &'static str {
@@ -161,7 +270,7 @@ pub fn sim(tcp_port: Option<u16>, pty: bool, gadget: Option<&str>, profile: Prof
     println!("{}", sim.address());
     eprintln!(
         "simulated printer on {}; commands: paper ok|near|out | cover open|closed | \
-         cutter on|off | error on|off | clone on|off | hold on|off | runout N | power-cycle | png FILE | \
+         cutter on|off | error on|off | clone on|off | hold on|off | lose-job N|off | runout N | power-cycle | png FILE | \
          transcript FILE | count | quit",
         sim.address()
     );
@@ -196,6 +305,11 @@ fn sim_command(sim: &SimPrinter, words: &[&str]) -> Result<bool> {
         ["error", w] => c.unrecoverable = on(w)?,
         ["clone", w] => c.clone_status = on(w)?,
         ["hold", w] => c.hold_input = on(w)?,
+        ["lose-job", "off"] => {
+            c.lose_job_after = None;
+            c.host_gone();
+        }
+        ["lose-job", n] => c.lose_job_after = Some(n.parse().context("lose-job N")?),
         ["runout", n] => c.paper_runs_out_after = Some(n.parse().context("runout N")?),
         ["power-cycle"] => c.power_cycle(),
         ["png", file] => {
@@ -238,6 +352,19 @@ pub enum PrintCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Run the kiosk's printer service: jobs on stdin (`print ID`, `reprint ID`), one event a line
+    Watch {
+        #[arg(long, value_name = "URI")]
+        printer: String,
+        /// The job ledger (a file; jobs recorded printed there are never printed again)
+        #[arg(long, value_name = "FILE")]
+        ledger: PathBuf,
+        #[arg(long, default_value = "generic-80mm")]
+        profile: String,
+        /// Stop after SECS
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        seconds: u64,
+    },
     /// Render raw ESC/POS (as a technician captured it) to PNG
     Preview {
         file: PathBuf,
@@ -277,6 +404,23 @@ pub fn command(config_path: Option<&Path>, c: PrintCommand) -> Result<()> {
             test(&address(&printer)?, &self::profile(&profile)?, &kiosk)
         }
         PrintCommand::Status { printer, json } => status(&address(&printer)?, json),
+        PrintCommand::Watch {
+            printer,
+            ledger,
+            profile,
+            seconds,
+        } => {
+            let kiosk = crate::shared::config::Config::load(config_path)
+                .map(|(c, _)| c.kiosk.id.to_string())
+                .unwrap_or_else(|_| "?".into());
+            watch(
+                address(&printer)?,
+                &ledger,
+                &self::profile(&profile)?,
+                &kiosk,
+                seconds,
+            )
+        }
         PrintCommand::Preview {
             file,
             output,

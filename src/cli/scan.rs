@@ -160,8 +160,21 @@ fn kind_name(kind: &ScanKind) -> &'static str {
     }
 }
 
+/// The same-code delay of `same-code-delay MS|off` (see [`hallkiosk_drivers::sim::scanner::InView`]).
+fn same_code_delay(word: &str) -> Result<Option<std::time::Duration>> {
+    if word == "off" {
+        return Ok(None);
+    }
+    let ms: u64 = word
+        .parse()
+        .map_err(|_| anyhow!("same-code-delay MS (milliseconds) or off"))?;
+    Ok(Some(std::time::Duration::from_millis(ms)))
+}
+
 /// `scan sim --pty`: a simulated serial scanner; prints its port, then presents each stdin line
-/// (`present TEXT`, or `gbk on|off`, `quit`).
+/// (`present TEXT`, `remove`, `same-code-delay MS|off`, `gbk on|off`, `quit`). In continuous mode
+/// a presented code stays in view and is read once, and again only after a same-code delay when
+/// one is set (off, as scanners leave the factory in this mode).
 pub fn sim(prefix: &str, suffix: &str, trigger: &str, device: SimDevice) -> Result<()> {
     let sim = SimScanner::new(framing(prefix, suffix)?, parse_trigger(trigger)?);
     let (served, path) = match device {
@@ -174,7 +187,9 @@ pub fn sim(prefix: &str, suffix: &str, trigger: &str, device: SimDevice) -> Resu
         SimDevice::Hidg(path) => return wedge_sim(&path),
     };
     println!("serial:{path}");
-    eprintln!("simulated scanner on {path}; commands: present TEXT | gbk on|off | quit");
+    eprintln!(
+        "simulated scanner on {path}; commands: present TEXT | remove | same-code-delay MS|off | gbk on|off | quit"
+    );
     crate::cli::sim_console::serve(|words| {
         let mut sim = served.control();
         match words {
@@ -182,6 +197,14 @@ pub fn sim(prefix: &str, suffix: &str, trigger: &str, device: SimDevice) -> Resu
             ["quit"] => Ok(true),
             ["present", rest @ ..] if !rest.is_empty() => {
                 sim.present(rest.join(" "));
+                Ok(false)
+            }
+            ["remove"] => {
+                sim.view.remove();
+                Ok(false)
+            }
+            ["same-code-delay", w] => {
+                sim.view.same_code_delay = same_code_delay(w)?;
                 Ok(false)
             }
             ["gbk", "on"] => {
@@ -206,7 +229,8 @@ pub enum SimDevice {
     Hidg(String),
 }
 
-/// `scan sim --hidg PATH`: a keyboard-wedge scanner typing each presented code and ENTER.
+/// `scan sim --hidg PATH`: a keyboard-wedge scanner typing each presented code and ENTER (the
+/// code stays in view as on a serial one: `remove`, `same-code-delay MS|off`).
 fn wedge_sim(path: &str) -> Result<()> {
     use hallkiosk_drivers::sim::gadget::{serve_keyboard_wedge, KeyboardWedge};
     let dev = std::path::PathBuf::from(path);
@@ -216,7 +240,9 @@ fn wedge_sim(path: &str) -> Result<()> {
         move |s, stop| serve_keyboard_wedge(dev, s, stop),
     )?;
     println!("hidg:{path}");
-    eprintln!("simulated keyboard-wedge scanner on {path}; commands: present TEXT | quit");
+    eprintln!(
+        "simulated keyboard-wedge scanner on {path}; commands: present TEXT | remove | same-code-delay MS|off | quit"
+    );
     crate::cli::sim_console::serve(|words| match words {
         [] => Ok(false),
         ["quit"] => Ok(true),
@@ -225,6 +251,14 @@ fn wedge_sim(path: &str) -> Result<()> {
             hallkiosk_drivers::sim::gadget::key_reports(&text)
                 .map_err(|c| anyhow::anyhow!("{c:?} cannot be typed on a US keyboard"))?;
             served.control().present(text);
+            Ok(false)
+        }
+        ["remove"] => {
+            served.control().view.remove();
+            Ok(false)
+        }
+        ["same-code-delay", w] => {
+            served.control().view.same_code_delay = same_code_delay(w)?;
             Ok(false)
         }
         other => bail!("unknown command `{}`", other.join(" ")),

@@ -19,12 +19,16 @@
 /// Selects the UI backend with keyboards ignored when it is DRM/KMS (`SLINT_BACKEND=linuxkms…`);
 /// otherwise leaves the choice to Slint. Call before the first window is made.
 pub fn install() -> anyhow::Result<()> {
-    let kms = std::env::var("SLINT_BACKEND")
-        .is_ok_and(|b| b.trim().to_ascii_lowercase().starts_with("linuxkms"));
-    if kms {
+    if kms_selected() {
         select_kms()?;
     }
     Ok(())
+}
+
+/// Whether the UI runs on DRM/KMS (`SLINT_BACKEND=linuxkms…`) rather than a window system.
+pub fn kms_selected() -> bool {
+    std::env::var("SLINT_BACKEND")
+        .is_ok_and(|b| b.trim().to_ascii_lowercase().starts_with("linuxkms"))
 }
 
 #[cfg(feature = "kiosk-kms")]

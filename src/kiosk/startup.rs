@@ -13,11 +13,32 @@ use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Backends that give no winit events (DRM/KMS on kiosk images) draw their first frame as soon as
-/// the event loop runs; there, what waits for the first frame runs after this long instead (on
-/// winit, only if no redraw has come by then).
+/// the event loop runs; there, the first frame is recorded after this long and what waits for it
+/// runs then (on winit, only the latter, and only if no redraw has come by then).
 const NO_WINIT_FALLBACK: Duration = Duration::from_secs(1);
 
 type Then = Rc<RefCell<Option<Box<dyn FnOnce()>>>>;
+
+/// What the timer set for [`NO_WINIT_FALLBACK`] does when no winit redraw has come by then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fallback {
+    /// Nothing: on winit the kiosk waits for its first redraw to quit after it.
+    Nothing,
+    /// Start what waits for the first frame (a slow first frame on winit is still recorded when
+    /// its redraw comes).
+    ThenOnly,
+    /// On DRM/KMS, where no redraw event ever comes, the frame is on screen: record it (file,
+    /// log, quit when asked), then start what waits for it.
+    FirstFrame,
+}
+
+fn fallback(kms: bool, exit: bool) -> Fallback {
+    match (kms, exit) {
+        (true, _) => Fallback::FirstFrame,
+        (false, false) => Fallback::ThenOnly,
+        (false, true) => Fallback::Nothing,
+    }
+}
 
 /// What to do at the first frame.
 #[derive(Debug, Clone, Default)]
@@ -78,13 +99,20 @@ pub fn watch_first_frame(
 ) {
     let then: Then = Rc::new(RefCell::new(Some(Box::new(then))));
     let seen = Rc::new(std::cell::Cell::new(false));
-    if !what.exit {
-        // Only where no winit redraw ever comes; a slow first frame on winit is still waited for.
-        let (fallback, seen) = (Rc::clone(&then), Rc::clone(&seen));
+    let step = fallback(crate::kiosk::keyboard::kms_selected(), what.exit);
+    if step != Fallback::Nothing {
+        let (later, seen, what) = (Rc::clone(&then), Rc::clone(&seen), what.clone());
         slint::Timer::single_shot(NO_WINIT_FALLBACK, move || {
-            if !seen.get() {
-                run_once(&fallback);
+            if seen.get() {
+                return;
             }
+            if step == Fallback::FirstFrame {
+                seen.set(true);
+                if !first_frame(started, what) {
+                    return;
+                }
+            }
+            run_once(&later);
         });
     }
     window.on_winit_window_event(move |_, event| {
@@ -138,4 +166,21 @@ fn first_frame(started: Instant, what: FirstFrame) -> bool {
         return false;
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_kms_the_fallback_records_the_first_frame() {
+        // DRM/KMS gives no winit redraw: without this the first-frame file was never written and
+        // `--exit-after-first-frame` never quit there (hil's ui check, the virtual rig's
+        // ui-first-frame).
+        assert_eq!(fallback(true, false), Fallback::FirstFrame);
+        assert_eq!(fallback(true, true), Fallback::FirstFrame);
+        // On winit the redraw is waited for; devices start after 1 s all the same.
+        assert_eq!(fallback(false, false), Fallback::ThenOnly);
+        assert_eq!(fallback(false, true), Fallback::Nothing);
+    }
 }

@@ -13,9 +13,9 @@
 
 use super::printer::{PrinterDevice, PrinterState};
 use super::sam::{SamDevice, SamState};
+use super::scanner::InView;
 use crate::idcard::frame::PREAMBLE;
 use crate::printer::PrinterStatus;
-use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
@@ -85,6 +85,10 @@ pub fn serve_printer_gadget(file: File, state: &Mutex<PrinterState>, stop: &Atom
         // SAFETY: one valid pollfd for the duration of the call.
         let ready = unsafe { libc::poll(&mut poll, 1, 20) };
         let mut out = Vec::new();
+        let host_gone = || {
+            state.lock().unwrap_or_else(|p| p.into_inner()).host_gone();
+            std::thread::sleep(Duration::from_millis(20));
+        };
         if ready > 0 && poll.revents & libc::POLLIN != 0 {
             match file.read(&mut buf) {
                 Ok(n) if n > 0 => {
@@ -92,8 +96,10 @@ pub fn serve_printer_gadget(file: File, state: &Mutex<PrinterState>, stop: &Atom
                     out = device.receive(&mut s, &buf[..n]);
                 }
                 // Not configured (the host is away): wait for it.
-                _ => std::thread::sleep(Duration::from_millis(20)),
+                _ => host_gone(),
             }
+        } else if ready > 0 && poll.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+            host_gone();
         } else if ready > 0 {
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -161,10 +167,12 @@ pub fn key_reports(text: &str) -> Result<Vec<[u8; 8]>, char> {
     Ok(reports)
 }
 
-/// A keyboard-wedge scanner on the HID function's `/dev/hidgN`: presented codes are typed.
+/// A keyboard-wedge scanner in continuous mode on the HID function's `/dev/hidgN`: presented
+/// codes are typed, and a code left in view again only after its same-code delay ([`InView`]).
 #[derive(Debug, Default)]
 pub struct KeyboardWedge {
-    queue: VecDeque<String>,
+    /// The code in front of it.
+    pub view: InView,
     /// Codes typed in all, for tests.
     pub typed: u32,
 }
@@ -172,7 +180,7 @@ pub struct KeyboardWedge {
 impl KeyboardWedge {
     /// Presents a code: typed at once (the wedge scanner reads continuously).
     pub fn present(&mut self, text: impl Into<String>) {
-        self.queue.push_back(text.into());
+        self.view.present(text);
     }
 }
 
@@ -182,8 +190,8 @@ pub fn serve_keyboard_wedge(path: PathBuf, state: &Mutex<KeyboardWedge>, stop: &
         let next = state
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .queue
-            .pop_front();
+            .view
+            .next_read(std::time::Instant::now());
         let Some(text) = next else {
             std::thread::sleep(Duration::from_millis(20));
             continue;

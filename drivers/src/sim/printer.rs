@@ -37,6 +37,16 @@ pub struct PrinterState {
     /// Take no data from the host (busy, its buffer full): the host's writes stall. Served on a
     /// USB printer gadget only.
     pub hold_input: bool,
+    /// At the next job (`ESC @`), print this many items and lose the rest of the job on its way,
+    /// as when the cable is pulled in the middle of it: the host's data is taken, nothing more of
+    /// that job is printed or answered (not its `GS r`), until the host goes away
+    /// ([`PrinterState::host_gone`]). The host is thus surely in the middle of the job when it
+    /// is unplugged, and no data is left unread in the USB function. Served on a USB gadget only.
+    pub lose_job_after: Option<u32>,
+    /// Items of the current job still to print before it is lost.
+    losing_in: Option<u32>,
+    /// The rest of the current job is being lost.
+    losing: bool,
     /// What is on the paper.
     pub page: Page,
     /// Where each cut-off piece of paper is filed as a PNG (the dev kiosk's receipts), if anywhere.
@@ -68,6 +78,9 @@ impl PrinterState {
             fail_next_cut: false,
             clone_status: false,
             hold_input: false,
+            lose_job_after: None,
+            losing_in: None,
+            losing: false,
             page,
             tray: None,
             unfiled: Vec::new(),
@@ -111,6 +124,17 @@ impl PrinterState {
         self.stopped_by_paper_end = false;
         self.asb = 0;
         self.changed();
+    }
+
+    /// The host went away (the USB device was unplugged): a job being lost ends with it.
+    pub fn host_gone(&mut self) {
+        self.losing = false;
+        self.losing_in = None;
+    }
+
+    /// Whether the rest of a job is being lost ([`PrinterState::lose_job_after`]).
+    pub fn losing_job(&self) -> bool {
+        self.losing
     }
 
     /// Cut pieces not yet filed in the tray (the server files them outside the lock).
@@ -213,6 +237,14 @@ impl PrinterState {
     }
 
     fn process(&mut self, op: Op, replies: &mut Vec<u8>) {
+        if self.losing {
+            return;
+        }
+        if op == Op::Init {
+            if let Some(n) = self.lose_job_after.take() {
+                self.losing_in = Some(n);
+            }
+        }
         match op {
             Op::StatusRequest(n) => {
                 replies.push(self.dle_eot(n));
@@ -263,6 +295,10 @@ impl PrinterState {
         if prints {
             self.consume_paper();
             self.queue_asb();
+            if let Some(left) = self.losing_in {
+                self.losing_in = left.checked_sub(1).filter(|&l| l > 0);
+                self.losing = self.losing_in.is_none();
+            }
         }
     }
 }
@@ -582,6 +618,29 @@ mod tests {
         assert_eq!(s.take_outgoing(), vec![0x10 | 0x08 | 0x20, 0, 0, 0]);
         s.changed();
         assert!(s.take_outgoing().is_empty(), "no change, no message");
+    }
+
+    #[test]
+    fn a_lost_job_prints_its_first_items_then_nothing_until_the_host_goes() {
+        let (mut d, mut s) = sim();
+        s.lose_job_after = Some(2);
+        assert_eq!(
+            d.receive(&mut s, &StatusQuery::Printer.bytes()),
+            vec![0x12],
+            "a status request is not a job"
+        );
+        let r = Receipt::new().text("一").text("二").text("三");
+        let mut bytes = encode(&r, &s.profile, None).unwrap();
+        bytes.extend([0x1D, 0x72, 0x01]);
+        assert!(d.receive(&mut s, &bytes).is_empty(), "GS r is lost too");
+        assert_eq!(s.page.text_lines(), vec!["一", "二"]);
+        assert_eq!(s.page.cuts(), 0);
+        assert!(d.receive(&mut s, &StatusQuery::Printer.bytes()).is_empty());
+        s.host_gone();
+        assert_eq!(d.receive(&mut s, &StatusQuery::Printer.bytes()), vec![0x12]);
+        assert_eq!(d.receive(&mut s, &bytes), vec![0x00]);
+        assert_eq!(s.page.text_lines(), vec!["一", "二", "一", "二", "三"]);
+        assert_eq!(s.page.cuts(), 1);
     }
 
     #[test]

@@ -8,7 +8,55 @@ use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The code in front of a scanner in continuous (presentation) mode, sans-IO: a presented code is
+/// read once when it comes into view and stays in view until it is removed or another is
+/// presented. While it stays, a real scanner reads it again only after its *same-code delay*
+/// (devices.md §4.3, "duplicate-read suppression"; Honeywell's reread delay, Newland's same
+/// barcode reread timeout) when one is configured, and never when it is off — the default here.
+#[derive(Debug, Default)]
+pub struct InView {
+    queue: VecDeque<String>,
+    /// The code last read and still in view, and when it was last read.
+    held: Option<(String, Instant)>,
+    /// Read the code in view again after this long; `None`: not while it stays in view.
+    pub same_code_delay: Option<Duration>,
+}
+
+impl InView {
+    /// Puts a code in front of the scanner (after the ones presented before it are read).
+    pub fn present(&mut self, text: impl Into<String>) {
+        self.queue.push_back(text.into());
+    }
+
+    /// Takes the code in view away: it is not read again.
+    pub fn remove(&mut self) {
+        self.held = None;
+    }
+
+    /// What the scanner reads at `now`, if anything: a newly presented code, else the code in
+    /// view again once its same-code delay has passed.
+    pub fn next_read(&mut self, now: Instant) -> Option<String> {
+        if let Some(text) = self.queue.pop_front() {
+            self.held = Some((text.clone(), now));
+            return Some(text);
+        }
+        let delay = self.same_code_delay?;
+        let (text, at) = self.held.as_mut()?;
+        if now.saturating_duration_since(*at) < delay {
+            return None;
+        }
+        *at = now;
+        Some(text.clone())
+    }
+
+    /// A host-triggered read: the next presented code, once (the code passes under the scanner).
+    pub fn next_triggered(&mut self) -> Option<String> {
+        self.held = None;
+        self.queue.pop_front()
+    }
+}
 
 /// How the simulated scanner encodes text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +73,8 @@ pub struct SimScanner {
     pub encoding: Encoding,
     /// Pause between bytes (real scanners at 9600 baud: about 1 ms a byte).
     pub pacing: Duration,
-    queue: VecDeque<String>,
+    /// The code in front of it (its same-code delay applies in continuous mode).
+    pub view: InView,
     /// Trigger commands received, for tests.
     pub triggers: u32,
 }
@@ -37,14 +86,14 @@ impl SimScanner {
             trigger,
             encoding: Encoding::Utf8,
             pacing: Duration::from_micros(500),
-            queue: VecDeque::new(),
+            view: InView::default(),
             triggers: 0,
         }
     }
 
     /// Presents a code: sent at once in continuous mode, at the next trigger otherwise.
     pub fn present(&mut self, text: impl Into<String>) {
-        self.queue.push_back(text.into());
+        self.view.present(text);
     }
 
     fn wire(&self, text: &str) -> Vec<u8> {
@@ -105,10 +154,13 @@ fn serve_port(
             if sim.trigger != Trigger::Continuous && triggered {
                 sim.triggers += 1;
             }
-            if triggered {
-                if let Some(text) = sim.queue.pop_front() {
-                    out.extend(sim.wire(&text));
-                }
+            let read = match (sim.trigger, triggered) {
+                (Trigger::Continuous, _) => sim.view.next_read(Instant::now()),
+                (_, true) => sim.view.next_triggered(),
+                (_, false) => None,
+            };
+            if let Some(text) = read {
+                out.extend(sim.wire(&text));
             }
         }
         for byte in out {
@@ -185,6 +237,43 @@ mod tests {
             events.extend(codec.push(&buf[..n]));
         }
         events
+    }
+
+    #[test]
+    fn a_code_in_view_is_read_again_only_after_a_configured_same_code_delay() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut view = InView::default();
+        view.present("A");
+        assert_eq!(view.next_read(at(0)).as_deref(), Some("A"));
+        // Continuous mode without a same-code delay: held in front of it, never read again.
+        for ms in [20, 1_000, 5_000, 60_000] {
+            assert_eq!(view.next_read(at(ms)), None, "at {ms} ms");
+        }
+        // With a delay of 2 s: again every 2 s while it stays, not once it is taken away.
+        let mut view = InView {
+            same_code_delay: Some(Duration::from_secs(2)),
+            ..InView::default()
+        };
+        view.present("A");
+        let reads: Vec<u64> = (0..=100)
+            .map(|i| i * 50)
+            .filter(|&ms| view.next_read(at(ms)).is_some())
+            .collect();
+        assert_eq!(reads, vec![0, 2_000, 4_000]);
+        view.remove();
+        assert_eq!(view.next_read(at(10_000)), None);
+        // Presented again: read at once; another code replaces it in view.
+        view.present("A");
+        view.present("B");
+        assert_eq!(view.next_read(at(10_000)).as_deref(), Some("A"));
+        assert_eq!(view.next_read(at(10_001)).as_deref(), Some("B"));
+        assert_eq!(view.next_read(at(12_001)).as_deref(), Some("B"));
+        // A host-triggered read takes a presented code once.
+        view.present("C");
+        assert_eq!(view.next_triggered().as_deref(), Some("C"));
+        assert_eq!(view.next_triggered(), None);
+        assert_eq!(view.next_read(at(20_000)), None);
     }
 
     #[test]
