@@ -234,6 +234,7 @@ fn the_service_reports_status_changes_prints_jobs_and_survives_an_unplug() {
         backoff_min: Duration::from_millis(50),
         backoff_max: Duration::from_millis(100),
         job_timeout: Duration::from_secs(2),
+        ..ServiceConfig::default()
     };
     let opener: service::Opener = Box::new(move || link::open(&address));
     std::thread::spawn(move || {

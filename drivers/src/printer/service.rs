@@ -30,6 +30,9 @@ pub struct ServiceConfig {
     pub backoff_max: Duration,
     /// How long a job may take to come out before it counts as stopped.
     pub job_timeout: Duration,
+    /// How many status polls an interrupted job is checked for a late confirmation (a USB printer
+    /// may still report the end of a job it had in its buffer) before it is left to a reprint.
+    pub settle_checks: u32,
 }
 
 impl Default for ServiceConfig {
@@ -39,6 +42,49 @@ impl Default for ServiceConfig {
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(10),
             job_timeout: Duration::from_secs(20),
+            settle_checks: 15,
+        }
+    }
+}
+
+/// Interrupted jobs waiting for a late confirmation, each checked a bounded number of times: a
+/// kiosk that runs for months must not check every job it ever lost on every poll.
+#[derive(Debug, Default)]
+struct Unsettled {
+    jobs: Vec<(String, u32)>,
+}
+
+impl Unsettled {
+    fn push(&mut self, id: String) {
+        if !self.jobs.iter().any(|(j, _)| *j == id) {
+            self.jobs.push((id, 0));
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+
+    /// The jobs to check now, each counted as checked once more.
+    fn take(&mut self) -> Vec<(String, u32)> {
+        std::mem::take(&mut self.jobs)
+            .into_iter()
+            .map(|(id, n)| (id, n + 1))
+            .collect()
+    }
+
+    /// Puts back a job still unconfirmed, unless it has been checked `limit` times: then it stays
+    /// partly printed in the ledger, for the caller's reprint.
+    fn keep(&mut self, id: String, checks: u32, limit: u32) {
+        if checks < limit {
+            self.jobs.push((id, checks));
+        } else {
+            tracing::info!(
+                device = "printer",
+                job = %id,
+                checks,
+                "no late confirmation of the interrupted job: it waits for a reprint"
+            );
         }
     }
 }
@@ -56,7 +102,7 @@ pub async fn run(
     let mut faulted: Option<String> = None;
     let mut backoff = config.backoff_min;
     let mut last: Option<PrinterStatus> = None;
-    let mut unsettled: Vec<String> = Vec::new();
+    let mut unsettled = Unsettled::default();
     let fault = |faulted: &mut Option<String>, reason: String| {
         if faulted.as_deref() != Some(&reason) {
             tracing::warn!(device = "printer", %reason, "printer fault");
@@ -125,15 +171,15 @@ pub async fn run(
                 last = Some(status);
             }
             if status.can_print() && !unsettled.is_empty() {
-                let ids = std::mem::take(&mut unsettled);
+                let due = unsettled.take();
                 let Some((p, l, left)) = blocking2(printer, ledger, move |p, l| {
                     let mut left = Vec::new();
-                    for id in ids {
+                    for (id, checks) in due {
                         let settled = p
                             .settle(&id, l, Duration::from_millis(200))
                             .unwrap_or(false);
                         if !settled && l.get(&id) == Some(JobState::Partial) {
-                            left.push(id);
+                            left.push((id, checks));
                         }
                     }
                     left
@@ -144,7 +190,9 @@ pub async fn run(
                 };
                 printer = p;
                 ledger = l;
-                unsettled = left;
+                for (id, checks) in left {
+                    unsettled.keep(id, checks, config.settle_checks);
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(config.poll) => {}
@@ -217,4 +265,27 @@ async fn blocking2<T: Send + 'static>(
     })
     .await
     .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Unsettled;
+
+    #[test]
+    fn an_interrupted_job_is_checked_for_a_late_confirmation_a_bounded_number_of_times() {
+        let mut u = Unsettled::default();
+        u.push("J1".into());
+        u.push("J1".into());
+        let mut checks = 0;
+        while !u.is_empty() {
+            let due = u.take();
+            assert_eq!(due.len(), 1, "one entry per job, however often it failed");
+            checks += 1;
+            assert!(checks <= 100, "still checking after {checks} polls");
+            for (id, n) in due {
+                u.keep(id, n, 15);
+            }
+        }
+        assert_eq!(checks, 15);
+    }
 }
