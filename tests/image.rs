@@ -775,6 +775,7 @@ fn per_kiosk_state_survives_an_ab_update() {
         .args(["--kiosk-id", "AB-0001", "--hall", "测试大厅"])
         .args(["--platform-url", "https://192.0.2.7:8700", "--token-file"])
         .arg(&token)
+        .args(["--touch-matrix", "0 1 0 -1 0 1"])
         .env("HALLKIOSK", env!("CARGO_BIN_EXE_hallkiosk"))
         .output()
         .unwrap();
@@ -841,7 +842,32 @@ echo "outbox-key $(creds decrypt --name=outbox-key "$R/etc/hallkiosk/credentials
         )
         .unwrap();
         assert!(dropin.contains("IPAddressAllow=192.0.2.7"), "{dropin}");
+        let touch =
+            std::fs::read_to_string(run.join("udev/rules.d/61-hallkiosk-touch.rules")).unwrap();
+        assert!(
+            touch.contains("ENV{LIBINPUT_CALIBRATION_MATRIX}=\"0 1 0 -1 0 1\""),
+            "{touch}"
+        );
     }
+    // The conf partition is not signed: a drop-in that does more than allow addresses, or a
+    // matrix that is more than numbers, is not taken.
+    let o = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(
+            r#"m=$(mktemp -d) && mount -o loop "$0" "$m" &&
+               echo 'ExecStartPre=/bin/sh -c "echo owned"' >> "$m/host/50-platform.conf" &&
+               echo '1 0 0 0 1 0", RUN+="/bin/sh' > "$m/host/touch-matrix" && umount "$m""#,
+        )
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let run_c = path("run-c");
+    as_booted(&slot_b, &conf, &run_c, "true");
+    assert!(
+        !run_c.join("systemd").exists() && !run_c.join("udev").exists(),
+        "a tampered drop-in or matrix was taken"
+    );
     // On its own (no conf partition) slot b has no identity: the state comes from conf alone.
     let bare = Command::new("debugfs")
         .args(["-R", "cat /etc/machine-id", slot_b.to_str().unwrap()])

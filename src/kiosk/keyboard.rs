@@ -184,6 +184,14 @@ fn is_keyboard(event: &input::Event) -> bool {
     matches!(event, input::Event::Keyboard(_))
 }
 
+/// A full-screen kiosk's window stays open when the window system asks it to close.
+pub fn keep_open(window: &slint::Window) {
+    window.on_close_requested(|| {
+        tracing::warn!("the window system asked the kiosk to close; it stays open");
+        slint::CloseRequestResponse::KeepWindowShown
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,12 +221,4 @@ mod tests {
         assert_eq!(EVIOCGRAB, 0x4004_4590);
         assert_eq!(EVIOCGBIT_KEY, 0x8060_4521);
     }
-}
-
-/// A full-screen kiosk's window stays open when the window system asks it to close.
-pub fn keep_open(window: &slint::Window) {
-    window.on_close_requested(|| {
-        tracing::warn!("the window system asked the kiosk to close; it stays open");
-        slint::CloseRequestResponse::KeepWindowShown
-    });
 }
