@@ -110,8 +110,15 @@ struct OfferQuery {
 
 async fn get_offer(
     State(u): State<Shared>,
-    Query(q): Query<OfferQuery>,
+    query: Result<Query<OfferQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::MALFORMED,
+            format!("query: {e}"),
+        )
+    })?;
     let current = match q.current.as_deref() {
         None => None,
         Some(c) => Some(version_number(c).ok_or_else(|| {
