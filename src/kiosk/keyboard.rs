@@ -133,7 +133,7 @@ const EVIOCGRAB: u64 = (1 << 30) | (4 << 16) | (0x45 << 8) | 0x90;
 /// Whether key capability bits are a keyboard's: any of Esc, 1, Enter, left Ctrl, A, left Alt,
 /// F1, SysRq, Delete. A power button (KEY_POWER), a touch screen (BTN_TOUCH) or a mouse (BTN_LEFT)
 /// is not.
-pub fn is_keyboard(key_bits: &[u8]) -> bool {
+pub fn has_keyboard_keys(key_bits: &[u8]) -> bool {
     const KEYS: [usize; 9] = [1, 2, 28, 29, 30, 56, 59, 99, 111];
     KEYS.iter()
         .any(|&k| key_bits.get(k / 8).is_some_and(|b| b & (1 << (k % 8)) != 0))
@@ -152,7 +152,7 @@ fn grab_if_keyboard(path: &Path) -> std::io::Result<Option<(u64, std::fs::File)>
     if n < 0 {
         return Err(std::io::Error::last_os_error());
     }
-    if !is_keyboard(&bits) {
+    if !has_keyboard_keys(&bits) {
         return Ok(None);
     }
     // SAFETY: a valid descriptor; the argument is an int by value (1 = grab).
@@ -206,12 +206,12 @@ mod tests {
 
     #[test]
     fn keyboards_are_told_from_buttons_touch_screens_and_mice() {
-        assert!(is_keyboard(&bits(&[29, 30, 56, 111])), "a keyboard");
-        assert!(is_keyboard(&bits(&[2, 28])), "a number pad");
-        assert!(!is_keyboard(&bits(&[116])), "a power button");
-        assert!(!is_keyboard(&bits(&[330])), "a touch screen");
-        assert!(!is_keyboard(&bits(&[272, 273])), "a mouse");
-        assert!(!is_keyboard(&[]));
+        assert!(has_keyboard_keys(&bits(&[29, 30, 56, 111])), "a keyboard");
+        assert!(has_keyboard_keys(&bits(&[2, 28])), "a number pad");
+        assert!(!has_keyboard_keys(&bits(&[116])), "a power button");
+        assert!(!has_keyboard_keys(&bits(&[330])), "a touch screen");
+        assert!(!has_keyboard_keys(&bits(&[272, 273])), "a mouse");
+        assert!(!has_keyboard_keys(&[]));
     }
 
     #[test]

@@ -448,7 +448,14 @@ impl PlatformAdapter for HttpAdapter {
             .await
             .map_err(|e| io("cannot read", e))?
             .len();
-        if have >= offer.size {
+        if have > offer.size {
+            // Left by an earlier offer of this version with another size: start over.
+            file.set_len(0)
+                .await
+                .map_err(|e| io("cannot truncate", e))?;
+            have = 0;
+        }
+        if have == offer.size {
             return Ok(have);
         }
         let version: String = offer.version.chars().filter(char::is_ascii_digit).collect();
