@@ -276,6 +276,12 @@ fn the_disk_check_reads_an_images_conf_partition() {
         said.contains("conf: the outbox key opens with the host key on the same disk"),
         "{said}"
     );
+    // An image's root slot: an empty credentials directory (where conf is mounted) is no
+    // provisioned root (found by check-image-boot: it was reported as "no sealed outbox key").
+    let slot = dir.path().join("slot");
+    std::fs::create_dir_all(slot.join("etc/hallkiosk/credentials")).unwrap();
+    let (ok, said) = sealed_on_disk(&disk_with_root(dir.path(), &slot, "root-a"));
+    assert!(!ok && said.contains("no provisioned root slot"), "{said}");
 }
 
 /// A software TPM2 (Debian's swtpm) on a Unix socket, for `systemd-creds --tpm2-device=swtpm:…`.

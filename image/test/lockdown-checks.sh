@@ -137,6 +137,9 @@ lockdown_sealed_on_disk() {
     esac
     dd if="$image" of="$dir/part" bs=512 skip="$start" count="$size" status=none
     debugfs -R "stat $creds" "$dir/part" 2>/dev/null | grep -q Inode: || continue
+    # An image's root slot has the directory empty (a mount point's content, install-units).
+    debugfs -R "ls -l $creds" "$dir/part" 2>/dev/null | awk 'NF { print $NF }' |
+      grep -qvE '^(\.|\.\.)$' || continue
     found=1
     local plain
     plain=$(debugfs -R "ls -l $creds" "$dir/part" 2>/dev/null |
