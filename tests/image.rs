@@ -204,6 +204,9 @@ fn builds_a_reproducible_verified_ab_image_that_flashes_and_verifies() {
         "/etc/systemd/system/rauc.service.d/hallkiosk.conf",
         "/etc/systemd/system/multi-user.target.wants/hallkiosk-update.path",
         "/etc/systemd/system/sysinit.target.wants/hallkiosk-boot-defaults.service",
+        "/etc/systemd/system/multi-user.target.wants/hallkiosk-reseal.service",
+        "/usr/lib/hallkiosk/hallkiosk-reseal",
+        "/etc/initramfs-tools/scripts/local-bottom/hallkiosk-state",
     ] {
         let stat = Command::new("debugfs")
             .args(["-R", &format!("stat {path}"), ra])
@@ -666,16 +669,22 @@ fn rauc_installs_only_signed_newer_bundles_into_the_other_slot() {
 fn update_units_verify() {
     let dir = tempfile::tempdir().unwrap();
     let wrapper = std::fs::canonicalize("scripts/update-slot").unwrap();
+    let reseal = std::fs::canonicalize("image/tpm/hallkiosk-reseal").unwrap();
     let units = [
         "hallkiosk-update.path",
         "hallkiosk-update.service",
         "hallkiosk-boot-defaults.service",
+        "hallkiosk-reseal.service",
     ];
     // All copies first: verify looks for the path unit's service beside it.
     for unit in units {
         let text = std::fs::read_to_string(Path::new("image/systemd").join(unit))
             .unwrap()
-            .replace("/usr/sbin/hallkiosk-update-slot", wrapper.to_str().unwrap());
+            .replace("/usr/sbin/hallkiosk-update-slot", wrapper.to_str().unwrap())
+            .replace(
+                "/usr/lib/hallkiosk/hallkiosk-reseal",
+                reseal.to_str().unwrap(),
+            );
         std::fs::write(dir.path().join(unit), text).unwrap();
     }
     for unit in units {
@@ -690,4 +699,179 @@ fn update_units_verify() {
             "{unit}: {stderr}"
         );
     }
+}
+
+/// What a slot sees once its initramfs has run: the slot's root file system (`slot`, read-only)
+/// with the slot's own `hallkiosk-state` script (image/initramfs/local-bottom, from that root) run
+/// against the conf partition `conf`, in a private mount namespace; then `then`, a shell snippet
+/// run in that view with `$R` the slot's root. Prints what `then` prints.
+fn as_booted(slot: &Path, conf: &Path, run_dir: &Path, then: &str) -> String {
+    let script = r#"set -e
+R=$(mktemp -d)
+mount -o loop,ro "$0" "$R"
+rootmnt=$R HALLKIOSK_CONF_DEV=$1 HALLKIOSK_RUN=$2 sh "$R/etc/initramfs-tools/scripts/local-bottom/hallkiosk-state" >&2
+export R
+sh -c "$3""#;
+    let o = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", script])
+        .arg(slot)
+        .arg(conf)
+        .arg(run_dir)
+        .arg(then)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "booting {} failed: {}",
+        slot.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The kiosk's own state survives an A/B update: v1's disk is provisioned (`scripts/provision
+/// --image` onto its conf partition) and a credential is sealed on slot A as booted; slot B, as
+/// the v2 bundle's root image (what RAUC writes into it byte for byte, see the test above) boots
+/// with that conf partition, sees the same machine id and host key, opens the credential sealed
+/// before the update and the provisioned outbox key, and gets the sync daemon's address drop-in.
+#[test]
+fn per_kiosk_state_survives_an_ab_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |p: &str| dir.path().join(p);
+    let bins = stand_in_bins(dir.path());
+    tiny_rootfs(&path("rootfs-1"), "kernel of the running image");
+    tiny_rootfs(&path("rootfs-2"), "kernel of the update");
+    build_at(&path("rootfs-1"), &bins, &path("v1"), V1);
+    build_at(&path("rootfs-2"), &bins, &path("v2"), V2);
+    let v1 = path("v1/hallkiosk.img");
+    let (slot_a, conf) = (path("root-a.img"), path("conf.img"));
+    partition(&v1, 2, &slot_a);
+    partition(&v1, 5, &conf);
+    // Slot B after the update: the root image inside v2's signed bundle.
+    let content = path("v2-content");
+    let rauc_conf = host_rauc_conf(dir.path());
+    run(
+        "rauc",
+        &[
+            "--conf",
+            rauc_conf.to_str().unwrap(),
+            "extract",
+            path(&format!("v2/hallkiosk-{V2}.raucb")).to_str().unwrap(),
+            content.to_str().unwrap(),
+        ],
+    );
+    let slot_b = content.join("root.img");
+
+    // Provisioned as check-image-boot does: the conf partition mounted at DIR/etc/hallkiosk.
+    let prov = path("prov");
+    std::fs::create_dir_all(prov.join("etc/hallkiosk")).unwrap();
+    let token = path("token");
+    std::fs::write(&token, "kiosk-token-xyz\n").unwrap();
+    let o = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(r#"prov=$1; shift; mount -o loop "$0" "$prov/etc/hallkiosk" && exec scripts/provision --root "$prov" --image "$@""#)
+        .arg(&conf)
+        .arg(&prov)
+        .args(["--kiosk-id", "AB-0001", "--hall", "测试大厅"])
+        .args(["--platform-url", "https://192.0.2.7:8700", "--token-file"])
+        .arg(&token)
+        .args(["--touch-matrix", "0 1 0 -1 0 1"])
+        .env("HALLKIOSK", env!("CARGO_BIN_EXE_hallkiosk"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        std::fs::read_dir(&prov).unwrap().count() == 1
+            && std::fs::read_dir(prov.join("etc")).unwrap().count() == 1,
+        "with --image nothing is written outside the conf partition"
+    );
+
+    // What a slot reports as booted: its machine id, its host key's hash, the outbox key's hash
+    // opened as PID 1 would (the slot's machine id and host key), the drop-in.
+    let report = r#"
+echo "machine-id $(cat "$R/etc/machine-id")"
+echo "host-key $(sha256sum < "$R/var/lib/systemd/credential.secret" | cut -c1-64)"
+creds() { SYSTEMD_CREDENTIAL_SECRET=$R/var/lib/systemd/credential.secret unshare --mount --propagation private \
+  sh -c 'mount --bind "$R/etc/machine-id" /etc/machine-id && exec systemd-creds "$@"' creds "$@"; }
+echo "outbox-key $(creds decrypt --name=outbox-key "$R/etc/hallkiosk/credentials/outbox-key.cred" - | sha256sum | cut -c1-64)"
+"#;
+    let seal = format!(
+        "{report}\nprintf 'sealed on slot a before the update' | creds encrypt --with-key=host --name=probe - {}",
+        path("probe.cred").display()
+    );
+    let run_a = path("run-a");
+    let a = as_booted(&slot_a, &conf, &run_a, &seal);
+    let open = format!(
+        "{report}\necho \"probe $(creds decrypt --name=probe {} -)\"",
+        path("probe.cred").display()
+    );
+    let run_b = path("run-b");
+    let b = as_booted(&slot_b, &conf, &run_b, &open);
+
+    let id = line_value(&a, "machine-id");
+    assert!(
+        id.len() == 32 && id.bytes().all(|c| c.is_ascii_hexdigit()),
+        "slot a has the provisioned machine id: {a}"
+    );
+    assert_ne!(
+        id,
+        std::fs::read_to_string("/etc/machine-id").unwrap().trim(),
+        "not this machine's"
+    );
+    assert_eq!(line_value(&b, "machine-id"), id, "slot b's machine id");
+    let empty_key = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    assert_ne!(line_value(&a, "host-key"), empty_key, "{a}");
+    assert_eq!(
+        line_value(&b, "host-key"),
+        line_value(&a, "host-key"),
+        "slot b's host key"
+    );
+    assert_eq!(
+        line_value(&b, "outbox-key"),
+        line_value(&a, "outbox-key"),
+        "the provisioned outbox key opens on both slots"
+    );
+    assert_ne!(line_value(&b, "outbox-key"), empty_key, "{b}");
+    assert_eq!(
+        line_value(&b, "probe"),
+        "sealed on slot a before the update"
+    );
+    for run in [&run_a, &run_b] {
+        let dropin = std::fs::read_to_string(
+            run.join("systemd/system/hallkiosk-sync.service.d/50-platform.conf"),
+        )
+        .unwrap();
+        assert!(dropin.contains("IPAddressAllow=192.0.2.7"), "{dropin}");
+        let touch =
+            std::fs::read_to_string(run.join("udev/rules.d/61-hallkiosk-touch.rules")).unwrap();
+        assert!(
+            touch.contains("ENV{LIBINPUT_CALIBRATION_MATRIX}=\"0 1 0 -1 0 1\""),
+            "{touch}"
+        );
+    }
+    // The conf partition is not signed: a drop-in that does more than allow addresses, or a
+    // matrix that is more than numbers, is not taken.
+    let o = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(
+            r#"m=$(mktemp -d) && mount -o loop "$0" "$m" &&
+               echo 'ExecStartPre=/bin/sh -c "echo owned"' >> "$m/host/50-platform.conf" &&
+               echo '1 0 0 0 1 0", RUN+="/bin/sh' > "$m/host/touch-matrix" && umount "$m""#,
+        )
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let run_c = path("run-c");
+    as_booted(&slot_b, &conf, &run_c, "true");
+    assert!(
+        !run_c.join("systemd").exists() && !run_c.join("udev").exists(),
+        "a tampered drop-in or matrix was taken"
+    );
+    // On its own (no conf partition) slot b has no identity: the state comes from conf alone.
+    let bare = Command::new("debugfs")
+        .args(["-R", "cat /etc/machine-id", slot_b.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(bare.stdout.is_empty(), "the image carries no machine id");
 }

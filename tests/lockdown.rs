@@ -253,3 +253,255 @@ fn the_disk_check_tells_a_key_sealed_off_the_disk_from_one_that_is_not() {
     let (ok, said) = sealed_on_disk(&plain);
     assert!(!ok && said.contains("in the clear: outbox-key"), "{said}");
 }
+
+/// The same check on an image's layout (scripts/provision --image): credentials, host key and
+/// machine id all on the conf partition — readable from the disk alone with the host key only.
+#[test]
+fn the_disk_check_reads_an_images_conf_partition() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("etc/hallkiosk")).unwrap();
+    let out = Command::new("scripts/provision")
+        .arg("--root")
+        .arg(&root)
+        .args(["--image", "--kiosk-id", "K-1", "--hall", "x"])
+        .env("HALLKIOSK", env!("CARGO_BIN_EXE_hallkiosk"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let conf = disk_with_root(dir.path(), &root.join("etc/hallkiosk"), "conf");
+    let (ok, said) = sealed_on_disk(&conf);
+    assert!(!ok, "{said}");
+    assert!(
+        said.contains("conf: the outbox key opens with the host key on the same disk"),
+        "{said}"
+    );
+    // An image's root slot: an empty credentials directory (where conf is mounted) is no
+    // provisioned root (found by check-image-boot: it was reported as "no sealed outbox key").
+    let slot = dir.path().join("slot");
+    std::fs::create_dir_all(slot.join("etc/hallkiosk/credentials")).unwrap();
+    let (ok, said) = sealed_on_disk(&disk_with_root(dir.path(), &slot, "root-a"));
+    assert!(!ok && said.contains("no provisioned root slot"), "{said}");
+}
+
+/// A software TPM2 (Debian's swtpm) on a Unix socket, for `systemd-creds --tpm2-device=swtpm:…`.
+/// swtpm has no resource manager, and systemd 252 leaves its sessions loaded when it exits (the
+/// kernel's `/dev/tpmrm0` on a kiosk flushes them): after three commands the TPM has no session
+/// memory left. So clients reach it through a proxy that resets the TPM (swtpm's `CMD_INIT` and
+/// `TPM2_Startup`, which keep its seeds and hence what was sealed) when a process starts using it
+/// — as much as a resource manager cleaning up after a client that has gone.
+struct Swtpm {
+    child: std::process::Child,
+    device: String,
+}
+
+fn pipe(a: std::os::unix::net::UnixStream, b: std::os::unix::net::UnixStream) {
+    let (mut a2, mut b2) = (a.try_clone().unwrap(), b.try_clone().unwrap());
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut a2, &mut b2);
+        let _ = b2.shutdown(std::net::Shutdown::Write);
+    });
+    std::thread::spawn(move || {
+        let (mut a, mut b) = (a, b);
+        let _ = std::io::copy(&mut b, &mut a);
+        let _ = a.shutdown(std::net::Shutdown::Write);
+    });
+}
+
+impl Swtpm {
+    fn start(dir: &Path) -> Swtpm {
+        use std::io::Read;
+        use std::os::unix::net::{UnixListener, UnixStream};
+        let state = dir.join("tpm-state");
+        std::fs::create_dir_all(&state).unwrap();
+        let real = dir.join("swtpm.sock");
+        let child = Command::new("swtpm")
+            .args(["socket", "--tpm2", "--tpmstate"])
+            .arg(format!("dir={}", state.display()))
+            .arg("--server")
+            .arg(format!("type=unixio,path={}", real.display()))
+            .arg("--ctrl")
+            .arg(format!("type=unixio,path={}.ctrl", real.display()))
+            .args(["--flags", "not-need-init,startup-clear"])
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("swtpm (scripts/setup installs it)");
+        let real_ctrl = dir.join("swtpm.sock.ctrl");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !(real.exists() && real_ctrl.exists()) {
+            assert!(std::time::Instant::now() < deadline, "swtpm did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let sock = dir.join("tpm.sock");
+        let data = UnixListener::bind(&sock).unwrap();
+        let ctrl = UnixListener::bind(dir.join("tpm.sock.ctrl")).unwrap();
+        let reset = {
+            let (r, rc) = (real.clone(), real_ctrl.clone());
+            move || {
+                // TPM2_Shutdown(SU_CLEAR) first: a reset without it is an unorderly shutdown,
+                // which the TPM counts towards its dictionary-attack lockout.
+                let mut tpm = UnixStream::connect(&r).unwrap();
+                tpm.write_all(&[0x80, 1, 0, 0, 0, 12, 0, 0, 1, 0x45, 0, 0])
+                    .unwrap();
+                let mut answer = [0u8; 10];
+                tpm.read_exact(&mut answer).unwrap();
+                drop(tpm);
+                // CMD_INIT (2) with no flags; the answer is a 4-byte result, 0 = done.
+                let mut c = UnixStream::connect(&rc).unwrap();
+                c.write_all(&[0, 0, 0, 2, 0, 0, 0, 0]).unwrap();
+                let mut res = [0u8; 4];
+                c.read_exact(&mut res).unwrap();
+                assert_eq!(res, [0; 4], "swtpm CMD_INIT");
+                // TPM2_Startup(SU_CLEAR), as firmware does at power-on.
+                let mut tpm = UnixStream::connect(&r).unwrap();
+                tpm.write_all(&[0x80, 1, 0, 0, 0, 12, 0, 0, 1, 0x44, 0, 0])
+                    .unwrap();
+                let mut answer = [0u8; 10];
+                tpm.read_exact(&mut answer).unwrap();
+                assert_eq!(&answer[6..], [0; 4], "TPM2_Startup");
+            }
+        };
+        // The swtpm TCTI connects anew for every command, and once to the control socket when a
+        // process starts using it (to set the locality): that is when the TPM is reset.
+        std::thread::spawn(move || {
+            for client in data.incoming().flatten() {
+                pipe(client, UnixStream::connect(&real).unwrap());
+            }
+        });
+        std::thread::spawn(move || {
+            for client in ctrl.incoming().flatten() {
+                reset();
+                pipe(client, UnixStream::connect(&real_ctrl).unwrap());
+            }
+        });
+        Swtpm {
+            child,
+            device: format!("swtpm:path={}", sock.display()),
+        }
+    }
+}
+
+impl Drop for Swtpm {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `COMMAND ARGS…` as on the kiosk whose conf partition is `conf`: its machine id bound over
+/// /etc/machine-id in a private mount namespace, its host key as systemd's.
+fn on_kiosk(conf: &Path, command: &str, args: &[&str]) -> std::process::Output {
+    Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg("mount --bind \"$0\" /etc/machine-id && exec \"$@\"")
+        .arg(conf.join("host/machine-id"))
+        .arg(command)
+        .args(args)
+        .env(
+            "SYSTEMD_CREDENTIAL_SECRET",
+            conf.join("host/credential.secret"),
+        )
+        .output()
+        .unwrap()
+}
+
+/// Issue 20, sealed keys: an image's conf partition provisioned offline (host key only) is
+/// readable from the disk alone; the first boot's re-seal (image/tpm/hallkiosk-reseal, run here
+/// against a software TPM2) seals every credential to the TPM2 as well, after which
+/// `lockdown_sealed_on_disk` passes, the credentials still open to the same bytes with the TPM2,
+/// and a second run changes nothing.
+#[test]
+fn the_first_boot_reseals_to_the_tpm2_and_the_disk_alone_no_longer_opens_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let conf = root.join("etc/hallkiosk");
+    std::fs::create_dir_all(&conf).unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "tpm-kiosk-token\n").unwrap();
+    let out = Command::new("scripts/provision")
+        .arg("--root")
+        .arg(&root)
+        .args([
+            "--image",
+            "--kiosk-id",
+            "K-1",
+            "--hall",
+            "x",
+            "--token-file",
+        ])
+        .arg(&token)
+        .args(["--platform-url", "http://127.0.0.1:8700"])
+        .env("HALLKIOSK", env!("CARGO_BIN_EXE_hallkiosk"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let (ok, said) = sealed_on_disk(&disk_with_root(dir.path(), &conf, "conf"));
+    assert!(!ok, "offline-provisioned: host key only: {said}");
+
+    let tpm = Swtpm::start(dir.path());
+    let open = |name: &str, device: &str| {
+        let cred = conf.join(format!("credentials/{name}.cred"));
+        on_kiosk(
+            &conf,
+            "systemd-creds",
+            &[
+                "decrypt",
+                &format!("--tpm2-device={device}"),
+                &format!("--name={name}"),
+                cred.to_str().unwrap(),
+                "-",
+            ],
+        )
+    };
+    let before: Vec<Vec<u8>> = ["outbox-key", "platform-token", "admin-card-key"]
+        .iter()
+        .map(|n| {
+            let o = open(n, "/dev/null");
+            assert!(o.status.success(), "{n}: {o:?}");
+            o.stdout
+        })
+        .collect();
+    let reseal = || {
+        let out = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c"])
+            .arg("mount --bind \"$0\" /etc/machine-id && exec image/tpm/hallkiosk-reseal")
+            .arg(conf.join("host/machine-id"))
+            .env(
+                "SYSTEMD_CREDENTIAL_SECRET",
+                conf.join("host/credential.secret"),
+            )
+            .env("HALLKIOSK_CONF", &conf)
+            .env("HALLKIOSK_TPM2_DEVICE", &tpm.device)
+            .env("HALLKIOSK_REMOUNT", "0")
+            .env("HALLKIOSK_RUN", dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let said = reseal();
+    assert!(said.contains("3 re-sealed, 0 already"), "{said}");
+
+    let (ok, said) = sealed_on_disk(&disk_with_root(dir.path(), &conf, "conf"));
+    assert!(ok, "{said}");
+    assert!(said.contains("does not open from the disk alone"), "{said}");
+    for (n, plain) in ["outbox-key", "platform-token", "admin-card-key"]
+        .iter()
+        .zip(&before)
+    {
+        assert!(
+            !open(n, "/dev/null").status.success(),
+            "{n} opens without the TPM2"
+        );
+        let o = open(n, &tpm.device);
+        assert!(o.status.success(), "{n}: {o:?}");
+        assert_eq!(&o.stdout, plain, "{n} holds the same bytes");
+        let mode = std::fs::metadata(conf.join(format!("credentials/{n}.cred")))
+            .unwrap()
+            .permissions();
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(mode.mode() & 0o777, 0o600);
+    }
+    let said = reseal();
+    assert!(said.contains("0 re-sealed, 3 already"), "{said}");
+}

@@ -989,3 +989,294 @@ fn an_answer_longer_than_the_cap_is_an_error_and_not_read_whole() {
         }
     }
 }
+
+/// A kiosk image's os-release (what `scripts/build-image` writes) in `dir`, running `version`.
+fn image_os_release(dir: &Path, version: &str) -> PathBuf {
+    let f = dir.join("os-release");
+    std::fs::write(
+        &f,
+        format!("ID=debian\nIMAGE_ID=hallkiosk\nIMAGE_VERSION={version}\n"),
+    )
+    .unwrap();
+    f
+}
+
+/// `hallkiosk sync --once` on a kiosk image running what `os_release` says.
+fn sync_once_on_image(lab: &Lab, os_release: &Path) -> Output {
+    let out = lab
+        .command(&["sync", "--once"])
+        .env("HALLKIOSK_OS_RELEASE", os_release)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(3)) && !stderr.contains("panicked"),
+        "{:?}: {stderr}",
+        out.status
+    );
+    out
+}
+
+/// The files in the kiosk's drop directory (hidden partial downloads included).
+fn drop_dir(lab: &Lab) -> Vec<(String, u64)> {
+    let mut files: Vec<(String, u64)> = std::fs::read_dir(lab.data().join("update"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        e.metadata().unwrap().len(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..n).map(|_| rng.gen()).collect()
+}
+
+/// The platform offers a newer bundle (`serve --updates DIR`): one `sync --once` on a kiosk
+/// image running an older version downloads it into the drop directory as hallkiosk.raucb, byte
+/// for byte; once RAUC has taken it away it does not come back; a newer one lands again; a kiosk
+/// already running the offered version fetches nothing.
+#[test]
+fn an_offered_update_lands_once_in_the_drop_directory() {
+    let lab = Lab::with(KIOSK, 4, |dir| {
+        std::fs::create_dir_all(dir.join("updates")).unwrap();
+        vec![
+            "--updates".into(),
+            dir.join("updates").display().to_string(),
+        ]
+    });
+    let updates = lab.dir.path().join("updates");
+    let v2 = random_bytes(3 << 20, 2);
+    std::fs::write(updates.join("hallkiosk-1795500000.raucb"), &v2).unwrap();
+    std::fs::write(updates.join("hallkiosk-1795300000.raucb"), b"older").unwrap();
+    let running = image_os_release(lab.dir.path(), "1795400000");
+
+    sync_once_on_image(&lab, &running);
+    assert_eq!(
+        drop_dir(&lab),
+        [("hallkiosk.raucb".into(), v2.len() as u64)]
+    );
+    assert!(std::fs::read(lab.data().join("update/hallkiosk.raucb")).unwrap() == v2);
+
+    // hallkiosk-update.service installs and removes it: the same offer is not fetched again.
+    std::fs::remove_file(lab.data().join("update/hallkiosk.raucb")).unwrap();
+    sync_once_on_image(&lab, &running);
+    assert_eq!(drop_dir(&lab), []);
+
+    let v3 = random_bytes(1 << 20, 3);
+    std::fs::write(updates.join("hallkiosk-1795600000.raucb"), &v3).unwrap();
+    sync_once_on_image(&lab, &running);
+    assert!(std::fs::read(lab.data().join("update/hallkiosk.raucb")).unwrap() == v3);
+    std::fs::remove_file(lab.data().join("update/hallkiosk.raucb")).unwrap();
+
+    // Not a kiosk image, or already running the newest: nothing is fetched.
+    std::fs::write(updates.join("hallkiosk-1795700000.raucb"), b"v4").unwrap();
+    let dev = lab.dir.path().join("dev-os-release");
+    std::fs::write(&dev, "ID=debian\n").unwrap();
+    sync_once_on_image(&lab, &dev);
+    sync_once_on_image(&lab, &image_os_release(lab.dir.path(), "1795700000"));
+    assert_eq!(drop_dir(&lab), []);
+}
+
+/// Between the kiosk and the platform, a proxy that cuts every bundle download after `cut` bytes
+/// of the answer while `cutting` is set, and counts the downloads that asked for a range.
+struct BundleCutter {
+    addr: SocketAddr,
+    cutting: Arc<AtomicBool>,
+    resumed: Arc<Mutex<usize>>,
+}
+
+impl BundleCutter {
+    fn start(upstream: SocketAddr, cut: usize) -> BundleCutter {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let cutting = Arc::new(AtomicBool::new(true));
+        let resumed = Arc::new(Mutex::new(0));
+        let (c, r) = (cutting.clone(), resumed.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let (c, r) = (c.clone(), r.clone());
+                std::thread::spawn(move || -> std::io::Result<()> {
+                    let request = read_request(&mut conn)?;
+                    let head = String::from_utf8_lossy(&request).to_ascii_lowercase();
+                    let bundle = head.starts_with("get /v1/update/");
+                    if bundle && head.contains("\r\nrange: bytes=") {
+                        *r.lock().unwrap() += 1;
+                    }
+                    let response = forward(&request, upstream)?;
+                    if bundle && c.load(Ordering::SeqCst) {
+                        conn.write_all(&response[..cut.min(response.len())])
+                    } else {
+                        conn.write_all(&response)
+                    }
+                });
+            }
+        });
+        BundleCutter {
+            addr,
+            cutting,
+            resumed,
+        }
+    }
+}
+
+/// Every download of the bundle breaks off: nothing appears in the drop directory (only the
+/// hidden partial file, never longer than the bundle); with the network back the next pull
+/// resumes from where it stopped (a `Range` request) and the whole bundle lands, byte for byte.
+#[test]
+fn a_broken_download_never_reaches_the_drop_directory_and_resumes() {
+    let lab = Lab::with(KIOSK, 4, |dir| {
+        std::fs::create_dir_all(dir.join("updates")).unwrap();
+        vec![
+            "--updates".into(),
+            dir.join("updates").display().to_string(),
+        ]
+    });
+    let bundle = random_bytes(2 << 20, 7);
+    std::fs::write(
+        lab.dir.path().join("updates/hallkiosk-1795500000.raucb"),
+        &bundle,
+    )
+    .unwrap();
+    let upstream: SocketAddr = lab
+        .platform_url()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let cutter = BundleCutter::start(upstream, 300 << 10);
+    lab.configure(KIOSK, &format!("http://{}", cutter.addr), 4);
+    let running = image_os_release(lab.dir.path(), "1795400000");
+
+    let out = sync_once_on_image(&lab, &running);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("update not fetched"), "{stderr}");
+    let files = drop_dir(&lab);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0].0, ".hallkiosk-1795500000.raucb.part");
+    assert!(
+        files[0].1 > 0 && files[0].1 < bundle.len() as u64,
+        "{files:?}"
+    );
+    assert!(*cutter.resumed.lock().unwrap() > 0, "resumed with Range");
+
+    cutter.cutting.store(false, Ordering::SeqCst);
+    let before = *cutter.resumed.lock().unwrap();
+    sync_once_on_image(&lab, &running);
+    assert_eq!(
+        drop_dir(&lab),
+        [("hallkiosk.raucb".into(), bundle.len() as u64)]
+    );
+    assert!(std::fs::read(lab.data().join("update/hallkiosk.raucb")).unwrap() == bundle);
+    assert_eq!(
+        *cutter.resumed.lock().unwrap(),
+        before + 1,
+        "the last download resumed instead of starting over"
+    );
+}
+
+/// A hostile "platform" on loopback: an offer that is not JSON, one far over the size limit, a
+/// bundle answered with a Content-Length beyond the offer, one streamed without a length past the
+/// offer, and one of the right size whose bytes do not match the offered hash. Each is a clear
+/// error in the daemon's log, no panic, and nothing in the drop directory.
+#[test]
+fn a_hostile_update_server_gets_a_clear_error_and_nothing_lands() {
+    let lab = Lab::new(KIOSK, 4);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let case = Arc::new(Mutex::new(0usize));
+    let offered = 1usize << 20;
+    let c = case.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let case = *c.lock().unwrap();
+            std::thread::spawn(move || -> std::io::Result<()> {
+                let request = read_request(&mut conn)?;
+                let line = String::from_utf8_lossy(&request)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                let reply = |conn: &mut TcpStream, head: &str, body: &[u8]| {
+                    write!(conn, "HTTP/1.1 {head}\r\nConnection: close\r\n")?;
+                    write!(conn, "Content-Length: {}\r\n\r\n", body.len())?;
+                    conn.write_all(body)
+                };
+                let offer = |size: usize| {
+                    format!(
+                        "{{\"version\":\"1795500000\",\"size\":{size},\"sha256\":\"{}\"}}",
+                        "0".repeat(64)
+                    )
+                };
+                if line.starts_with("GET /v1/update?") {
+                    match case {
+                        0 => reply(&mut conn, "200 OK", b"<html>garbage</html>"),
+                        1 => reply(&mut conn, "200 OK", offer(100 << 30).as_bytes()),
+                        _ => reply(&mut conn, "200 OK", offer(offered).as_bytes()),
+                    }
+                } else if line.starts_with("GET /v1/update/") {
+                    match case {
+                        2 => {
+                            write!(
+                                conn,
+                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+                                64usize << 20
+                            )?;
+                            conn.write_all(&vec![b'x'; 1 << 20])
+                        }
+                        3 => {
+                            write!(
+                                conn,
+                                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            )?;
+                            for _ in 0..(8 << 4) {
+                                write!(conn, "{:x}\r\n", 64 << 10)?;
+                                conn.write_all(&vec![b'x'; 64 << 10])?;
+                                conn.write_all(b"\r\n")?;
+                            }
+                            conn.write_all(b"0\r\n\r\n")
+                        }
+                        _ => reply(&mut conn, "200 OK", &vec![b'x'; offered]),
+                    }
+                } else {
+                    reply(&mut conn, "204 No Content", b"")
+                }
+            });
+        }
+    });
+    lab.configure_with(KIOSK, &format!("http://{addr}"), 4, "max_update_mib = 4\n");
+    let running = image_os_release(lab.dir.path(), "1795400000");
+    for (n, why) in [
+        (0, "unreadable body"),
+        (1, "the limit is 4194304"),
+        (2, "refused, the rest unread"),
+        (3, "refused, the rest unread"),
+        (4, "do not match the offered SHA-256"),
+    ] {
+        *case.lock().unwrap() = n;
+        let out = sync_once_on_image(&lab, &running);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("update not fetched") && stderr.contains(why),
+            "case {n}: no '{why}' in {stderr}"
+        );
+        assert!(
+            !drop_dir(&lab).iter().any(|(f, _)| f == "hallkiosk.raucb"),
+            "case {n}: {:?}",
+            drop_dir(&lab)
+        );
+        for (f, len) in drop_dir(&lab) {
+            assert!(len <= offered as u64, "case {n}: {f} is {len} bytes");
+        }
+    }
+    assert_eq!(drop_dir(&lab), [], "the damaged download was thrown away");
+}

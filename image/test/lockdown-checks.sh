@@ -9,9 +9,11 @@
 #                                            screendump before/after) and do not restart it (serial
 #                                            log); then the outbox key is unreadable from IMAGE on
 #                                            the host (lockdown_sealed_on_disk)
-#   lockdown_sealed_on_disk IMAGE            no credential in the clear in IMAGE's root partitions,
-#                                            and the outbox key does not open with what the disk
-#                                            holds (its own host key): it needs the kiosk's TPM2
+#   lockdown_sealed_on_disk IMAGE            no credential in the clear in IMAGE's root or conf
+#                                            partitions, and the outbox key does not open with what
+#                                            the disk holds (its own host key and machine id, on the
+#                                            conf partition's host/ with provision --image): it needs
+#                                            the kiosk's TPM2
 #
 # Each returns 0 when the check holds, 1 naming what failed. QMP is the path of qemu's QMP socket
 # (-qmp unix:PATH,server=on,wait=off). Needs socat (scripts/setup --image-boot), ImageMagick's
@@ -119,27 +121,36 @@ lockdown_checks() {
   return "$failed"
 }
 
-# lockdown_sealed_on_disk IMAGE: every root slot of IMAGE holds its credentials only as
-# systemd-creds files, and the outbox key does not open with what the disk holds.
+# lockdown_sealed_on_disk IMAGE: every root slot or conf partition of IMAGE holds its credentials
+# only as systemd-creds files, and the outbox key does not open with what the disk holds.
 # shellcheck disable=SC2016  # the inner shell expands its own arguments
 lockdown_sealed_on_disk() {
   local image=$1 dir failed=0 found=0 start size name
   dir=$(mktemp -d)
+  local creds secret_at id_at
   while read -r start size name; do
-    case "$name" in root-*) ;; *) continue ;; esac
+    # A root provisioned in place, or an image's conf partition (scripts/provision --image).
+    case "$name" in
+      root-*) creds=/etc/hallkiosk/credentials secret_at=/var/lib/systemd/credential.secret id_at=/etc/machine-id ;;
+      conf) creds=/credentials secret_at=/host/credential.secret id_at=/host/machine-id ;;
+      *) continue ;;
+    esac
     dd if="$image" of="$dir/part" bs=512 skip="$start" count="$size" status=none
-    debugfs -R "stat /etc/hallkiosk/credentials" "$dir/part" 2>/dev/null | grep -q Inode: || continue
+    debugfs -R "stat $creds" "$dir/part" 2>/dev/null | grep -q Inode: || continue
+    # An image's root slot has the directory empty (a mount point's content, install-units).
+    debugfs -R "ls -l $creds" "$dir/part" 2>/dev/null | awk 'NF { print $NF }' |
+      grep -qvE '^(\.|\.\.)$' || continue
     found=1
     local plain
-    plain=$(debugfs -R "ls -l /etc/hallkiosk/credentials" "$dir/part" 2>/dev/null |
+    plain=$(debugfs -R "ls -l $creds" "$dir/part" 2>/dev/null |
       awk '{ print $NF }' | grep -Ev '^(\.|\.\.|.*\.cred)$' || true)
     if [ -n "$plain" ]; then
       lockdown_say "$name: credentials in the clear: $plain"
       failed=1
     fi
-    debugfs -R "dump /etc/hallkiosk/credentials/outbox-key.cred $dir/outbox-key.cred" "$dir/part" 2>/dev/null
-    debugfs -R "dump -p /var/lib/systemd/credential.secret $dir/secret" "$dir/part" 2>/dev/null
-    debugfs -R "dump /etc/machine-id $dir/machine-id" "$dir/part" 2>/dev/null
+    debugfs -R "dump $creds/outbox-key.cred $dir/outbox-key.cred" "$dir/part" 2>/dev/null
+    debugfs -R "dump -p $secret_at $dir/secret" "$dir/part" 2>/dev/null
+    debugfs -R "dump $id_at $dir/machine-id" "$dir/part" 2>/dev/null
     # Whoever has the disk has its host key and its machine id (which systemd binds the host key
     # to): try both, as the kiosk itself would without its TPM2.
     if [ ! -s "$dir/outbox-key.cred" ]; then
@@ -160,7 +171,7 @@ lockdown_sealed_on_disk() {
   done < <(sfdisk -d "$image" | sed -nE 's/.*start= *([0-9]+), *size= *([0-9]+),.*name="([^"]*)".*/\1 \2 \3/p')
   rm -rf "$dir"
   if [ "$found" = 0 ]; then
-    lockdown_say "no provisioned root slot (/etc/hallkiosk/credentials) in $image"
+    lockdown_say "no provisioned root slot (/etc/hallkiosk/credentials) or conf partition (/credentials) in $image"
     return 1
   fi
   return "$failed"

@@ -8,6 +8,7 @@ pub mod lab;
 pub mod server;
 pub mod store;
 pub mod tls;
+pub mod updates;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};

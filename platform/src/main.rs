@@ -51,6 +51,10 @@ enum Command {
         /// --listen. Operators log in on either.
         #[arg(long)]
         operator_listen: Option<String>,
+        /// Offer the newest hallkiosk-VERSION.raucb in this directory to kiosks running an older
+        /// version (GET /v1/update); the kiosks' RAUC checks its signature, not the platform.
+        #[arg(long, value_name = "DIR")]
+        updates: Option<std::path::PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -196,9 +200,13 @@ fn run(cli: Cli) -> Result<()> {
                 tls_key,
                 client_ca,
                 operator_listen,
+                updates,
                 limits,
                 ..
             } => {
+                if let Some(d) = &updates {
+                    anyhow::ensure!(d.is_dir(), "--updates {} is not a directory", d.display());
+                }
                 let limits = limits.limits()?;
                 let tls = match (tls_cert, tls_key) {
                     (Some(c), Some(k)) => Some(Tls {
@@ -211,7 +219,15 @@ fn run(cli: Cli) -> Result<()> {
                     }),
                     _ => None,
                 };
-                serve(store, &listen, operator_listen.as_deref(), tls, limits).await
+                serve(
+                    store,
+                    &listen,
+                    operator_listen.as_deref(),
+                    tls,
+                    limits,
+                    updates,
+                )
+                .await
             }
             Command::Kiosk(KioskCommand::Add {
                 id,
@@ -314,6 +330,7 @@ async fn serve(
     operator_listen: Option<&str>,
     tls: Option<Tls>,
     limits: hallkiosk_platform::guard::Limits,
+    updates: Option<std::path::PathBuf>,
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -348,7 +365,8 @@ async fn serve(
     let main_app = match operators {
         Some(_) => hallkiosk_platform::api_router(store.clone(), guard.clone()),
         None => hallkiosk_platform::router(store.clone(), guard.clone()),
-    };
+    }
+    .merge(hallkiosk_platform::updates::router(updates, guard.clone()));
     let main = hallkiosk_platform::server::serve(
         listener,
         kiosk_tls,

@@ -397,3 +397,93 @@ fn postgres_platform_keeps_the_api_promises() {
     let pg = Postgres::start();
     conformance(&pg.url);
 }
+
+/// `serve --updates DIR`: the newest `hallkiosk-VERSION.raucb` is offered (version, size,
+/// SHA-256) to a kiosk running an older version and not to one running it; its bytes are served
+/// whole (200) and from a byte on (`Range: bytes=N-` → 206 with `Content-Range`); a range past the
+/// end → 416, an unknown version → 404, a malformed `current` → 400 Problem, no token → 401.
+/// Without `--updates` nothing is offered (204).
+#[test]
+fn update_bundles_are_offered_and_served_resumably() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("platform.db");
+    let db = db.to_str().unwrap();
+    admin(db, &["kiosk", "add", "A", "--token", TOKEN_A]);
+    let updates = dir.path().join("updates");
+    std::fs::create_dir(&updates).unwrap();
+    let bundle: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(updates.join("hallkiosk-1795500000.raucb"), &bundle).unwrap();
+    std::fs::write(updates.join("hallkiosk-1795400000.raucb"), b"older").unwrap();
+    std::fs::write(updates.join("hallkiosk-latest.raucb"), b"not a version").unwrap();
+    let p = PlatformProcess::start(bin(), db, &["--updates", updates.to_str().unwrap()]);
+    let api = Api {
+        client: Client::new(),
+        url: p.url.clone(),
+    };
+    let (status, offer) = json(api.get(TOKEN_A, "/v1/update?current=1795400000"));
+    assert_eq!(status, 200, "{offer}");
+    let sha: String = sha2::Sha256::digest(&bundle)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(offer["version"], "1795500000");
+    assert_eq!(offer["size"], bundle.len() as u64);
+    assert_eq!(offer["sha256"], sha);
+    for current in ["1795500000", "1795600000"] {
+        let r = api.get(TOKEN_A, &format!("/v1/update?current={current}"));
+        assert_eq!(r.status().as_u16(), 204, "{current}");
+    }
+    let (status, problem) = json(api.get(TOKEN_A, "/v1/update?current=abc"));
+    assert_eq!(
+        (status, &problem["error"]),
+        (400, &Value::from("malformed_request"))
+    );
+    let r = api
+        .client
+        .get(format!("{}/v1/update?current=1", api.url))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+
+    let r = api.get(TOKEN_A, "/v1/update/1795500000");
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["accept-ranges"], "bytes");
+    assert!(r.bytes().unwrap().as_ref() == bundle.as_slice());
+    let from = |range: &str| {
+        api.client
+            .get(format!("{}/v1/update/1795500000", api.url))
+            .bearer_auth(TOKEN_A)
+            .header("Range", range)
+            .send()
+            .unwrap()
+    };
+    let r = from("bytes=123456-");
+    assert_eq!(r.status().as_u16(), 206);
+    assert_eq!(
+        r.headers()["content-range"],
+        format!("bytes 123456-{}/{}", bundle.len() - 1, bundle.len()).as_str()
+    );
+    assert!(r.bytes().unwrap().as_ref() == &bundle[123_456..]);
+    let r = from(&format!("bytes={}-", bundle.len()));
+    assert_eq!(r.status().as_u16(), 416);
+    assert_eq!(
+        r.headers()["content-range"],
+        format!("bytes */{}", bundle.len()).as_str()
+    );
+    assert_eq!(
+        api.get(TOKEN_A, "/v1/update/1795700000").status().as_u16(),
+        404
+    );
+    assert_eq!(api.get(TOKEN_A, "/v1/update/latest").status().as_u16(), 404);
+    drop(p);
+
+    let p = PlatformProcess::start(bin(), db, &[]);
+    let r = api
+        .client
+        .get(format!("{}/v1/update?current=1", p.url))
+        .bearer_auth(TOKEN_A)
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204, "no --updates: nothing offered");
+}

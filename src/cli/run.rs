@@ -78,7 +78,11 @@ pub fn command(config_path: Option<&Path>, args: RunArgs, started: Instant) -> R
         simulated = config.all_devices_simulated(),
         "starting kiosk"
     );
-    crate::kiosk::keyboard::install()?;
+    let scanner_node = match &config.devices.scanner {
+        hallkiosk_drivers::transport::DeviceAddress::Evdev { path } => Some(PathBuf::from(path)),
+        _ => None,
+    };
+    crate::kiosk::keyboard::install(scanner_node.as_deref())?;
     let running = Rc::new(RefCell::new(crate::kiosk::app::start(&config, catalog)?));
     let failed: Rc<RefCell<Option<anyhow::Error>>> = Rc::default();
     let guard = running.borrow();

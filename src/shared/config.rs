@@ -259,6 +259,9 @@ pub struct Platform {
     pub poll_ms: Ranged<50, 60_000>,
     /// Largest response body the daemon reads (MiB); a longer one is an error, not read.
     pub max_response_mib: Ranged<1, 256>,
+    /// Largest update bundle the daemon fetches into the drop directory (MiB); a bigger offer is
+    /// an error, not fetched. 0: no updates are fetched.
+    pub max_update_mib: Ranged<0, 16384>,
 }
 
 impl Default for Platform {
@@ -277,6 +280,7 @@ impl Default for Platform {
             pull_secs: Ranged(60),
             poll_ms: Ranged(1000),
             max_response_mib: Ranged(16),
+            max_update_mib: Ranged(1536),
         }
     }
 }

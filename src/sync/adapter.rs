@@ -6,10 +6,10 @@ use crate::outbox::Claimed;
 use base64::Engine;
 use hallkiosk_api::{
     Batch, BatchItem, BatchResults, CatalogDocument, Field, Heartbeat, Material, StatusChange,
-    StatusChanges, Submission,
+    StatusChanges, Submission, UpdateOffer,
 };
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// What the platform said about one entry of a batch.
@@ -68,6 +68,18 @@ pub trait PlatformAdapter: Send + Sync {
         &self,
         category: &str,
     ) -> impl Future<Output = Result<hallkiosk_api::IssuedTicket, AdapterError>> + Send;
+    /// The update bundle the platform offers a kiosk running image version `current`, if any.
+    fn update_offer(
+        &self,
+        current: &str,
+    ) -> impl Future<Output = Result<Option<UpdateOffer>, AdapterError>> + Send;
+    /// Appends the offered bundle to the file `part` from its current length (resuming a broken
+    /// download), never past `offer.size` bytes in all; returns the file's length afterwards.
+    fn fetch_update(
+        &self,
+        offer: &UpdateOffer,
+        part: &Path,
+    ) -> impl Future<Output = Result<u64, AdapterError>> + Send;
 }
 
 /// What the platform said about a request of ratings.
@@ -98,6 +110,8 @@ pub struct HttpAdapter {
     base: String,
     token: String,
     max_response_bytes: usize,
+    /// The request timeout, which a bundle download applies to each read instead of the whole.
+    timeout: Duration,
 }
 
 impl HttpAdapter {
@@ -136,6 +150,7 @@ impl HttpAdapter {
             base: s.base_url.trim_end_matches('/').to_string(),
             token: s.token.clone(),
             max_response_bytes: s.max_response_bytes,
+            timeout: s.timeout,
         })
     }
 
@@ -399,6 +414,120 @@ impl PlatformAdapter for HttpAdapter {
             200..=299 => Self::json(status, &resp),
             _ => Err(AdapterError::Transient(problem_text(status, &resp))),
         }
+    }
+
+    async fn update_offer(&self, current: &str) -> Result<Option<UpdateOffer>, AdapterError> {
+        let current: String = current.chars().filter(char::is_ascii_digit).collect();
+        let (status, resp) = self
+            .send(
+                self.client
+                    .get(self.url(&format!("/v1/update?current={current}"))),
+            )
+            .await?;
+        match status {
+            200 => Ok(Some(Self::json(status, &resp)?)),
+            204 | 404 => Ok(None),
+            _ => Err(AdapterError::Transient(problem_text(status, &resp))),
+        }
+    }
+
+    async fn fetch_update(&self, offer: &UpdateOffer, part: &Path) -> Result<u64, AdapterError> {
+        use tokio::io::AsyncWriteExt;
+        let io = |what: &str, e: std::io::Error| {
+            AdapterError::Transient(format!("{what} {}: {e}", part.display()))
+        };
+        let mut file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o640)
+            .open(part)
+            .await
+            .map_err(|e| io("cannot open", e))?;
+        let mut have = file
+            .metadata()
+            .await
+            .map_err(|e| io("cannot read", e))?
+            .len();
+        if have > offer.size {
+            // Left by an earlier offer of this version with another size: start over.
+            file.set_len(0)
+                .await
+                .map_err(|e| io("cannot truncate", e))?;
+            have = 0;
+        }
+        if have == offer.size {
+            return Ok(have);
+        }
+        let version: String = offer.version.chars().filter(char::is_ascii_digit).collect();
+        let mut req = self
+            .client
+            .get(self.url(&hallkiosk_api::update_bundle_path(&version)))
+            .bearer_auth(&self.token)
+            // Each read has the request timeout (below); the whole may take hours on a slow line.
+            .timeout(Duration::from_secs(24 * 3600));
+        if have > 0 {
+            req = req.header(reqwest::header::RANGE, format!("bytes={have}-"));
+        }
+        let mut resp = tokio::time::timeout(self.timeout, req.send())
+            .await
+            .map_err(|_| AdapterError::Transient("timed out waiting for the bundle".into()))?
+            .map_err(|e| AdapterError::Transient(describe(&e)))?;
+        let status = resp.status().as_u16();
+        match status {
+            206 => {
+                let range = resp
+                    .headers()
+                    .get(reqwest::header::CONTENT_RANGE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                if !range.starts_with(&format!("bytes {have}-")) {
+                    return Err(AdapterError::Transient(format!(
+                        "the platform resumed the bundle at `{range}`, not at byte {have}"
+                    )));
+                }
+            }
+            200 => {
+                // The whole bundle again (the platform ignored the range): start over.
+                file.set_len(0)
+                    .await
+                    .map_err(|e| io("cannot truncate", e))?;
+                have = 0;
+            }
+            _ => {
+                let body = read_capped(resp, 64 << 10).await.unwrap_or_default();
+                return Err(match status {
+                    401 | 403 => AdapterError::Auth(problem_text(status, &body)),
+                    _ => AdapterError::Transient(problem_text(status, &body)),
+                });
+            }
+        }
+        let more_than_offered = |n: u64| {
+            AdapterError::Transient(format!(
+                "the platform sends {n} bytes or more of a bundle offered as {} bytes: refused, the rest unread",
+                offer.size
+            ))
+        };
+        if let Some(n) = resp.content_length() {
+            if have + n > offer.size {
+                return Err(more_than_offered(have + n));
+            }
+        }
+        loop {
+            let chunk = tokio::time::timeout(self.timeout, resp.chunk())
+                .await
+                .map_err(|_| AdapterError::Transient("the bundle download stalled".into()))?
+                .map_err(|e| AdapterError::Transient(describe(&e)))?;
+            let Some(chunk) = chunk else { break };
+            if have + chunk.len() as u64 > offer.size {
+                return Err(more_than_offered(have + chunk.len() as u64));
+            }
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| io("cannot write", e))?;
+            have += chunk.len() as u64;
+        }
+        file.sync_all().await.map_err(|e| io("cannot sync", e))?;
+        Ok(have)
     }
 
     async fn lookup(&self, tracking_code: &str) -> Result<Option<StatusChange>, AdapterError> {

@@ -40,8 +40,14 @@ pub fn command(config_path: Option<&Path>, once: bool) -> Result<ExitCode> {
         heartbeat_every: std::time::Duration::from_secs(p.heartbeat_secs.0),
         pull_every: std::time::Duration::from_secs(p.pull_secs.0),
         poll_every: std::time::Duration::from_millis(p.poll_ms.0),
-        data_dir: dir,
+        data_dir: dir.clone(),
         retention: config.retention.clone(),
+    };
+    let updates = sync::update::UpdateSettings {
+        data_dir: dir,
+        max_bytes: p.max_update_mib.0 << 20,
+        os_release: sync::update::os_release_path(),
+        backoff: settings.backoff,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -61,9 +67,23 @@ pub fn command(config_path: Option<&Path>, once: bool) -> Result<ExitCode> {
             }
             std::future::pending::<()>().await
         };
+        // Bundles are fetched beside delivery: a long download holds up no submission.
+        let fetch_updates = async {
+            if once {
+                return std::future::pending().await;
+            }
+            sync::update::update_loop(&ob, &adapter, &updates, settings.pull_every).await
+        };
         let waiting = tokio::select! {
-            r = sync::run(&ob, &adapter, &settings, mode) => r?,
+            r = sync::run(&ob, &adapter, &settings, mode) => {
+                let waiting = r?;
+                if once {
+                    sync::update::log_pull(sync::update::pull_update(&ob, &adapter, &updates).await);
+                }
+                waiting
+            }
             () = serve_local => unreachable!("serving never ends"),
+            () = fetch_updates => unreachable!("the update loop never ends"),
             _ = sync::terminated() => {
                 tracing::info!("stopping");
                 ob.stats(crate::shared::clock::now_ms()).await?.depth()

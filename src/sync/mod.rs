@@ -8,6 +8,7 @@
 pub mod adapter;
 pub mod cli;
 pub mod local;
+pub mod update;
 
 use crate::outbox::{Outbox, OutboxError, Outcome};
 use crate::shared::catalog::Catalog;

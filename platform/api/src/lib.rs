@@ -245,6 +245,25 @@ pub fn valid_key(key: &str) -> bool {
     !key.is_empty() && key.len() <= 128 && key.bytes().all(|b| (0x21..0x7f).contains(&b))
 }
 
+/// An update bundle the platform offers (`GET /v1/update?current=VERSION`): a signed RAUC bundle
+/// of a newer image. The kiosk only fetches it into its drop directory; RAUC on the kiosk checks
+/// the signature and the version, so nothing here is trusted beyond "worth downloading".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOffer {
+    /// The image version (the bundle's `SOURCE_DATE_EPOCH`, decimal digits).
+    pub version: String,
+    /// The bundle's size in bytes.
+    pub size: u64,
+    /// SHA-256 of the bundle, lower-case hex (to tell a damaged download from a whole one).
+    pub sha256: String,
+}
+
+/// Where the bundle of an offered version is downloaded (`Range: bytes=N-` resumes).
+pub fn update_bundle_path(version: &str) -> String {
+    format!("{PREFIX}/update/{version}")
+}
+
 /// Orders dotted catalog versions (`2026.11.1` < `2026.11.10`); `None` for anything else.
 pub fn version_key(v: &str) -> Option<Vec<u64>> {
     if v.is_empty() {
