@@ -97,6 +97,11 @@ fn kiosk(width: f32, height: f32, data: &std::path::Path) -> hallkiosk::kiosk::a
 
 fn settle() {
     mock_elapsed_time(Duration::from_millis(50));
+    // What a frame would do before it is drawn: the pages' change handlers (a form scrolling its
+    // field into view) run, as they do before every frame in the kiosk.
+    for _ in 0..3 {
+        slint::platform::update_timers_and_animations();
+    }
 }
 
 fn act(ui: &KioskUi, intent: Intent) {
@@ -328,6 +333,96 @@ fn press(ui: &KioskUi, label: &str) -> bool {
     }
 }
 
+/// Where the button labelled `label` is (the first one on screen), to see it does not move.
+fn place_of(ui: &KioskUi, label: &str) -> Option<Rect> {
+    ElementQuery::from_root(ui.window())
+        .match_accessible_role(AccessibleRole::Button)
+        .match_predicate({
+            let label = label.to_string();
+            move |e| e.accessible_label().is_some_and(|l| l == label)
+        })
+        .find_all()
+        .iter()
+        .map(rect)
+        .find(|r| r.w > 0.0 && r.h > 0.0)
+}
+
+/// The same button in the same place in every state of a page (a finger on its way to it must
+/// not see it jump), and the field being typed into wholly on screen, clear of every key.
+fn check_steady(
+    screen: &str,
+    label: &str,
+    places: &[(&str, Option<Rect>)],
+    problems: &mut Vec<String>,
+) {
+    let Some((first_state, Some(first))) = places.first() else {
+        problems.push(format!("{screen}: no {label:?} to follow"));
+        return;
+    };
+    for (state, place) in &places[1..] {
+        match place {
+            None => problems.push(format!("{screen}: {label:?} is gone {state}")),
+            Some(p)
+                if (p.x - first.x).abs() > 0.5
+                    || (p.y - first.y).abs() > 0.5
+                    || (p.w - first.w).abs() > 0.5
+                    || (p.h - first.h).abs() > 0.5 =>
+            {
+                problems.push(format!(
+                    "{screen}: {label:?} moves from ({:.0},{:.0}) {:.0}×{:.0} {first_state} to ({:.0},{:.0}) {:.0}×{:.0} {state}",
+                    first.x, first.y, first.w, first.h, p.x, p.y, p.w, p.h
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+fn check_field_in_view(
+    ui: &KioskUi,
+    screen: &str,
+    field: &str,
+    w: f32,
+    h: f32,
+    problems: &mut Vec<String>,
+) {
+    let Some(f) = place_of(ui, field) else {
+        problems.push(format!(
+            "{screen}: the field {field:?} being typed into is not on screen"
+        ));
+        return;
+    };
+    if f.x < -0.5 || f.y < -0.5 || f.x + f.w > w + 0.5 || f.y + f.h > h + 0.5 {
+        problems.push(format!(
+            "{screen}: the field {field:?} being typed into is off the screen at ({:.0},{:.0}) {:.0}×{:.0}",
+            f.x, f.y, f.w, f.h
+        ));
+    }
+    if std::env::var("LAYOUT_DEBUG").is_ok() {
+        for fl in ElementQuery::from_root(ui.window())
+            .match_inherits("Flickable")
+            .find_all()
+        {
+            eprintln!(
+                "{screen}: flickable {:?} {:?} field {:?}",
+                rect(&fl),
+                fl.accessible_description(),
+                f
+            );
+        }
+    }
+    for k in fixed_buttons(ui) {
+        let overlap_x = f.x.max(k.x) < (f.x + f.w).min(k.x + k.w) - 1.0;
+        let overlap_y = f.y.max(k.y) < (f.y + f.h).min(k.y + k.h) - 1.0;
+        if overlap_x && overlap_y {
+            problems.push(format!(
+                "{screen}: the field {field:?} being typed into lies under {:?}",
+                k.label
+            ));
+        }
+    }
+}
+
 /// Home ends the session and with it the citizen's language and elder mode: set them again, as the
 /// next citizen would.
 fn home(ui: &KioskUi, locale: Locale, elder: bool) {
@@ -376,15 +471,42 @@ fn walk(w: f32, h: f32, locale: Locale, elder: bool, problems: &mut Vec<String>)
 
     act(ui, Intent::IdentifyContinue);
     act(ui, Intent::ApplyFor("P-MARRIA-003".into()));
+    let next = if locale == Locale::En {
+        "Next"
+    } else {
+        "下一步"
+    };
+    let mut next_places = vec![("with the digits", place_of(ui, next))];
     check(ui, &format!("{mode} form, digits"), w, h, problems);
+    // 下一步 with a field still empty: the error line appears, nothing moves.
+    act(ui, Intent::Apply(ApplyIntent::Next));
+    next_places.push(("with the error line", place_of(ui, next)));
     act(ui, Intent::Apply(ApplyIntent::FocusField(1)));
+    next_places.push(("with the pinyin keyboard", place_of(ui, next)));
     for c in "lu".chars() {
         act(ui, Intent::Apply(ApplyIntent::Key(c)));
     }
+    next_places.push(("with candidates", place_of(ui, next)));
     check(ui, &format!("{mode} form, pinyin keyboard"), w, h, problems);
+    let field = if locale == Locale::En {
+        "Mailing address"
+    } else {
+        "通讯地址"
+    };
+    check_field_in_view(
+        ui,
+        &format!("{mode} form, pinyin keyboard"),
+        field,
+        w,
+        h,
+        problems,
+    );
     if press(ui, "123") {
+        next_places.push(("with the signs", place_of(ui, next)));
         check(ui, &format!("{mode} form, signs"), w, h, problems);
+        check_field_in_view(ui, &format!("{mode} form, signs"), field, w, h, problems);
     }
+    check_steady(&format!("{mode} form"), next, &next_places, problems);
 
     if press(
         ui,
@@ -452,6 +574,36 @@ fn walk(w: f32, h: f32, locale: Locale, elder: bool, problems: &mut Vec<String>)
     home(ui, locale, elder);
     act(ui, Intent::OpenMaintenance);
     check(ui, &format!("{mode} maintenance PIN"), w, h, problems);
+    // A wrong PIN: 密码不正确 is said, and no key moves under the finger typing the next one.
+    let keys: Vec<(String, Option<Rect>)> = ["1", "5", "0"]
+        .iter()
+        .map(|k| (k.to_string(), place_of(ui, k)))
+        .collect();
+    for d in "000000".chars() {
+        act(
+            ui,
+            Intent::Maintenance(hallkiosk::flows::maintenance::MaintenanceIntent::Key(d)),
+        );
+    }
+    act(
+        ui,
+        Intent::Maintenance(hallkiosk::flows::maintenance::MaintenanceIntent::EnterPin),
+    );
+    check(
+        ui,
+        &format!("{mode} maintenance PIN, wrong"),
+        w,
+        h,
+        problems,
+    );
+    for (k, before) in keys {
+        check_steady(
+            &format!("{mode} maintenance PIN"),
+            &k,
+            &[("before", before), ("after a wrong PIN", place_of(ui, &k))],
+            problems,
+        );
+    }
 }
 
 #[test]
