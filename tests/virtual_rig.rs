@@ -49,13 +49,20 @@ fn serial_log(out: &Path) -> String {
         .unwrap_or_else(|e| format!("(no serial log: {e})"))
 }
 
-#[test]
-fn every_device_passes_through_real_kernel_drivers() {
+/// One run of `scripts/virtual-rig ARGS` (its wall time on stderr): its exit, the checks file, and a report
+/// for a failed assertion (stderr, checks, `also` — another log of the run — and the guest's
+/// serial log).
+struct RigRun {
+    success: bool,
+    checks: String,
+    report: String,
+}
+
+fn run_rig(out: &Path, args: &[&str], also: Option<&str>) -> RigRun {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path();
     let started = Instant::now();
     let run = Command::new(repo.join("scripts/virtual-rig"))
+        .args(args)
         .arg("--out")
         .arg(out)
         .arg("--bin")
@@ -66,15 +73,44 @@ fn every_device_passes_through_real_kernel_drivers() {
         .expect("scripts/virtual-rig runs");
     let took = started.elapsed();
     let checks = std::fs::read_to_string(out.join("checks.txt")).unwrap_or_default();
+    let also = also
+        .map(|name| {
+            format!(
+                "\n--- {name}\n{}",
+                std::fs::read_to_string(out.join(name)).unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
     let report = format!(
-        "virtual rig: exit {:?} after {:.0} s\n--- stderr\n{}\n--- checks\n{checks}\n--- guest serial log\n{}",
+        "virtual rig {}: exit {:?} after {:.0} s\n--- stderr\n{}\n--- checks\n{checks}{also}\n--- guest serial log\n{}",
+        args.join(" "),
         run.status.code(),
         took.as_secs_f64(),
         String::from_utf8_lossy(&run.stderr),
         serial_log(out)
     );
-    eprintln!("virtual rig: {:.0} s of wall time", took.as_secs_f64());
-    assert!(run.status.success(), "{report}");
+    eprintln!(
+        "virtual rig {}: {:.0} s of wall time",
+        args.join(" "),
+        took.as_secs_f64()
+    );
+    RigRun {
+        success: run.status.success(),
+        checks,
+        report,
+    }
+}
+
+#[test]
+fn every_device_passes_through_real_kernel_drivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let RigRun {
+        success,
+        checks,
+        report,
+    } = run_rig(out, &[], None);
+    assert!(success, "{report}");
     let passed: Vec<&str> = checks
         .lines()
         .filter_map(|l| l.strip_prefix("PASS "))
@@ -136,32 +172,14 @@ fn a_missing_kernel_fails_and_does_not_skip() {
 #[cfg(feature = "kiosk-kms")]
 #[test]
 fn the_ui_runs_on_the_guests_display_and_takes_a_touch() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
-    let started = Instant::now();
-    let run = Command::new(repo.join("scripts/virtual-rig"))
-        .arg("--ui")
-        .arg("--out")
-        .arg(out)
-        .arg("--bin")
-        .arg(env!("CARGO_BIN_EXE_hallkiosk"))
-        .arg("--timeout")
-        .arg("460")
-        .output()
-        .expect("scripts/virtual-rig runs");
-    let took = started.elapsed();
-    let checks = std::fs::read_to_string(out.join("checks.txt")).unwrap_or_default();
-    let report = format!(
-        "virtual rig --ui: exit {:?} after {:.0} s\n--- stderr\n{}\n--- checks\n{checks}\n--- kiosk log\n{}\n--- guest serial log\n{}",
-        run.status.code(),
-        took.as_secs_f64(),
-        String::from_utf8_lossy(&run.stderr),
-        std::fs::read_to_string(out.join("ui.log")).unwrap_or_default(),
-        serial_log(out)
-    );
-    eprintln!("virtual rig --ui: {:.0} s of wall time", took.as_secs_f64());
-    assert!(run.status.success(), "{report}");
+    let RigRun {
+        success,
+        checks,
+        report,
+    } = run_rig(out, &["--ui"], Some("ui.log"));
+    assert!(success, "{report}");
     for name in ["ui-display", "ui-first-frame", "ui-touch"] {
         assert!(
             checks
