@@ -6,6 +6,20 @@
 use super::*;
 
 impl Kiosk {
+    /// Whether this visit has work of its own without a card: a ticket asked for or shown, a
+    /// rating begun. (A ticket page still offering the queues is nobody's yet.)
+    fn anonymous_work(&self) -> bool {
+        let ticket = self
+            .ticket
+            .as_ref()
+            .is_some_and(|t| t.step != crate::flows::ticket::TicketStep::Choose);
+        let rating = self
+            .rating
+            .as_ref()
+            .is_some_and(|r| r.step != crate::flows::rating::RatingStep::Choose);
+        self.session.is_none() && (ticket || rating)
+    }
+
     /// An event from a device service. `today` is the local date `YYYY-MM-DD` (for card expiry).
     pub fn device_event(&mut self, event: DeviceEvent, today: &str) {
         match event {
@@ -44,8 +58,10 @@ impl Kiosk {
                     return;
                 }
                 // A new card is a new person: everything of the previous one is wiped first
-                // (with a new visit, so their answers still on the way are dropped).
-                if self.session.is_some() {
+                // (with a new visit, so their answers still on the way are dropped). Work done
+                // without a card — a ticket asked for, a rating begun — is someone's too: the
+                // card may be anybody's.
+                if self.session.is_some() || self.anonymous_work() {
                     let page = self.page;
                     self.forget_visit();
                     if matches!(page, Page::Apply | Page::Ticket | Page::Rate) {

@@ -484,7 +484,8 @@ fn check(world: &World, markers: &[String]) -> Result<(), TestCaseError> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 3000,
+        // 3000 per run in the suite; PROPTEST_CASES=200000 for a longer search.
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000),
         max_shrink_iters: 20_000,
         failure_persistence: None,
         ..ProptestConfig::default()

@@ -93,6 +93,45 @@ fn a_ticket_can_be_taken_without_a_card() {
 }
 
 #[test]
+fn a_card_after_an_anonymous_ticket_is_a_new_person_who_never_sees_that_ticket() {
+    // Found by the isolation property in CI: A takes a ticket without a card and walks away
+    // while it is being issued; B places a card; A's ticket then arrived on B's screen.
+    use crate::flows::ticket::TicketStep;
+    let mut k = kiosk();
+    k.intent(Intent::Open(Entry::Ticket));
+    k.intent(Intent::TicketWithoutCard);
+    k.intent(Intent::Ticket(TicketIntent::ChooseQueue("A".into())));
+    let asked_by_a = k.visit();
+    assert!(matches!(k.take_effects()[..], [Effect::IssueTicket { .. }]));
+    place(&mut k, CardFixture::HkMoTw);
+    assert_eq!(
+        k.page(),
+        Page::Identify,
+        "B is greeted, on to a ticket of their own"
+    );
+    assert_eq!(k.greeting_name(), "陈*文");
+    k.done_for(
+        asked_by_a,
+        Done::TicketIssued(Ok(crate::flows::effect::Ticket {
+            number: "A101".into(),
+            category: crate::shared::config::HallSection::default().queue_categories[0].clone(),
+            ahead: Some(3),
+            issued_at_ms: 1,
+            local: false,
+            locale: Locale::ZhCn,
+        })),
+    );
+    assert!(k.ticket().is_none(), "{:?}", k.ticket());
+    assert!(
+        k.take_effects().is_empty(),
+        "A's ticket is not printed for B"
+    );
+    k.intent(Intent::IdentifyContinue);
+    assert_eq!(k.page(), Page::Ticket);
+    assert_eq!(k.ticket().unwrap().step, TicketStep::Choose);
+}
+
+#[test]
 fn reader_faults_and_bad_reads_are_shown() {
     let mut k = kiosk();
     k.device_event(
