@@ -3,8 +3,8 @@
 //! through [`start`], so they exercise exactly the wiring a kiosk runs.
 //!
 //! Devices start after the window (see [`RunningKiosk`]). There is one device path. A device configured `sim` is a byte-level simulator started here
-//! ([`SimRig`]: SAM reader and QR scanner on ptys, printer on loopback TCP, camera frames in a
-//! folder), and the same services a hall's kiosk runs open it by its address. The dev dock drives
+//! ([`SimRig`]: SAM reader, QR scanner and printer on ptys, camera frames in a folder; no
+//! network), and the same services a hall's kiosk runs open it by its address. The dev dock drives
 //! the simulators, never the flow.
 
 use crate::flows::kiosk::{FlowSettings, HallSetup, Kiosk};

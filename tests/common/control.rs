@@ -86,6 +86,17 @@ pub struct DevKiosk {
 impl DevKiosk {
     /// `hallkiosk run ARGS` on `display`; panics with the log when no first frame comes in 60 s.
     pub fn start(display: &str, dir: &Path, args: &[&str]) -> DevKiosk {
+        Self::start_with(display, dir, args, |_| {})
+    }
+
+    /// As [`DevKiosk::start`], with `configure` given the command before it is spawned.
+    #[allow(dead_code)] // not every test binary that includes this module uses it
+    pub fn start_with(
+        display: &str,
+        dir: &Path,
+        args: &[&str],
+        configure: impl FnOnce(&mut std::process::Command),
+    ) -> DevKiosk {
         assert!(
             !Path::new("/etc/hallkiosk/config.toml").exists(),
             "this machine has /etc/hallkiosk/config.toml: the kiosk would not use its embedded defaults"
@@ -93,22 +104,21 @@ impl DevKiosk {
         let socket = dir.join("control.sock");
         let first_frame = dir.join("first-frame");
         let log_file = dir.join("kiosk.log");
-        let process = Process(
-            std::process::Command::new(env!("CARGO_BIN_EXE_hallkiosk"))
-                .arg("run")
-                .args(args)
-                .arg("--control-socket")
-                .arg(&socket)
-                .arg("--first-frame-file")
-                .arg(&first_frame)
-                .env("DISPLAY", display)
-                .env("XDG_DATA_HOME", dir)
-                .env("RUST_LOG", "info")
-                .stdout(std::process::Stdio::null())
-                .stderr(std::fs::File::create(&log_file).unwrap())
-                .spawn()
-                .unwrap(),
-        );
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hallkiosk"));
+        command
+            .arg("run")
+            .args(args)
+            .arg("--control-socket")
+            .arg(&socket)
+            .arg("--first-frame-file")
+            .arg(&first_frame)
+            .env("DISPLAY", display)
+            .env("XDG_DATA_HOME", dir)
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log_file).unwrap());
+        configure(&mut command);
+        let process = Process(command.spawn().unwrap());
         let kiosk = DevKiosk {
             process,
             socket,

@@ -204,8 +204,10 @@ impl EvdevScanner {
 
 /// Opens an evdev node and grabs it exclusively, so scans never also type into the UI. The grab
 /// ends when the device is closed (or the process exits).
-pub fn open_grabbed(path: &str) -> io::Result<evdev::Device> {
-    let mut device = evdev::Device::open(path)?;
+pub fn open_grabbed(path: &str) -> io::Result<evdev::raw_stream::RawDevice> {
+    // The raw stream: `SYN_DROPPED` reaches the decoder (the synchronised stream would invent key
+    // events to make up for the lost ones, an ENTER among them).
+    let mut device = evdev::raw_stream::RawDevice::open(path)?;
     device.grab().map_err(|e| {
         if e.raw_os_error() == Some(libc::EBUSY) {
             io::Error::new(
@@ -260,7 +262,7 @@ pub fn run_evdev(config: EvdevScanner, events: UnboundedSender<DeviceEvent>) {
 }
 
 fn serve_evdev(
-    mut device: evdev::Device,
+    mut device: evdev::raw_stream::RawDevice,
     config: &EvdevScanner,
     events: &UnboundedSender<DeviceEvent>,
     dedup: &mut Dedup,
@@ -293,20 +295,27 @@ fn serve_evdev(
             ));
         }
         for event in device.fetch_events()? {
-            if event.event_type() != evdev::EventType::KEY {
-                continue;
-            }
             let at = event
                 .timestamp()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap_or_default();
-            match decoder.key(event.code(), event.value(), at) {
+            let dropped = event.event_type() == evdev::EventType::SYNCHRONIZATION
+                && event.code() == evdev::SynchronizationCode::SYN_DROPPED.0;
+            match decoder.event(event.event_type().0, event.code(), event.value(), at) {
                 Some(KeyOutcome::Scan(text)) => deliver(events, dedup, text),
+                Some(KeyOutcome::Discarded { chars }) if dropped => tracing::warn!(
+                    "scanner: the kernel dropped key events (reader behind); \
+                     {chars} characters typed so far discarded, the code must be scanned again"
+                ),
                 Some(KeyOutcome::Discarded { chars }) => {
                     tracing::debug!("scanner: {chars} slowly typed keys ignored")
                 }
                 None => {}
             }
+        }
+        if decoder.modifiers_stale() {
+            let held = device.get_key_state()?;
+            decoder.set_held(|k| held.contains(k));
         }
     }
     Ok(())

@@ -1,9 +1,11 @@
 //! The dev kiosk's devices: every byte-level simulator started at once, for the real services to
 //! open like any device.
 //!
-//! A kiosk whose devices are configured `sim` starts a [`SimRig`]: the SAM reader on a pty, the
-//! QR scanner on a pty, the receipt printer on loopback TCP (filing each cut piece of paper as a
-//! PNG) and the document camera as a folder of frames. The kiosk then opens the rig's
+//! A kiosk whose devices are configured `sim` starts a [`SimRig`]: the SAM reader, the QR scanner
+//! and the receipt printer each on a pty (the printer filing each cut piece of paper as a PNG), the
+//! document camera as a folder of frames. No network: the rig runs inside the kiosk unit's
+//! sandbox (`RestrictAddressFamilies=AF_UNIX AF_NETLINK`), so a lab image provisioned with
+//! simulated devices boots to a working kiosk. The kiosk then opens the rig's
 //! [addresses](SimRig::address) with the same services it uses in a hall, so the dev kiosk runs the
 //! codecs, transports, services, reconnects and print-job ledger a real kiosk runs. The dev dock
 //! drives the simulators through [`SimRig::apply`] — never the flow.
@@ -68,8 +70,7 @@ pub struct SimRig {
 }
 
 impl SimRig {
-    /// Starts every simulator. Fails only when the system cannot give a pty, a loopback port or
-    /// the camera folder.
+    /// Starts every simulator. Fails only when the system cannot give a pty or the camera folder.
     pub fn start(settings: RigSettings) -> io::Result<SimRig> {
         let sam = PtySam::start(SamState::default())?;
         let (scanner, scanner_path) = on_pty(SimScanner::new(
@@ -78,7 +79,7 @@ impl SimRig {
         ))?;
         let mut state = PrinterState::new(settings.printer_profile);
         state.tray = Some(settings.tray);
-        let printer = SimPrinter::tcp(state, 0)?;
+        let printer = SimPrinter::pty(state)?;
         write_camera_frames(&settings.camera_dir)?;
         Ok(SimRig {
             sam,
@@ -226,7 +227,16 @@ mod tests {
             DeviceKind::Printer,
             DeviceKind::Camera,
         ] {
-            assert!(!rig.address(kind).is_sim(), "{kind:?}");
+            let address = rig.address(kind);
+            assert!(!address.is_sim(), "{kind:?}");
+            // No network: the kiosk unit allows AF_UNIX and AF_NETLINK only.
+            assert!(
+                matches!(
+                    address,
+                    DeviceAddress::Serial { .. } | DeviceAddress::Frames { .. }
+                ),
+                "{kind:?} at {address}"
+            );
         }
         assert!(link::open(&rig.address(DeviceKind::Printer)).is_ok());
         assert!(dir.path().join("camera/frame-0001.png").exists());
