@@ -289,6 +289,14 @@ fn check(ui: &KioskUi, screen: &str, w: f32, h: f32, problems: &mut Vec<String>)
                 b.label, b.x, b.y, b.w, b.h
             ));
         }
+        if std::env::var_os("HALLKIOSK_KEY_SIZES").is_some()
+            && screen.contains(" elder ")
+            && (b.h < 96.0 || b.w < 96.0)
+        {
+            // For docs/ux.md's table of elder key sizes: `HALLKIOSK_KEY_SIZES=1 cargo test
+            // --test layout -- --nocapture | grep 'under 96'`.
+            eprintln!("under 96: {screen}: {:?} {:.0}×{:.0}", b.label, b.w, b.h);
+        }
         if b.h < MIN_KEY - eps || b.w < MIN_KEY * 0.75 - eps {
             problems.push(format!(
                 "{screen}: {:?} is {:.0}×{:.0}, smaller than a finger",
@@ -398,6 +406,26 @@ fn check_field_in_view(
             f.x, f.y, f.w, f.h
         ));
     }
+    // Inside the list it scrolls in, wholly: a field taller than the list's room, or scrolled half
+    // out, is on screen but cut (点此输入 on two lines in a 1280×800 elder form).
+    for fl in ElementQuery::from_root(ui.window())
+        .match_inherits("Flickable")
+        .find_all()
+    {
+        let r = rect(&fl);
+        let overlaps = f.x < r.x + r.w && r.x < f.x + f.w && f.y < r.y + r.h && r.y < f.y + f.h;
+        let inside = f.x >= r.x - 0.5
+            && f.y >= r.y - 0.5
+            && f.x + f.w <= r.x + r.w + 0.5
+            && f.y + f.h <= r.y + r.h + 0.5;
+        if overlaps && !inside {
+            problems.push(format!(
+                "{screen}: the field {field:?} being typed into is cut by the list it scrolls in: \
+                 field ({:.0},{:.0}) {:.0}×{:.0}, list ({:.0},{:.0}) {:.0}×{:.0}",
+                f.x, f.y, f.w, f.h, r.x, r.y, r.w, r.h
+            ));
+        }
+    }
     if std::env::var("LAYOUT_DEBUG").is_ok() {
         for fl in ElementQuery::from_root(ui.window())
             .match_inherits("Flickable")
@@ -481,6 +509,21 @@ fn walk(w: f32, h: f32, locale: Locale, elder: bool, problems: &mut Vec<String>)
     // 下一步 with a field still empty: the error line appears, nothing moves.
     act(ui, Intent::Apply(ApplyIntent::Next));
     next_places.push(("with the error line", place_of(ui, next)));
+    // The phone, empty, focused, its error below: its hint whole in the list's room.
+    let phone = if locale == Locale::En {
+        "Mobile phone"
+    } else {
+        "联系电话"
+    };
+    check(ui, &format!("{mode} form, error line"), w, h, problems);
+    check_field_in_view(
+        ui,
+        &format!("{mode} form, error line"),
+        phone,
+        w,
+        h,
+        problems,
+    );
     act(ui, Intent::Apply(ApplyIntent::FocusField(1)));
     next_places.push(("with the pinyin keyboard", place_of(ui, next)));
     for c in "lu".chars() {
