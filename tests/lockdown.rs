@@ -631,6 +631,11 @@ fn the_first_boot_reseals_to_the_tpm2_and_the_disk_alone_no_longer_opens_the_key
     };
     let said = reseal();
     assert!(said.contains("3 re-sealed, 0 already"), "{said}");
+    // Power cuts must not lock the credentials away (the TPM2's dictionary-attack counter).
+    assert!(
+        said.contains("TPM2 dictionary-attack counter reset"),
+        "{said}"
+    );
 
     let (ok, said) = sealed_on_disk(&disk_with_root(dir.path(), &conf, "conf"));
     assert!(ok, "{said}");
