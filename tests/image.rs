@@ -643,6 +643,9 @@ fn rauc_installs_only_signed_newer_bundles_into_the_other_slot() {
     );
     assert_eq!(line_value(&out, "primary"), "b");
 
+    // The ESP in the VM holds two kernel images, not three (as a kiosk's 128 MiB does ~45 MB
+    // UKIs): the installs below are the second and third into slot b, each replacing b's UKI.
+    assert!(line_value(&out, "esp-size").contains("KiB"), "{out}");
     let (rc, _, text) = case(&out, "swapped-by-rename");
     assert_eq!(rc, 0, "{text}");
     assert!(
@@ -661,6 +664,11 @@ fn rauc_installs_only_signed_newer_bundles_into_the_other_slot() {
         line_value(&out, "drop-left"),
         "0",
         "the dropped file is removed"
+    );
+    assert_eq!(
+        line_value(&out, "uki-b-at-last"),
+        sha256(&uki_2),
+        "the third install into b left its kernel image whole on a full ESP"
     );
 }
 

@@ -9,6 +9,15 @@ cd /work || exit 2
 # /usr/lib and /usr/sbin are links in the VM: copy file by file.
 (cd sysroot && find . -type f) | while read -r f; do mkdir -p "/$(dirname "$f")"; cp -p "sysroot/$f" "/$f"; done
 mkdir -p /boot/efi /dev/disk/by-partlabel /work/slots /run/hallkiosk /media/usb
+# The ESP holds the loader and two kernel images but not three, as a kiosk's does (128 MiB, UKIs
+# of ~45 MB): every update after the first must remove the slot's old kernel image before writing
+# the new one. Sized from v1's ESP (slot a's UKI in it) plus one and a half UKIs (in 4 KiB pages)
+# and four pages for the boot entries.
+uki_pages=$(( ($(stat -c %s esp/a/hallkiosk.efi) + 4095) / 4096 ))
+uki_kib=$(( uki_pages * 4 ))
+esp_kib=$(( $(du -sk esp | cut -f1) + uki_kib * 3 / 2 + 16 ))
+mount -t tmpfs -o "size=${esp_kib}k" esp /boot/efi
+echo "esp-size ${esp_kib} KiB, kernel image ${uki_kib} KiB"
 cp -a esp/. /boot/efi/
 for s in a b; do
   truncate -s "$(cat slot-size)" "/work/slots/root-$s"
@@ -91,4 +100,6 @@ cp /work/good.raucb /var/lib/hallkiosk/update/hallkiosk.raucb
 chown -R 1000:1000 /var/lib/hallkiosk/update
 run_case drop-dir /usr/sbin/hallkiosk-update-slot --drop /var/lib/hallkiosk/update/hallkiosk.raucb
 echo "drop-left $(find /var/lib/hallkiosk/update -type f | wc -l)"
+echo "uki-b-at-last $(sha256sum < /boot/efi/b/hallkiosk.efi | cut -c1-64)"
+echo "esp-free-kib $(df -k /boot/efi | awk 'NR == 2 { print $4 }')"
 echo "status $(rauc status 2>&1 | tr '\n' ';')"
