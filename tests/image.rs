@@ -204,6 +204,7 @@ fn builds_a_reproducible_verified_ab_image_that_flashes_and_verifies() {
         "/etc/systemd/system/rauc.service.d/hallkiosk.conf",
         "/etc/systemd/system/multi-user.target.wants/hallkiosk-update.path",
         "/etc/systemd/system/sysinit.target.wants/hallkiosk-boot-defaults.service",
+        "/etc/systemd/system/sysinit.target.wants/hallkiosk-boot-guard.service",
         "/etc/systemd/system/multi-user.target.wants/hallkiosk-reseal.service",
         "/usr/lib/hallkiosk/hallkiosk-reseal",
         "/etc/initramfs-tools/scripts/local-bottom/hallkiosk-state",
@@ -672,16 +673,100 @@ fn rauc_installs_only_signed_newer_bundles_into_the_other_slot() {
     );
 }
 
+/// A key held at boot opens systemd-boot's menu, where the older signed slot can be chosen: the
+/// boot guard refuses to run it while the newer one can boot, and lets the fallback (the newer
+/// slot out of tries) and the newer slot's last try through.
+#[test]
+fn the_boot_guard_refuses_an_older_slot_chosen_from_the_menu() {
+    let entry = |version: &str, slot: &str| {
+        format!("title      hallkiosk\nsort-key   hallkiosk\nversion    {version}\nefi        /{slot}/hallkiosk.efi\n")
+    };
+    // (entries on the ESP as the boot left them, the slot that booted, refused?)
+    let cases: &[(&[(&str, &str)], &str, bool)] = &[
+        (
+            &[("hallkiosk-a.conf", V1), ("hallkiosk-b.conf", V2)],
+            "a",
+            true,
+        ),
+        (
+            &[("hallkiosk-a.conf", V1), ("hallkiosk-b+1-2.conf", V2)],
+            "a",
+            true,
+        ),
+        (
+            &[("hallkiosk-a.conf", V1), ("hallkiosk-b.conf", V2)],
+            "b",
+            false,
+        ),
+        (
+            &[("hallkiosk-a.conf", V1), ("hallkiosk-b+2-1.conf", V2)],
+            "b",
+            false,
+        ),
+        // b's last try (the loader counted it to +0 before starting it), and the fallback.
+        (
+            &[("hallkiosk-a.conf", V1), ("hallkiosk-b+0-3.conf", V2)],
+            "b",
+            false,
+        ),
+        (
+            &[("hallkiosk-a.conf", V1), ("hallkiosk-b+0-3.conf", V2)],
+            "a",
+            false,
+        ),
+        (
+            &[("hallkiosk-a.conf", V2), ("hallkiosk-b.conf", V1)],
+            "a",
+            false,
+        ),
+        (
+            &[("hallkiosk-a.conf", V2), ("hallkiosk-b.conf", V1)],
+            "b",
+            true,
+        ),
+        (&[("hallkiosk-a.conf", V1)], "a", false),
+        // The running slot's entry gone: any bootable other slot is the one to run.
+        (&[("hallkiosk-b.conf", V1)], "a", true),
+        (&[], "a", false),
+    ];
+    for (entries, booted, refused) in cases {
+        let esp = tempfile::tempdir().unwrap();
+        let dir = esp.path().join("loader/entries");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, version) in *entries {
+            let slot = &name["hallkiosk-".len().."hallkiosk-".len() + 1];
+            std::fs::write(dir.join(name), entry(version, slot)).unwrap();
+        }
+        let o = Command::new("image/rauc/rauc-systemd-boot")
+            .args(["check-booted", booted])
+            .env("HALLKIOSK_ESP", esp.path())
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let case = format!("{entries:?}, booted {booted}: {said}");
+        assert_eq!(!o.status.success(), *refused, "{case}");
+        if *refused {
+            assert!(said.contains("chosen from the boot menu"), "{case}");
+        }
+    }
+}
+
 /// The drop-directory and boot-menu units pass `systemd-analyze verify`.
 #[test]
 fn update_units_verify() {
     let dir = tempfile::tempdir().unwrap();
     let wrapper = std::fs::canonicalize("scripts/update-slot").unwrap();
     let reseal = std::fs::canonicalize("image/tpm/hallkiosk-reseal").unwrap();
+    let backend = std::fs::canonicalize("image/rauc/rauc-systemd-boot").unwrap();
     let units = [
         "hallkiosk-update.path",
         "hallkiosk-update.service",
         "hallkiosk-boot-defaults.service",
+        "hallkiosk-boot-guard.service",
         "hallkiosk-reseal.service",
     ];
     // All copies first: verify looks for the path unit's service beside it.
@@ -692,6 +777,10 @@ fn update_units_verify() {
             .replace(
                 "/usr/lib/hallkiosk/hallkiosk-reseal",
                 reseal.to_str().unwrap(),
+            )
+            .replace(
+                "/usr/lib/hallkiosk/rauc-systemd-boot",
+                backend.to_str().unwrap(),
             );
         std::fs::write(dir.path().join(unit), text).unwrap();
     }
