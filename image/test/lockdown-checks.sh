@@ -3,9 +3,6 @@
 #
 #   lockdown_hold_keys_at_boot QMP SECONDS   keys held and hammered from power-on (boot menu keys),
 #                                            in the background; the boot must still reach the kiosk
-#   lockdown_choose_older_at_boot QMP        from the firmware's start: Down held (it opens
-#                                            systemd-boot's menu and moves to the second entry,
-#                                            the older slot), then Enter: the older slot chosen
 #   lockdown_checks QMP IMAGE [SERIAL_LOG]   on a booted kiosk: 8x Ctrl+Alt+Del in 2 s, the
 #                                            UI toolkit's quit keys, VT switches, SysRq, a held key
 #                                            over QMP send-key leave the kiosk on screen (QMP
@@ -66,19 +63,6 @@ lockdown_hold_keys_at_boot() {
   ) &
   # shellcheck disable=SC2034  # for the sourcing script, to stop it
   lockdown_boot_keys_pid=$!
-}
-
-# lockdown_choose_older_at_boot QMP: Down pressed every 0.3 s for 20 s (any key but an entry's
-# hotkey opens systemd-boot's menu while timeout is 0; in the menu Down moves from the newest
-# entry, the default, to the next and stops at the last: with two slots, the older one), then
-# Enter. Call it once the firmware starts the boot loader ("BdsDxe: starting").
-lockdown_choose_older_at_boot() {
-  local qmp=$1 cmds=() _
-  for _ in $(seq 66); do cmds+=("$(lockdown_send_key 100 down)"); done
-  { printf '{"execute":"qmp_capabilities"}\n'
-    for c in "${cmds[@]}"; do printf '%s\n' "$c"; sleep 0.3; done
-    printf '%s\n' "$(lockdown_send_key 100 ret)"; sleep 1
-  } | socat -t 2 - "UNIX-CONNECT:$qmp" >/dev/null 2>&1
 }
 
 # lockdown_screen QMP FILE: the guest's screen as a PNG.
