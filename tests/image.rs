@@ -681,8 +681,10 @@ fn the_boot_guard_refuses_an_older_slot_chosen_from_the_menu() {
     let entry = |version: &str, slot: &str| {
         format!("title      hallkiosk\nsort-key   hallkiosk\nversion    {version}\nefi        /{slot}/hallkiosk.efi\n")
     };
-    // (entries on the ESP as the boot left them, the slot that booted, refused?)
-    let cases: &[(&[(&str, &str)], &str, bool)] = &[
+    // (entries on the ESP as the boot left them: file name and version; the slot that booted;
+    // refused?)
+    type Entries<'a> = &'a [(&'a str, &'a str)];
+    let cases: &[(Entries, &str, bool)] = &[
         (
             &[("hallkiosk-a.conf", V1), ("hallkiosk-b.conf", V2)],
             "a",

@@ -297,6 +297,12 @@ fn check(ui: &KioskUi, screen: &str, w: f32, h: f32, problems: &mut Vec<String>)
             // --test layout -- --nocapture | grep 'under 96'`.
             eprintln!("under 96: {screen}: {:?} {:.0}×{:.0}", b.label, b.w, b.h);
         }
+        if std::env::var_os("HALLKIOSK_KEY_SIZES").is_some()
+            && screen.contains(" elder form, pinyin")
+            && b.label == "A"
+        {
+            eprintln!("letter key: {screen}: {:.0}×{:.0}", b.w, b.h);
+        }
         if b.h < MIN_KEY - eps || b.w < MIN_KEY * 0.75 - eps {
             problems.push(format!(
                 "{screen}: {:?} is {:.0}×{:.0}, smaller than a finger",
@@ -440,6 +446,9 @@ fn check_field_in_view(
         }
     }
     for k in fixed_buttons(ui) {
+        if k == f {
+            continue; // the field itself, off any list (the elder typing page)
+        }
         let overlap_x = f.x.max(k.x) < (f.x + f.w).min(k.x + k.w) - 1.0;
         let overlap_y = f.y.max(k.y) < (f.y + f.h).min(k.y + k.h) - 1.0;
         if overlap_x && overlap_y {
@@ -504,11 +513,19 @@ fn walk(w: f32, h: f32, locale: Locale, elder: bool, problems: &mut Vec<String>)
     } else {
         "下一步"
     };
-    let mut next_places = vec![("with the digits", place_of(ui, next))];
+    // Elder mode types on a page of its own with 完成 where standard mode has 下一步 beside the
+    // keys: whichever it is, it never moves under the finger while typing.
+    let done = if locale == Locale::En {
+        "Done"
+    } else {
+        "完成"
+    };
+    let steady = if elder { done } else { next };
+    let mut next_places = vec![("with the digits", place_of(ui, steady))];
     check(ui, &format!("{mode} form, digits"), w, h, problems);
     // 下一步 with a field still empty: the error line appears, nothing moves.
     act(ui, Intent::Apply(ApplyIntent::Next));
-    next_places.push(("with the error line", place_of(ui, next)));
+    next_places.push(("with the error line", place_of(ui, steady)));
     // The phone, empty, focused, its error below: its hint whole in the list's room.
     let phone = if locale == Locale::En {
         "Mobile phone"
@@ -525,11 +542,11 @@ fn walk(w: f32, h: f32, locale: Locale, elder: bool, problems: &mut Vec<String>)
         problems,
     );
     act(ui, Intent::Apply(ApplyIntent::FocusField(1)));
-    next_places.push(("with the pinyin keyboard", place_of(ui, next)));
+    next_places.push(("with the pinyin keyboard", place_of(ui, steady)));
     for c in "lu".chars() {
         act(ui, Intent::Apply(ApplyIntent::Key(c)));
     }
-    next_places.push(("with candidates", place_of(ui, next)));
+    next_places.push(("with candidates", place_of(ui, steady)));
     check(ui, &format!("{mode} form, pinyin keyboard"), w, h, problems);
     let field = if locale == Locale::En {
         "Mailing address"
@@ -545,11 +562,11 @@ fn walk(w: f32, h: f32, locale: Locale, elder: bool, problems: &mut Vec<String>)
         problems,
     );
     if press(ui, "123") {
-        next_places.push(("with the signs", place_of(ui, next)));
+        next_places.push(("with the signs", place_of(ui, steady)));
         check(ui, &format!("{mode} form, signs"), w, h, problems);
         check_field_in_view(ui, &format!("{mode} form, signs"), field, w, h, problems);
     }
-    check_steady(&format!("{mode} form"), next, &next_places, problems);
+    check_steady(&format!("{mode} form"), steady, &next_places, problems);
 
     if press(
         ui,
@@ -560,6 +577,18 @@ fn walk(w: f32, h: f32, locale: Locale, elder: bool, problems: &mut Vec<String>)
         },
     ) {
         act(ui, Intent::Apply(ApplyIntent::Key('l')));
+    }
+    if elder {
+        // 完成: the whole form again, with 下一步 (and 完成 gone with the keyboard).
+        if !press(ui, done) {
+            problems.push(format!("{mode} form: no {done:?} on the typing page"));
+        }
+        check(ui, &format!("{mode} form, typing done"), w, h, problems);
+        if place_of(ui, next).is_none() || place_of(ui, done).is_some() {
+            problems.push(format!(
+                "{mode} form: after {done:?}, {next:?} is not on the form (or {done:?} stayed)"
+            ));
+        }
     }
     // The rest of the application: the phone, the material left for the window, the review with
     // its consent, and the page after submitting.

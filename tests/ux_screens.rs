@@ -223,10 +223,18 @@ fn walk(ui: &KioskUi, rig: &SimRig, cam: &mut Camera, variant: &str) {
     click(ui, t("婚育收养", "Marriage, birth & adoption"));
     cam.shot(variant, "08-apply-choose-item");
     click(ui, t("生育登记", "Birth registration (生育登记)"));
+    // Elder mode types on a page of its own: 完成 back to the form and its 下一步.
+    let elder = variant == "elder";
+    if elder {
+        click(ui, t("完成", "Done"));
+    }
     click(ui, t("下一步", "Next"));
     cam.shot(variant, "09-apply-form-problem");
     for d in "13812345678".chars() {
         click(ui, &d.to_string());
+    }
+    if elder {
+        click(ui, t("完成", "Done"));
     }
     // On a short panel the address lies below the list's room: the citizen scrolls to it; here
     // the tap it ends with.
@@ -241,6 +249,9 @@ fn walk(ui: &KioskUi, rig: &SimRig, cam: &mut Camera, variant: &str) {
     click(ui, "L");
     click(ui, "U");
     cam.shot(variant, "10-apply-form-pinyin");
+    if elder {
+        click(ui, t("完成", "Done"));
+    }
     click(ui, t("下一步", "Next"));
     assert!(until(|| shows(
         ui,

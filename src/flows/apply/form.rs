@@ -195,6 +195,14 @@ impl Application {
         }
     }
 
+    /// The keyboard closes (完成): the field keeps what was typed; pinyin not yet turned into a
+    /// character is dropped, as when another field is tapped.
+    pub fn done_typing(&mut self) {
+        self.focus = None;
+        self.pinyin.clear();
+        self.candidate_page = 0;
+    }
+
     /// A key on the on-screen keyboard: a digit on the digits pad, a letter (pinyin) or a digit on
     /// the full keyboard.
     pub fn key(&mut self, c: char) {

@@ -88,6 +88,9 @@ pub enum ApplyIntent {
     PreviousCandidates,
     Backspace,
     ClearField,
+    /// 完成 on the elder typing page: the keyboard closes, what was typed stays, the whole form
+    /// and 下一步 show again.
+    DoneTyping,
     /// 下一步.
     Next,
     /// 拍照 / 重拍 / 到窗口补交 on a material step.
@@ -194,6 +197,10 @@ impl Application {
             }
             ApplyIntent::ClearField => {
                 self.clear_field();
+                None
+            }
+            ApplyIntent::DoneTyping => {
+                self.done_typing();
                 None
             }
             ApplyIntent::Next => {

@@ -173,6 +173,31 @@ fn pinyin_typing_picks_characters_into_the_address() {
 }
 
 #[test]
+fn done_typing_closes_the_keyboard_and_keeps_what_was_typed() {
+    let mut a = started("P-MARRIA-003");
+    let i = empty_address(&mut a);
+    a.key('l');
+    a.key('u');
+    a.pick("路");
+    a.key('h');
+    a.handle(ApplyIntent::DoneTyping, |_| true);
+    assert_eq!(a.keyboard(), Keyboard::None, "the keyboard closed");
+    assert_eq!(a.fields[i].value, "路", "what was typed stays");
+    assert_eq!(a.pinyin, "", "pinyin not yet a character is dropped");
+    // With no field focused, keys reach nothing.
+    a.key('8');
+    assert_eq!(a.fields[i].value, "路");
+    // 下一步 still checks the form and puts the keyboard on the first field that is wrong.
+    a.next();
+    assert_eq!(a.step, ApplyStep::Form);
+    assert_eq!(a.keyboard(), Keyboard::Digits);
+    type_phone(&mut a, "13812345678");
+    a.handle(ApplyIntent::DoneTyping, |_| true);
+    a.next();
+    assert_ne!(a.step, ApplyStep::Form, "a whole form moves on");
+}
+
+#[test]
 fn read_only_fields_cannot_be_focused_or_typed_into() {
     let mut a = started("P-MARRIA-003");
     let before = a.fields[0].value.clone();

@@ -93,6 +93,7 @@ fn intent() -> impl Strategy<Value = Intent> {
         Just(ApplyIntent::NextCandidates),
         Just(ApplyIntent::Backspace),
         Just(ApplyIntent::ClearField),
+        Just(ApplyIntent::DoneTyping),
         Just(ApplyIntent::Next),
         Just(ApplyIntent::Next),
         Just(ApplyIntent::Capture),

@@ -370,6 +370,7 @@ impl KioskUi {
         apply.on_previous_candidates(send(Intent::Apply(ApplyIntent::PreviousCandidates)));
         apply.on_backspace(send(Intent::Apply(ApplyIntent::Backspace)));
         apply.on_clear_field(send(Intent::Apply(ApplyIntent::ClearField)));
+        apply.on_done_typing(send(Intent::Apply(ApplyIntent::DoneTyping)));
         apply.on_next(send(Intent::Apply(ApplyIntent::Next)));
         apply.on_capture(send(Intent::Apply(ApplyIntent::Capture)));
         apply.on_retake(send(Intent::Apply(ApplyIntent::Retake)));

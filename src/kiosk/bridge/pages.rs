@@ -72,6 +72,12 @@ impl KioskUi {
                 },
             })
             .collect();
+        // The elder typing page shows the field being typed into on its own.
+        view.typing = fields
+            .iter()
+            .find(|f| f.focused)
+            .cloned()
+            .unwrap_or_default();
         app.set_fields(model(fields));
         let candidates: Vec<SharedString> =
             a.candidates().into_iter().map(SharedString::from).collect();
