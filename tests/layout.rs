@@ -47,6 +47,7 @@ const ELDER_MIN_TEXT: f32 = 30.0;
 
 /// The smallest a key may be (the pinyin keyboard's keys shrink to fit, never below this).
 const MIN_KEY: f32 = 60.0;
+const ELDER_KEY: f32 = 96.0;
 
 #[derive(Debug, Clone, PartialEq)]
 struct Rect {
@@ -302,6 +303,17 @@ fn check(ui: &KioskUi, screen: &str, w: f32, h: f32, problems: &mut Vec<String>)
             && b.label == "A"
         {
             eprintln!("letter key: {screen}: {:.0}×{:.0}", b.w, b.h);
+        }
+        // citizen-flows: elder targets ≥ 96 px. The form's keyboards (letters, candidates, digits,
+        // signs) meet it on the typing page on every panel; the guide's search letters do not yet.
+        if screen.contains(" elder form")
+            && b.label.chars().count() <= 2
+            && (b.w < ELDER_KEY - eps || b.h < ELDER_KEY - eps)
+        {
+            problems.push(format!(
+                "{screen}: the key {:?} is {:.0}×{:.0}, under the elder {ELDER_KEY} px",
+                b.label, b.w, b.h
+            ));
         }
         if b.h < MIN_KEY - eps || b.w < MIN_KEY * 0.75 - eps {
             problems.push(format!(
