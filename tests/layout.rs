@@ -553,6 +553,19 @@ fn walk(w: f32, h: f32, locale: Locale, elder: bool, problems: &mut Vec<String>)
         h,
         problems,
     );
+    // The first digit clears the error line (and replaces the hint): no key moves under the
+    // finger typing the next one.
+    let five = place_of(ui, "5");
+    act(ui, Intent::Apply(ApplyIntent::Key('1')));
+    check_steady(
+        &format!("{mode} form, digits"),
+        "5",
+        &[
+            ("with the error line", five),
+            ("after a digit", place_of(ui, "5")),
+        ],
+        problems,
+    );
     act(ui, Intent::Apply(ApplyIntent::FocusField(1)));
     next_places.push(("with the pinyin keyboard", place_of(ui, steady)));
     for c in "lu".chars() {
